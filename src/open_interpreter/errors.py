@@ -1,0 +1,65 @@
+"""The errors Open Interpreter raises.
+
+Every error derives from :class:`OpenInterpreterError` and also from the built-in
+exception it stands in for, so ``except ValueError`` keeps working for callers who
+do not know this library. Faces (CLI, API) translate them at the edge into one clear
+line or a JSON problem; nothing below them prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class OpenInterpreterError(Exception):
+    """Base class of every error raised on purpose by Open Interpreter."""
+
+
+class ConfigError(OpenInterpreterError, ValueError):
+    """A setting is missing, unknown or out of range."""
+
+
+class DataError(OpenInterpreterError, ValueError):
+    """Input data is malformed, empty, mislabelled or inconsistent.
+
+    Args:
+        message: What is wrong, in the user's words.
+        source: The file (or other source) the problem was found in, if any.
+        line: The 1-based line number in ``source``, if known.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, line: int | None = None):
+        self.source = source
+        self.line = line
+        where = ""
+        if source is not None:
+            where = f"{source}:{line}: " if line is not None else f"{source}: "
+        super().__init__(f"{where}{message}")
+
+
+class LabelError(DataError):
+    """A label was not seen in training, or labels do not match the model's label map."""
+
+
+class ModelNotFoundError(OpenInterpreterError, LookupError):
+    """A model or tokenizer name could not be resolved to any weights.
+
+    Args:
+        name: The name the user asked for.
+        tried: Each place looked in, in order, with why it did not match.
+        hint: How to get the model (a command to run).
+    """
+
+    def __init__(self, name: str, tried: Sequence[str], hint: str):
+        self.name = name
+        self.tried = list(tried)
+        self.hint = hint
+        lines = "\n".join(f"  - {t}" for t in self.tried)
+        super().__init__(f"could not find model {name!r}. Tried:\n{lines}\n{hint}")
+
+    def __reduce__(self):  # keep the error picklable across worker processes
+        return (type(self), (self.name, self.tried, self.hint))
+
+
+class ModelStateError(OpenInterpreterError, RuntimeError):
+    """An operation needs a model state that is not there yet (e.g. predict before a head)."""
