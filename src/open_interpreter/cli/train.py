@@ -1,0 +1,48 @@
+"""``oi train CONFIG.yaml [key=value ...]``: a fine-tuning run from a YAML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from open_interpreter.cli._errors import handle_errors
+
+
+@click.command()
+@click.argument("config_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("overrides", nargs=-1)
+@handle_errors
+def train(config_file: Path, overrides: tuple[str, ...]) -> None:
+    """Fine-tune a model as CONFIG_FILE says; KEY=VALUE pairs override its settings.
+
+    \b
+    oi train examples/conll2003_ner.yaml
+    oi train examples/wnut16_ner.yaml epochs=1 learning_rate=3e-5 data.limit=500
+
+    The model is saved to output_dir (default: the model store, named after the
+    config file) and its report printed.
+    """
+    from open_interpreter.cli.sources import read_source
+    from open_interpreter.config import load_config
+    from open_interpreter.interpreter import OpenInterpreter
+    from open_interpreter.paths import model_store
+
+    config = load_config(config_file, list(overrides))
+    if config.output_dir is None:
+        config = config.updated(output_dir=str(model_store() / config_file.stem))
+    data = config.data
+    if data.train is None:
+        raise click.UsageError(f"{config_file}: set data.train (a file, or package:NAME)")
+    here = config_file.parent
+    columns = {"format": data.format, "text_column": data.text_column,
+               "label_column": data.label_column, "text_pair_column": data.text_pair_column}
+    interpreter = OpenInterpreter(config.model)
+    result = interpreter.fine_tune(
+        train_data=read_source(data.train, here, **columns),
+        validation_data=read_source(data.validation, here, **columns),
+        test_data=read_source(data.test, here, **columns),
+        config=config,
+    )
+    click.echo(str(result))
+    click.echo(f"\nSaved to {config.output_dir}")

@@ -1,0 +1,188 @@
+"""One typed configuration for a fine-tuning run.
+
+The same :class:`FineTuneConfig` is the Python keyword arguments of
+``OpenInterpreter.fine_tune``, the YAML file of ``oi train``, its ``key=value``
+overrides, and the ``training_config.json`` stored with a saved model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from open_interpreter.errors import ConfigError
+
+Task = Literal["auto", "sequence-classification", "sentence-pair", "token-classification"]
+Optimizer = Literal["adamw", "sgd"]
+Schedule = Literal["linear", "cosine", "constant"]
+Precision = Literal["auto", "bf16", "fp32"]
+Freeze = Literal["none", "embeddings", "backbone", "top-n"]
+
+
+class DataConfig(BaseModel):
+    """Where a run's data comes from when it is read from files (YAML / CLI)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    train: str | None = Field(None, description="Training file: CSV, TSV, JSONL or CoNLL.")
+    validation: str | None = Field(None, description="Validation file, same format.")
+    test: str | None = Field(None, description="Test file, same format.")
+    format: Literal["auto", "csv", "tsv", "jsonl", "conll"] = Field(
+        "auto", description="File format; 'auto' guesses from the extension and contents."
+    )
+    text_column: str = Field("text", description="Column holding the text (CSV/TSV/JSONL).")
+    text_pair_column: str | None = Field(
+        None, description="Second text column, for sentence-pair tasks."
+    )
+    label_column: str = Field("label", description="Column holding the label.")
+    validation_split: float = Field(
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Fraction of train held out for validation when no validation file is given.",
+    )
+    test_split: float = Field(
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Fraction of train held out as test data when no test file is given.",
+    )
+    limit: int | None = Field(
+        None, gt=0, description="Use only the first N training examples (quick runs)."
+    )
+
+
+class FineTuneConfig(BaseModel):
+    """Every setting of a fine-tuning run, with the defaults we recommend."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    model: str = Field("minilm-l6", description="Base model: alias, local path or Hub name.")
+    task: Task = Field(
+        "auto",
+        description="What to train; 'auto' decides from the labels: per-token tag lists "
+        "mean token classification, one label per text means sequence classification.",
+    )
+    data: DataConfig = Field(default_factory=DataConfig, description="Files to read (CLI).")
+    output_dir: str | None = Field(None, description="Where to save the fine-tuned model.")
+
+    optimizer: Optimizer = Field("adamw", description="adamw, or sgd with momentum.")
+    learning_rate: float = Field(5e-5, gt=0, description="Peak learning rate.")
+    momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum.")
+    weight_decay: float = Field(0.01, ge=0, description="Decoupled weight decay (not on norms, biases).")
+    batch_size: int = Field(16, gt=0, description="Examples per optimizer step (before accumulation).")
+    eval_batch_size: int = Field(64, gt=0, description="Examples per batch when evaluating.")
+    epochs: float = Field(3, gt=0, description="Passes over the training data.")
+    max_steps: int | None = Field(None, gt=0, description="Stop after this many steps (overrides epochs).")
+    gradient_accumulation_steps: int = Field(1, ge=1, description="Batches summed per optimizer step.")
+    warmup_ratio: float = Field(0.1, ge=0, lt=1, description="Fraction of steps spent warming up.")
+    schedule: Schedule = Field("linear", description="Learning-rate decay after warmup.")
+    max_grad_norm: float | None = Field(1.0, gt=0, description="Clip gradients to this norm.")
+    max_length: int = Field(256, ge=8, description="Longest input in sub-word tokens.")
+    dropout: float | None = Field(None, ge=0, lt=1, description="Override the model's dropout.")
+    freeze: Freeze = Field("none", description="none, embeddings, backbone, or top-n.")
+    trainable_top_layers: int = Field(2, ge=0, description="With freeze=top-n: layers left trainable.")
+
+    eval_every_epoch: bool = Field(True, description="Evaluate on validation data after each epoch.")
+    early_stopping_metric: str | None = Field(
+        None, description="Validation metric to watch, e.g. 'entity_f1', 'macro_f1', 'loss'."
+    )
+    early_stopping_patience: int = Field(2, ge=1, description="Evaluations without improvement.")
+    restore_best: bool = Field(True, description="Load the best validation checkpoint at the end.")
+    checkpoint_every: int | None = Field(None, gt=0, description="Save a resumable checkpoint every N steps.")
+    resume_from: str | None = Field(None, description="Checkpoint directory to resume from.")
+
+    seed: int = Field(42, description="Seed for weights, shuffling and dropout.")
+    precision: Precision = Field("auto", description="auto: bf16 autocast where supported, else fp32.")
+    group_by_length: bool = Field(True, description="Batch examples of similar length together.")
+    num_threads: int | None = Field(None, gt=0, description="CPU threads for torch (default: all cores).")
+    progress: bool = Field(True, description="Show a progress bar with loss, throughput and ETA.")
+    trust_remote_code: bool = Field(False, description="Allow model code from the Hub (off by default).")
+
+    @model_validator(mode="after")
+    def _check(self) -> FineTuneConfig:
+        if self.data.validation_split + self.data.test_split >= 1:
+            raise ValueError("data.validation_split + data.test_split must be below 1")
+        if self.early_stopping_metric is not None and not self.eval_every_epoch:
+            raise ValueError("early_stopping_metric needs eval_every_epoch=true")
+        return self
+
+    @classmethod
+    def build(cls, values: dict[str, Any]) -> FineTuneConfig:
+        """Validate ``values`` into a config, turning pydantic errors into one clear ConfigError."""
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise ConfigError(describe_validation_error(exc)) from None
+
+    def updated(self, **changes: Any) -> FineTuneConfig:
+        """Return a copy with ``changes`` applied and validated."""
+        merged = self.model_dump()
+        for key, value in changes.items():
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = {**merged[key], **value}
+            else:
+                merged[key] = value
+        return FineTuneConfig.build(merged)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per bad field, naming it as the user typed it (``data.train``)."""
+    parts = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "config"
+        if err["type"] == "extra_forbidden":
+            parts.append(f"unknown setting {field!r}")
+        else:
+            parts.append(f"{field}: {err['msg']} (got {err.get('input')!r})")
+    return "invalid configuration: " + "; ".join(parts)
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> FineTuneConfig:
+    """Read a YAML run file and apply ``key=value`` overrides (dotted keys reach nested ones).
+
+    Args:
+        path: A YAML file whose keys are :class:`FineTuneConfig` fields.
+        overrides: Strings such as ``learning_rate=3e-5`` or ``data.limit=500``.
+
+    Returns:
+        The validated configuration.
+
+    Raises:
+        ConfigError: The file is missing or not YAML, or a value is invalid.
+
+    Example:
+        >>> load_config("examples/conll2003_ner.yaml", ["epochs=1"])  # doctest: +SKIP
+    """
+    import yaml
+
+    path = Path(path)
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path} must hold a mapping of settings, got {type(values).__name__}")
+    for item in overrides or []:
+        apply_override(values, item)
+    return FineTuneConfig.build(values)
+
+
+def apply_override(values: dict[str, Any], item: str) -> None:
+    """Apply one ``key=value`` override in place; the value is parsed as YAML (3e-5, true, null)."""
+    import yaml
+
+    key, sep, raw = item.partition("=")
+    if not sep or not key:
+        raise ConfigError(f"override must look like key=value, got {item!r}")
+    target = values
+    *parents, leaf = key.strip().split(".")
+    for parent in parents:
+        target = target.setdefault(parent, {})
+        if not isinstance(target, dict):
+            raise ConfigError(f"cannot set {key!r}: {parent!r} is not a section")
+    target[leaf] = yaml.safe_load(raw) if raw.strip() else None

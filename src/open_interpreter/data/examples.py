@@ -1,0 +1,63 @@
+"""The two shapes labelled data takes once it is read: texts or token lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TextExamples:
+    """Texts (optionally paired with a second text) and one label each.
+
+    Attributes:
+        texts: The inputs.
+        labels: One label per text (strings or ints), or None for unlabelled data.
+        text_pairs: Second texts for sentence-pair tasks, or None.
+        source: Where the data came from, for error messages.
+    """
+
+    texts: list[str]
+    labels: list[str | int] | None = None
+    text_pairs: list[str] | None = None
+    source: str = field(default="data", compare=False)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def subset(self, indices: list[int]) -> TextExamples:
+        """Return the examples at ``indices``, in that order."""
+        return TextExamples(
+            texts=[self.texts[i] for i in indices],
+            labels=None if self.labels is None else [self.labels[i] for i in indices],
+            text_pairs=None if self.text_pairs is None else [self.text_pairs[i] for i in indices],
+            source=self.source,
+        )
+
+
+@dataclass
+class TokenExamples:
+    """Pre-split sentences and one tag per token (NER and other token tasks).
+
+    Attributes:
+        tokens: One list of words per sentence.
+        tags: One list of tags per sentence, as long as its words; None if unlabelled.
+        source: Where the data came from, for error messages.
+    """
+
+    tokens: list[list[str]]
+    tags: list[list[str]] | None = None
+    source: str = field(default="data", compare=False)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def subset(self, indices: list[int]) -> TokenExamples:
+        """Return the sentences at ``indices``, in that order."""
+        return TokenExamples(
+            tokens=[self.tokens[i] for i in indices],
+            tags=None if self.tags is None else [self.tags[i] for i in indices],
+            source=self.source,
+        )
+
+
+Examples = TextExamples | TokenExamples

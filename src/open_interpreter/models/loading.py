@@ -1,0 +1,109 @@
+"""Load backbones and tokenizers, and put a fresh task head on a loaded backbone.
+
+Weights are read as safetensors only, and ``trust_remote_code`` stays off unless the
+user turns it on. The noisy "newly initialised weights" report of ``transformers`` is
+replaced by one log line of ours.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from open_interpreter.errors import ModelStateError, OpenInterpreterError
+
+logger = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence ``transformers``' load reports and progress bars inside the block."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def load_tokenizer(path: Path, *, trust_remote_code: bool = False) -> Any:
+    """Load the fast tokenizer stored in ``path``.
+
+    Raises:
+        OpenInterpreterError: Only a slow (Python) tokenizer exists; word alignment needs a fast one.
+    """
+    from transformers import AutoTokenizer
+
+    with quiet_transformers():
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    if not tokenizer.is_fast:
+        raise OpenInterpreterError(
+            f"the tokenizer in {path} has no fast (Rust) version; it is needed to align labels to words"
+        )
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
+    return tokenizer
+
+
+def load_backbone(path: Path, *, trust_remote_code: bool = False) -> Any:
+    """Load the bare pretrained model in ``path`` (no task head), from safetensors."""
+    from transformers import AutoModel
+
+    with quiet_transformers():
+        return AutoModel.from_pretrained(
+            path, use_safetensors=True, trust_remote_code=trust_remote_code
+        )
+
+
+def load_with_head(path: Path, auto_class: str, *, trust_remote_code: bool = False) -> Any:
+    """Load a model saved with its task head (a fine-tuned model) through ``auto_class``."""
+    import transformers
+
+    with quiet_transformers():
+        return getattr(transformers, auto_class).from_pretrained(
+            path, use_safetensors=True, trust_remote_code=trust_remote_code
+        )
+
+
+def add_head(backbone: Any, auto_class: str, labels: list[str]) -> Any:
+    """Build ``auto_class`` on ``backbone``'s config and move the backbone's weights into it.
+
+    The backbone's weights are copied, not reloaded from disk; only the head is new.
+
+    Args:
+        backbone: A loaded ``AutoModel`` (or a model with a head: its backbone is reused).
+        auto_class: e.g. ``"AutoModelForTokenClassification"``.
+        labels: The head's labels, in id order.
+
+    Returns:
+        The model with a newly initialised head for ``len(labels)`` labels.
+
+    Raises:
+        ModelStateError: The backbone's weights do not fit the new model.
+    """
+    import transformers
+
+    config = backbone.config.__class__.from_dict(backbone.config.to_dict())
+    config.num_labels = len(labels)
+    config.id2label = dict(enumerate(labels))
+    config.label2id = {label: i for i, label in enumerate(labels)}
+    with quiet_transformers():
+        model = getattr(transformers, auto_class).from_config(config)
+    prefix = model.base_model_prefix
+    source = getattr(backbone, prefix, backbone)
+    missing, _unused = getattr(model, prefix).load_state_dict(source.state_dict(), strict=False)
+    if missing:
+        raise ModelStateError(
+            f"cannot put a {auto_class} head on {type(backbone).__name__}: missing weights {missing[:5]}"
+        )
+    logger.info("added a %s head with %d labels (newly initialised)", auto_class, len(labels))
+    return model

@@ -1,0 +1,183 @@
+"""The saved-model directory: plain ``transformers`` files plus what we know of the run.
+
+Layout::
+
+    config.json, model.safetensors, tokenizer files   # AutoModelFor...from_pretrained(dir)
+    oi_model.json         # task, labels, base model, library versions
+    training_config.json  # the FineTuneConfig of the run
+    metrics.json          # before/after and test reports
+    README.md             # model card: data, settings, results
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from open_interpreter.errors import ConfigError, ModelNotFoundError
+
+if TYPE_CHECKING:
+    from open_interpreter.interpreter import OpenInterpreter
+
+MANIFEST = "oi_model.json"
+
+
+def save(interpreter: OpenInterpreter, path: Path) -> Path:
+    """Save ``interpreter``'s model, tokenizer, labels, settings and reports to ``path``."""
+    result = interpreter.result
+    manifest = {
+        "name": Path(path).name,
+        "task": interpreter.task.name,
+        "auto_class": interpreter.task.auto_class,
+        "labels": interpreter.labels,
+        "base_model": interpreter.model_name,
+        "data": interpreter._data_info,
+    }
+    return write_saved_model(
+        path,
+        model=interpreter.model,
+        tokenizer=interpreter.tokenizer,
+        manifest=manifest,
+        training_config=interpreter.config.model_dump(mode="json"),
+        metrics=result.to_dict() if result is not None else None,
+    )
+
+
+def load(cls: type[OpenInterpreter], path: Path) -> OpenInterpreter:
+    """Load a saved model directory into a ready-to-use interpreter."""
+    from open_interpreter.config import FineTuneConfig
+    from open_interpreter.models.loading import load_tokenizer, load_with_head
+    from open_interpreter.tasks import get_task
+
+    manifest = read_manifest(path)
+    interpreter = cls(str(path))
+    config_file = Path(path) / "training_config.json"
+    if config_file.is_file():
+        interpreter.config = FineTuneConfig.build(json.loads(config_file.read_text(encoding="utf-8")))
+    interpreter.task = get_task(manifest["task"])
+    interpreter.labels = list(manifest["labels"])
+    remote = interpreter.config.trust_remote_code
+    interpreter.model = load_with_head(Path(path), manifest["auto_class"], trust_remote_code=remote)
+    interpreter.model.eval()
+    interpreter.tokenizer = load_tokenizer(Path(path), trust_remote_code=remote)
+    interpreter._has_head = True
+    interpreter._data_info = manifest.get("data", {})
+    return interpreter
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that shape a trained model's behaviour."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for name in ("open-interpreter-nlp", "torch", "transformers", "tokenizers", "peft"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def write_saved_model(
+    path: Path,
+    *,
+    model: Any,
+    tokenizer: Any,
+    manifest: dict[str, Any],
+    training_config: dict[str, Any] | None,
+    metrics: dict[str, Any] | None,
+) -> Path:
+    """Write a saved model directory atomically (temporary folder, then rename).
+
+    Returns:
+        The directory written.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    from open_interpreter.models.loading import quiet_transformers
+
+    with quiet_transformers():
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+    manifest = {**manifest, "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "versions": library_versions()}
+    _write_json(tmp / MANIFEST, manifest)
+    if training_config is not None:
+        _write_json(tmp / "training_config.json", training_config)
+    if metrics is not None:
+        _write_json(tmp / "metrics.json", metrics)
+    (tmp / "README.md").write_text(model_card(manifest, training_config, metrics), encoding="utf-8")
+    _replace_dir(tmp, path)
+    return path
+
+
+def _replace_dir(new: Path, path: Path) -> None:
+    """Put ``new`` in place of ``path``: only an empty folder, a folder holding nothing but
+    run checkpoints, or an earlier saved model is ever replaced."""
+    if path.exists():
+        entries = {p.name for p in path.iterdir()}
+        if entries and MANIFEST not in entries and entries != {"checkpoints"}:
+            shutil.rmtree(new, ignore_errors=True)
+            raise ConfigError(
+                f"refusing to save into {path}: it holds other files ({sorted(entries)[:5]}); "
+                "choose an empty or new directory"
+            )
+        shutil.rmtree(path)
+    os.replace(new, path)
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """Read ``oi_model.json`` of a saved model.
+
+    Raises:
+        ModelNotFoundError: ``path`` is not a model saved by Open Interpreter.
+    """
+    file = Path(path) / MANIFEST
+    if not file.is_file():
+        raise ModelNotFoundError(
+            str(path),
+            [f"{file}: missing" if Path(path).is_dir() else f"{path}: no such directory"],
+            "OpenInterpreter.load() reads directories written by interpreter.save(path) or "
+            "`oi train`; use OpenInterpreter(name) for a pretrained model",
+        )
+    return json.loads(file.read_text(encoding="utf-8"))
+
+
+def _write_json(file: Path, data: Any) -> None:
+    file.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def model_card(manifest: dict[str, Any], config: dict[str, Any] | None,
+               metrics: dict[str, Any] | None) -> str:
+    """A Markdown model card: what the model does, how it was trained, how it scores."""
+    lines = [
+        f"# {manifest.get('name') or 'Fine-tuned model'}",
+        "",
+        f"A `{manifest['task']}` model fine-tuned from `{manifest['base_model']}` with "
+        "Open Interpreter. It loads with plain `transformers`:",
+        "",
+        "```python",
+        "import transformers",
+        f"model = transformers.{manifest['auto_class']}.from_pretrained(path)",
+        "```",
+        "",
+        f"Labels ({len(manifest['labels'])}): " + ", ".join(f"`{x}`" for x in manifest["labels"]),
+    ]
+    if manifest.get("data"):
+        lines += ["", "## Data", ""] + [f"- {k}: {v}" for k, v in manifest["data"].items()]
+    if config:
+        keys = ("learning_rate", "batch_size", "epochs", "max_steps", "optimizer", "schedule",
+                "warmup_ratio", "weight_decay", "max_length", "freeze", "precision", "seed")
+        lines += ["", "## Training settings", ""]
+        lines += [f"- {k}: {config[k]}" for k in keys if config.get(k) is not None]
+    for split, report in (metrics or {}).get("reports", {}).items():
+        lines += ["", f"## Results: {split}", "", "```", report.get("text", "").rstrip(), "```"]
+    lines += ["", "Library versions: " + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items())]
+    return "\n".join(lines) + "\n"

