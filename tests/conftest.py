@@ -38,10 +38,43 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 TINY_WORDS = [
-    "the", "a", "cat", "dog", "sat", "ran", "on", "in", "to", "mat", "park", "and", "is",
-    "paris", "london", "berlin", "john", "mary", "acme", "corp", "visited", "works", "at",
-    "good", "bad", "great", "awful", "movie", "film", "loved", "hated", "it", "this", ".",
-    ",", "##s", "##ed",
+    "the",
+    "a",
+    "cat",
+    "dog",
+    "sat",
+    "ran",
+    "on",
+    "in",
+    "to",
+    "mat",
+    "park",
+    "and",
+    "is",
+    "paris",
+    "london",
+    "berlin",
+    "john",
+    "mary",
+    "acme",
+    "corp",
+    "visited",
+    "works",
+    "at",
+    "good",
+    "bad",
+    "great",
+    "awful",
+    "movie",
+    "film",
+    "loved",
+    "hated",
+    "it",
+    "this",
+    ".",
+    ",",
+    "##s",
+    "##ed",
 ]
 
 
@@ -61,8 +94,12 @@ def build_tiny_tokenizer():
         special_tokens=[("[CLS]", 2), ("[SEP]", 3)],
     )
     return BertTokenizerFast(
-        tokenizer_object=backend, unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]",
-        cls_token="[CLS]", mask_token="[MASK]",
+        tokenizer_object=backend,
+        unk_token="[UNK]",
+        sep_token="[SEP]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        mask_token="[MASK]",
     )
 
 

@@ -27,7 +27,18 @@ _LAZY = {
     "ModelStateError": "open_interpreter.errors",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "EvaluationReport",
+    "FineTuneConfig",
+    "FineTuneResult",
+    "LabelError",
+    "ModelNotFoundError",
+    "ModelStateError",
+    "OpenInterpreter",
+    "OpenInterpreterError",
+]
 
 if TYPE_CHECKING:
     from open_interpreter.config import FineTuneConfig

@@ -26,7 +26,9 @@ class DataConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    train: str | None = Field(None, description="Training file: CSV, TSV, JSONL or CoNLL.")
+    train: str | None = Field(
+        None, description="Training file (CSV, TSV, JSONL, CoNLL) or package:NAME (packaged data)."
+    )
     validation: str | None = Field(None, description="Validation file, same format.")
     test: str | None = Field(None, description="Test file, same format.")
     format: Literal["auto", "csv", "tsv", "jsonl", "conll"] = Field(
@@ -71,35 +73,55 @@ class FineTuneConfig(BaseModel):
     optimizer: Optimizer = Field("adamw", description="adamw, or sgd with momentum.")
     learning_rate: float = Field(5e-5, gt=0, description="Peak learning rate.")
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum.")
-    weight_decay: float = Field(0.01, ge=0, description="Decoupled weight decay (not on norms, biases).")
-    batch_size: int = Field(16, gt=0, description="Examples per optimizer step (before accumulation).")
+    weight_decay: float = Field(
+        0.01, ge=0, description="Decoupled weight decay (not on norms, biases)."
+    )
+    batch_size: int = Field(
+        16, gt=0, description="Examples per optimizer step (before accumulation)."
+    )
     eval_batch_size: int = Field(64, gt=0, description="Examples per batch when evaluating.")
     epochs: float = Field(3, gt=0, description="Passes over the training data.")
-    max_steps: int | None = Field(None, gt=0, description="Stop after this many steps (overrides epochs).")
-    gradient_accumulation_steps: int = Field(1, ge=1, description="Batches summed per optimizer step.")
+    max_steps: int | None = Field(
+        None, gt=0, description="Stop after this many steps (overrides epochs)."
+    )
+    gradient_accumulation_steps: int = Field(
+        1, ge=1, description="Batches summed per optimizer step."
+    )
     warmup_ratio: float = Field(0.1, ge=0, lt=1, description="Fraction of steps spent warming up.")
     schedule: Schedule = Field("linear", description="Learning-rate decay after warmup.")
     max_grad_norm: float | None = Field(1.0, gt=0, description="Clip gradients to this norm.")
     max_length: int = Field(256, ge=8, description="Longest input in sub-word tokens.")
     dropout: float | None = Field(None, ge=0, lt=1, description="Override the model's dropout.")
     freeze: Freeze = Field("none", description="none, embeddings, backbone, or top-n.")
-    trainable_top_layers: int = Field(2, ge=0, description="With freeze=top-n: layers left trainable.")
+    trainable_top_layers: int = Field(
+        2, ge=0, description="With freeze=top-n: layers left trainable."
+    )
 
-    eval_every_epoch: bool = Field(True, description="Evaluate on validation data after each epoch.")
+    eval_every_epoch: bool = Field(
+        True, description="Evaluate on validation data after each epoch."
+    )
     early_stopping_metric: str | None = Field(
         None, description="Validation metric to watch, e.g. 'entity_f1', 'macro_f1', 'loss'."
     )
     early_stopping_patience: int = Field(2, ge=1, description="Evaluations without improvement.")
     restore_best: bool = Field(True, description="Load the best validation checkpoint at the end.")
-    checkpoint_every: int | None = Field(None, gt=0, description="Save a resumable checkpoint every N steps.")
+    checkpoint_every: int | None = Field(
+        None, gt=0, description="Save a resumable checkpoint every N steps."
+    )
     resume_from: str | None = Field(None, description="Checkpoint directory to resume from.")
 
     seed: int = Field(42, description="Seed for weights, shuffling and dropout.")
-    precision: Precision = Field("auto", description="auto: bf16 autocast where supported, else fp32.")
+    precision: Precision = Field(
+        "auto", description="auto: bf16 autocast where supported, else fp32."
+    )
     group_by_length: bool = Field(True, description="Batch examples of similar length together.")
-    num_threads: int | None = Field(None, gt=0, description="CPU threads for torch (default: all cores).")
+    num_threads: int | None = Field(
+        None, gt=0, description="CPU threads for torch (default: all cores)."
+    )
     progress: bool = Field(True, description="Show a progress bar with loss, throughput and ETA.")
-    trust_remote_code: bool = Field(False, description="Allow model code from the Hub (off by default).")
+    trust_remote_code: bool = Field(
+        False, description="Allow model code from the Hub (off by default)."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> FineTuneConfig:
@@ -135,6 +157,8 @@ def describe_validation_error(exc: ValidationError) -> str:
         field = ".".join(str(p) for p in err["loc"]) or "config"
         if err["type"] == "extra_forbidden":
             parts.append(f"unknown setting {field!r}")
+        elif err["type"] == "value_error":
+            parts.append(str(err["ctx"]["error"]))
         else:
             parts.append(f"{field}: {err['msg']} (got {err.get('input')!r})")
     return "invalid configuration: " + "; ".join(parts)

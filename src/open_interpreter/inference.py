@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from open_interpreter.interpreter import OpenInterpreter
 
 
-def encode(interpreter: OpenInterpreter, examples: Examples, *, labelled: bool = True) -> list[Feature]:
+def encode(
+    interpreter: OpenInterpreter, examples: Examples, *, labelled: bool = True
+) -> list[Feature]:
     """Encode ``examples`` for the interpreter's task and labels."""
     label2id = {label: i for i, label in enumerate(interpreter.labels)} if labelled else None
     return interpreter.task.encode(
@@ -34,9 +36,15 @@ def score(
 ) -> EvaluationReport:
     """Run the model on already-encoded labelled examples and build their report."""
     model = model or interpreter.model
-    result = forward(model, features, pad_id=interpreter.tokenizer.pad_token_id,
-                     batch_size=interpreter.config.eval_batch_size)
-    predictions = interpreter.task.decode(examples, features, result, dict(enumerate(interpreter.labels)))
+    result = forward(
+        model,
+        features,
+        pad_id=interpreter.tokenizer.pad_token_id,
+        batch_size=interpreter.config.eval_batch_size,
+    )
+    predictions = interpreter.task.decode(
+        examples, features, result, dict(enumerate(interpreter.labels))
+    )
     return interpreter.task.score(examples, predictions, interpreter.labels, result.loss, split)
 
 
@@ -69,14 +77,22 @@ def predict(interpreter: OpenInterpreter, texts: Any) -> Any:
         else:
             examples = TokenExamples(tokens=[list(item) for item in items], source="inputs")
     elif all(isinstance(item, tuple) for item in items):
-        examples = TextExamples(texts=[a for a, _ in items], text_pairs=[b for _, b in items],
-                                source="inputs")
+        examples = TextExamples(
+            texts=[a for a, _ in items], text_pairs=[b for _, b in items], source="inputs"
+        )
     else:
         examples = TextExamples(texts=[str(item) for item in items], source="inputs")
     features = encode(interpreter, examples, labelled=False)
-    result = forward(interpreter.model, features, pad_id=interpreter.tokenizer.pad_token_id,
-                     batch_size=interpreter.config.eval_batch_size)
+    result = forward(
+        interpreter.model,
+        features,
+        pad_id=interpreter.tokenizer.pad_token_id,
+        batch_size=interpreter.config.eval_batch_size,
+    )
     predictions = task.decode(examples, features, result, dict(enumerate(interpreter.labels)))
     if spans is not None:
-        predictions = [with_char_offsets(p, text, s) for p, text, s in zip(predictions, items, spans, strict=True)]
+        predictions = [
+            with_char_offsets(p, text, s)
+            for p, text, s in zip(predictions, items, spans, strict=True)
+        ]
     return predictions[0] if single else predictions

@@ -75,7 +75,9 @@ class OpenInterpreter:
 
         self.tokenizer_name = tokenizer_name or self.tokenizer_name
         resolved = resolve_tokenizer(self.tokenizer_name)
-        self.tokenizer = load_tokenizer(resolved.path, trust_remote_code=self.config.trust_remote_code)
+        self.tokenizer = load_tokenizer(
+            resolved.path, trust_remote_code=self.config.trust_remote_code
+        )
         return self.tokenizer
 
     # -- heads -------------------------------------------------------------------------
@@ -160,8 +162,15 @@ class OpenInterpreter:
             self.load_model(self.config.model)
         if self.tokenizer is None:
             self.load_tokenizer()
-        splits = recipe.read_splits(self.config, train_data, train_labels, validation_data,
-                                    validation_labels, test_data, test_labels)
+        splits = recipe.read_splits(
+            self.config,
+            train_data,
+            train_labels,
+            validation_data,
+            validation_labels,
+            test_data,
+            test_labels,
+        )
         self._prepare_task(splits["train"])
         self.result = recipe.run(self, splits)
         return self.result
@@ -173,8 +182,11 @@ class OpenInterpreter:
         if asked in ("auto", None):
             self.task = inferred
         elif asked != inferred.name and isinstance(train, TokenExamples):
-            logger.info("the labels are per-token tag lists: training %s instead of %s",
-                        inferred.name, asked)
+            logger.info(
+                "the labels are per-token tag lists: training %s instead of %s",
+                inferred.name,
+                asked,
+            )
             self.task = inferred
         else:
             self.task = get_task(asked)
@@ -182,12 +194,16 @@ class OpenInterpreter:
         if self._has_head:
             unknown = sorted(set(labels) - set(self.labels or []))
             if unknown:
-                raise LabelError(f"training labels {unknown} are not in the model's labels {self.labels}")
+                raise LabelError(
+                    f"training labels {unknown} are not in the model's labels {self.labels}"
+                )
             return
         if self.labels is not None:
             unknown = sorted(set(labels) - set(self.labels))
             if unknown:
-                raise LabelError(f"training labels {unknown} are not among the head's labels {self.labels}")
+                raise LabelError(
+                    f"training labels {unknown} are not among the head's labels {self.labels}"
+                )
         else:
             self.labels = labels
         self._build_head()

@@ -58,7 +58,9 @@ def load(cls: type[OpenInterpreter], path: Path) -> OpenInterpreter:
     interpreter = cls(str(path))
     config_file = Path(path) / "training_config.json"
     if config_file.is_file():
-        interpreter.config = FineTuneConfig.build(json.loads(config_file.read_text(encoding="utf-8")))
+        interpreter.config = FineTuneConfig.build(
+            json.loads(config_file.read_text(encoding="utf-8"))
+        )
     interpreter.task = get_task(manifest["task"])
     interpreter.labels = list(manifest["labels"])
     remote = interpreter.config.trust_remote_code
@@ -106,8 +108,11 @@ def write_saved_model(
     with quiet_transformers():
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-    manifest = {**manifest, "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "versions": library_versions()}
+    manifest = {
+        **manifest,
+        "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": library_versions(),
+    }
     _write_json(tmp / MANIFEST, manifest)
     if training_config is not None:
         _write_json(tmp / "training_config.json", training_config)
@@ -154,8 +159,9 @@ def _write_json(file: Path, data: Any) -> None:
     file.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
 
 
-def model_card(manifest: dict[str, Any], config: dict[str, Any] | None,
-               metrics: dict[str, Any] | None) -> str:
+def model_card(
+    manifest: dict[str, Any], config: dict[str, Any] | None, metrics: dict[str, Any] | None
+) -> str:
     """A Markdown model card: what the model does, how it was trained, how it scores."""
     lines = [
         f"# {manifest.get('name') or 'Fine-tuned model'}",
@@ -173,11 +179,26 @@ def model_card(manifest: dict[str, Any], config: dict[str, Any] | None,
     if manifest.get("data"):
         lines += ["", "## Data", ""] + [f"- {k}: {v}" for k, v in manifest["data"].items()]
     if config:
-        keys = ("learning_rate", "batch_size", "epochs", "max_steps", "optimizer", "schedule",
-                "warmup_ratio", "weight_decay", "max_length", "freeze", "precision", "seed")
+        keys = (
+            "learning_rate",
+            "batch_size",
+            "epochs",
+            "max_steps",
+            "optimizer",
+            "schedule",
+            "warmup_ratio",
+            "weight_decay",
+            "max_length",
+            "freeze",
+            "precision",
+            "seed",
+        )
         lines += ["", "## Training settings", ""]
         lines += [f"- {k}: {config[k]}" for k in keys if config.get(k) is not None]
     for split, report in (metrics or {}).get("reports", {}).items():
         lines += ["", f"## Results: {split}", "", "```", report.get("text", "").rstrip(), "```"]
-    lines += ["", "Library versions: " + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items())]
+    lines += [
+        "",
+        "Library versions: " + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()),
+    ]
     return "\n".join(lines) + "\n"

@@ -30,7 +30,7 @@ def read_source(source: str | None, config_dir: Path | None = None, **columns: A
     if source is None:
         return None
     if source.startswith(PACKAGE_PREFIX):
-        return load_packaged(source[len(PACKAGE_PREFIX):])
+        return load_packaged(source[len(PACKAGE_PREFIX) :])
     path = Path(source).expanduser()
     if not path.is_absolute() and not path.exists() and config_dir is not None:
         beside = config_dir / path

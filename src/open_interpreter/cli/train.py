@@ -35,8 +35,12 @@ def train(config_file: Path, overrides: tuple[str, ...]) -> None:
     if data.train is None:
         raise click.UsageError(f"{config_file}: set data.train (a file, or package:NAME)")
     here = config_file.parent
-    columns = {"format": data.format, "text_column": data.text_column,
-               "label_column": data.label_column, "text_pair_column": data.text_pair_column}
+    columns = {
+        "format": data.format,
+        "text_column": data.text_column,
+        "label_column": data.label_column,
+        "text_pair_column": data.text_pair_column,
+    }
     interpreter = OpenInterpreter(config.model)
     result = interpreter.fine_tune(
         train_data=read_source(data.train, here, **columns),

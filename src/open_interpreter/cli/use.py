@@ -20,15 +20,26 @@ def _load(model: str):
 @click.command()
 @click.argument("model")
 @click.argument("data")
-@click.option("--format", "fmt", default="auto", show_default=True,
-              type=click.Choice(["auto", "csv", "tsv", "jsonl", "conll"]), help="File format.")
+@click.option(
+    "--format",
+    "fmt",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "csv", "tsv", "jsonl", "conll"]),
+    help="File format.",
+)
 @click.option("--text-column", default="text", show_default=True, help="Text column (CSV/JSONL).")
 @click.option("--label-column", default="label", show_default=True, help="Label column.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the report as JSON to this file.")
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the report as JSON to this file.",
+)
 @handle_errors
-def evaluate(model: str, data: str, fmt: str, text_column: str, label_column: str,
-             json_out: Path | None) -> None:
+def evaluate(
+    model: str, data: str, fmt: str, text_column: str, label_column: str, json_out: Path | None
+) -> None:
     """Score fine-tuned MODEL (a name in the model store or a directory) on labelled DATA.
 
     \b
@@ -81,7 +92,9 @@ def _texts(inputs: tuple[str, ...]) -> list[str]:
             try:
                 lines = path.read_text(encoding="utf-8").splitlines()
             except UnicodeDecodeError as exc:
-                raise DataError(f"not UTF-8 ({exc.reason} at byte {exc.start})", source=item) from None
+                raise DataError(
+                    f"not UTF-8 ({exc.reason} at byte {exc.start})", source=item
+                ) from None
             texts += [line for line in lines if line.strip()]
         else:
             texts.append(item)

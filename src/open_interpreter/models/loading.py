@@ -39,7 +39,8 @@ def load_tokenizer(path: Path, *, trust_remote_code: bool = False) -> Any:
     """Load the fast tokenizer stored in ``path``.
 
     Raises:
-        OpenInterpreterError: Only a slow (Python) tokenizer exists; word alignment needs a fast one.
+        OpenInterpreterError: Only a slow (Python) tokenizer exists; aligning labels to
+            words needs a fast one.
     """
     from transformers import AutoTokenizer
 
@@ -47,7 +48,8 @@ def load_tokenizer(path: Path, *, trust_remote_code: bool = False) -> Any:
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
     if not tokenizer.is_fast:
         raise OpenInterpreterError(
-            f"the tokenizer in {path} has no fast (Rust) version; it is needed to align labels to words"
+            f"the tokenizer in {path} has no fast (Rust) version; "
+            "it is needed to align labels to words"
         )
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
@@ -103,7 +105,8 @@ def add_head(backbone: Any, auto_class: str, labels: list[str]) -> Any:
     missing, _unused = getattr(model, prefix).load_state_dict(source.state_dict(), strict=False)
     if missing:
         raise ModelStateError(
-            f"cannot put a {auto_class} head on {type(backbone).__name__}: missing weights {missing[:5]}"
+            f"cannot put a {auto_class} head on {type(backbone).__name__}: "
+            f"missing weights {missing[:5]}"
         )
     logger.info("added a %s head with %d labels (newly initialised)", auto_class, len(labels))
     return model

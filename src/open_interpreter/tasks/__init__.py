@@ -37,7 +37,9 @@ def get_task(name: str) -> Task:
 def infer_task(examples: Examples) -> Task:
     """Decide the task from the data: tag lists → token classification, pairs → sentence pair."""
     if isinstance(examples, TextExamples):
-        return SentencePairTask() if examples.text_pairs is not None else SequenceClassificationTask()
+        return (
+            SentencePairTask() if examples.text_pairs is not None else SequenceClassificationTask()
+        )
     return TokenClassificationTask()
 
 

@@ -33,13 +33,24 @@ class Task(ABC):
         """Encode ``examples`` into model features (with label ids when labelled)."""
 
     @abstractmethod
-    def decode(self, examples: Examples, features: list[Feature], result: ForwardResult,
-               id2label: dict[int, str]) -> list[Any]:
+    def decode(
+        self,
+        examples: Examples,
+        features: list[Feature],
+        result: ForwardResult,
+        id2label: dict[int, str],
+    ) -> list[Any]:
         """Turn probabilities back into one prediction per example."""
 
     @abstractmethod
-    def score(self, examples: Examples, predictions: list[Any], labels: list[str],
-              loss: float | None, split: str) -> EvaluationReport:
+    def score(
+        self,
+        examples: Examples,
+        predictions: list[Any],
+        labels: list[str],
+        loss: float | None,
+        split: str,
+    ) -> EvaluationReport:
         """Compare predictions with the examples' labels and build the report."""
 
     def model_class(self) -> Any:

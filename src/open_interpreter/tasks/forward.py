@@ -56,7 +56,9 @@ def forward(
             inputs = {k: v.to(device) for k, v in inputs.items()}
             out = model(**inputs)
             if out.loss is not None:
-                weight = int((inputs["labels"] != -100).sum()) if out.logits.dim() == 3 else len(batch)
+                weight = (
+                    int((inputs["labels"] != -100).sum()) if out.logits.dim() == 3 else len(batch)
+                )
                 loss_sum += float(out.loss) * weight
                 loss_weight += weight
             probs = torch.softmax(out.logits.float(), dim=-1).cpu().numpy()

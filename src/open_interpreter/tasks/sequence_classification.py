@@ -50,13 +50,23 @@ class SequenceClassificationTask(Task):
             return sorted(labels, key=int)
         return sorted(labels)
 
-    def encode(self, tokenizer: Any, examples: TextExamples, label2id: dict[str, int] | None,  # type: ignore[override]
-               max_length: int) -> list[Feature]:
+    def encode(
+        self,
+        tokenizer: Any,
+        examples: TextExamples,
+        label2id: dict[str, int] | None,  # type: ignore[override]
+        max_length: int,
+    ) -> list[Feature]:
         """Encode texts (and pairs), truncating those longer than ``max_length``."""
         return encode_texts(tokenizer, self._check(examples), label2id, max_length)
 
-    def decode(self, examples: TextExamples, features: list[Feature], result: ForwardResult,  # type: ignore[override]
-               id2label: dict[int, str]) -> list[LabelPrediction]:
+    def decode(
+        self,
+        examples: TextExamples,
+        features: list[Feature],
+        result: ForwardResult,  # type: ignore[override]
+        id2label: dict[int, str],
+    ) -> list[LabelPrediction]:
         """Return the most probable label of each text with all labels' probabilities."""
         predictions = []
         for probs in result.probabilities:
@@ -65,12 +75,20 @@ class SequenceClassificationTask(Task):
             predictions.append(LabelPrediction(id2label[best], float(probs[best]), scores))
         return predictions
 
-    def score(self, examples: TextExamples, predictions: list[LabelPrediction], labels: list[str],  # type: ignore[override]
-              loss: float | None, split: str) -> EvaluationReport:
+    def score(
+        self,
+        examples: TextExamples,
+        predictions: list[LabelPrediction],
+        labels: list[str],  # type: ignore[override]
+        loss: float | None,
+        split: str,
+    ) -> EvaluationReport:
         """Accuracy, macro-F1, per-label report and confusion matrix."""
         y_true = [str(label) for label in examples.labels or []]
         y_pred = [p.label for p in predictions]
-        return evaluate_classification(y_true, y_pred, labels, task=self.name, loss=loss, split=split)
+        return evaluate_classification(
+            y_true, y_pred, labels, task=self.name, loss=loss, split=split
+        )
 
 
 class SentencePairTask(SequenceClassificationTask):

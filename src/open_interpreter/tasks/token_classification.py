@@ -60,8 +60,11 @@ def split_words(tokenizer: Any, text: str) -> list[tuple[str, int, int]]:
     if pre is not None:
         pieces = pre.pre_tokenize_str(text)
         # Byte-level pre-tokenizers (GPT-2, RoBERTa) mark spaces as "Ġ"; take words from offsets.
-        return [(text[s:e].strip(), s + (len(text[s:e]) - len(text[s:e].lstrip())), e)
-                for _, (s, e) in pieces if text[s:e].strip()]
+        return [
+            (text[s:e].strip(), s + (len(text[s:e]) - len(text[s:e].lstrip())), e)
+            for _, (s, e) in pieces
+            if text[s:e].strip()
+        ]
     return [(m.group(), m.start(), m.end()) for m in _FALLBACK_WORDS.finditer(text)]
 
 
@@ -102,13 +105,23 @@ class TokenClassificationTask(Task):
         """Return the tags, ``O`` first, then grouped by entity type with B before I."""
         return label_set(self._check(examples))
 
-    def encode(self, tokenizer: Any, examples: TokenExamples, label2id: dict[str, int] | None,  # type: ignore[override]
-               max_length: int) -> list[Feature]:
+    def encode(
+        self,
+        tokenizer: Any,
+        examples: TokenExamples,
+        label2id: dict[str, int] | None,  # type: ignore[override]
+        max_length: int,
+    ) -> list[Feature]:
         """Encode sentences, labelling first sub-words and windowing long sentences."""
         return encode_tokens(tokenizer, self._check(examples), label2id, max_length)
 
-    def decode(self, examples: TokenExamples, features: list[Feature], result: ForwardResult,  # type: ignore[override]
-               id2label: dict[int, str]) -> list[TokenPrediction]:
+    def decode(
+        self,
+        examples: TokenExamples,
+        features: list[Feature],
+        result: ForwardResult,  # type: ignore[override]
+        id2label: dict[int, str],
+    ) -> list[TokenPrediction]:
         """Return each sentence's word tags, their probabilities and its entities."""
         rows = word_predictions(features, result.probabilities, [len(t) for t in examples.tokens])
         predictions = []
@@ -125,21 +138,33 @@ class TokenClassificationTask(Task):
             predictions.append(TokenPrediction(list(tokens), tags, scores, entities))
         return predictions
 
-    def score(self, examples: TokenExamples, predictions: list[TokenPrediction], labels: list[str],  # type: ignore[override]
-              loss: float | None, split: str) -> EvaluationReport:
+    def score(
+        self,
+        examples: TokenExamples,
+        predictions: list[TokenPrediction],
+        labels: list[str],  # type: ignore[override]
+        loss: float | None,
+        split: str,
+    ) -> EvaluationReport:
         """Token-level report (with ``O``) and entity-level seqeval scores."""
         return evaluate_token_classification(
             examples.tags or [], [p.tags for p in predictions], labels, loss=loss, split=split
         )
 
-    def predict_texts(self, tokenizer: Any, texts: list[str]) -> tuple[TokenExamples, list[list[tuple[int, int]]]]:
+    def predict_texts(
+        self, tokenizer: Any, texts: list[str]
+    ) -> tuple[TokenExamples, list[list[tuple[int, int]]]]:
         """Split raw texts into words, returning them and each word's character span."""
         words = [split_words(tokenizer, text) for text in texts]
         tokens = [[w for w, _, _ in ws] for ws in words]
-        return TokenExamples(tokens=tokens, source="texts"), [[(s, e) for _, s, e in ws] for ws in words]
+        return TokenExamples(tokens=tokens, source="texts"), [
+            [(s, e) for _, s, e in ws] for ws in words
+        ]
 
 
-def with_char_offsets(prediction: TokenPrediction, text: str, spans: list[tuple[int, int]]) -> TokenPrediction:
+def with_char_offsets(
+    prediction: TokenPrediction, text: str, spans: list[tuple[int, int]]
+) -> TokenPrediction:
     """Replace word-index spans of entities with character offsets into ``text``."""
     for entity in prediction.entities:
         a, b = entity.words

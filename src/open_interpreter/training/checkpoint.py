@@ -43,8 +43,11 @@ def save_checkpoint(
     tmp.mkdir(parents=True)
     save_model(model, str(tmp / "model.safetensors"))
     torch.save(
-        {"optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
-         "rng": torch.get_rng_state()},
+        {
+            "optimizer": optimizer.state_dict(),
+            "schedule": schedule.state_dict(),
+            "rng": torch.get_rng_state(),
+        },
         tmp / "optimizer.pt",
     )
     (tmp / _STATE).write_text(json.dumps(state), encoding="utf-8")

@@ -79,7 +79,8 @@ class _Watch:
             self.metric = "entity_f1" if "entity_f1" in metrics else "accuracy"
         if self.metric not in metrics:
             raise ConfigError(
-                f"early_stopping_metric={self.metric!r} is not measured; choose one of {sorted(metrics)}"
+                f"early_stopping_metric={self.metric!r} is not measured; "
+                f"choose one of {sorted(metrics)}"
             )
         value = metrics[self.metric]
         lower_is_better = self.metric == "loss"
@@ -135,26 +136,38 @@ def train(
     watch = _Watch(config.early_stopping_metric, config.early_stopping_patience)
     position = {"step": 0, "epoch": 0, "batch": 0}
     if config.resume_from:
-        position = load_checkpoint(Path(config.resume_from), model=model, optimizer=optimizer, schedule=schedule)
+        position = load_checkpoint(
+            Path(config.resume_from), model=model, optimizer=optimizer, schedule=schedule
+        )
         result.history, result.evaluations = position["history"], position["evaluations"]
         watch.best_value = position.get("best_value")
         logger.info("resumed from %s at step %d", config.resume_from, position["step"])
     logger.info(
         "training on %s, %s, %d examples, %d steps (%d per epoch)",
-        device, "bf16 autocast" if result.bf16 else "fp32", len(features), total_steps, steps_per_epoch,
+        device,
+        "bf16 autocast" if result.bf16 else "fp32",
+        len(features),
+        total_steps,
+        steps_per_epoch,
     )
     step, samples, stop = position["step"], 0, False
-    with torch_threads(config.num_threads), TrainingProgress(
-        total_steps, enabled=config.progress, start_step=step
-    ) as progress:
+    with (
+        torch_threads(config.num_threads),
+        TrainingProgress(total_steps, enabled=config.progress, start_step=step) as progress,
+    ):
         epoch = position["epoch"]
         while step < total_steps and not stop:
             batches = training_batches(
-                features, config.batch_size, seed=config.seed, epoch=epoch,
+                features,
+                config.batch_size,
+                seed=config.seed,
+                epoch=epoch,
                 group_by_length=config.group_by_length,
             )
             started = time.perf_counter()
-            for index in range(position["batch"] if epoch == position["epoch"] else 0, len(batches)):
+            for index in range(
+                position["batch"] if epoch == position["epoch"] else 0, len(batches)
+            ):
                 batch = [features[i] for i in batches[index]]
                 inputs = {k: v.to(device) for k, v in collate(batch, pad_id).items()}
                 with autocast(device, result.bf16):
@@ -172,19 +185,35 @@ def train(
                 step += 1
                 elapsed = result.train_seconds + time.perf_counter() - started
                 rate = samples / elapsed if elapsed else 0.0
-                event = {"type": "step", "step": step, "epoch": epoch + (index + 1) / len(batches),
-                         "loss": float(loss.detach()), "learning_rate": schedule.get_last_lr()[0],
-                         "samples_per_second": rate, "total_steps": total_steps}
+                event = {
+                    "type": "step",
+                    "step": step,
+                    "epoch": epoch + (index + 1) / len(batches),
+                    "loss": float(loss.detach()),
+                    "learning_rate": schedule.get_last_lr()[0],
+                    "samples_per_second": rate,
+                    "total_steps": total_steps,
+                }
                 result.history.append(event)
                 progress.update(step, event["loss"], rate)
                 if on_event and on_event(event):
                     stop = True
                 if config.checkpoint_every and step % config.checkpoint_every == 0:
-                    state = {"step": step, "epoch": epoch, "batch": index + 1,
-                             "history": result.history, "evaluations": result.evaluations,
-                             "best_value": watch.best_value}
-                    save_checkpoint(run_dir / "checkpoints" / f"step-{step}", model=model,
-                                    optimizer=optimizer, schedule=schedule, state=state)
+                    state = {
+                        "step": step,
+                        "epoch": epoch,
+                        "batch": index + 1,
+                        "history": result.history,
+                        "evaluations": result.evaluations,
+                        "best_value": watch.best_value,
+                    }
+                    save_checkpoint(
+                        run_dir / "checkpoints" / f"step-{step}",
+                        model=model,
+                        optimizer=optimizer,
+                        schedule=schedule,
+                        state=state,
+                    )
                 if step >= total_steps or stop:
                     break
             result.train_seconds += time.perf_counter() - started
@@ -200,23 +229,33 @@ def train(
     return result
 
 
-def _evaluate(model: torch.nn.Module, evaluate: Evaluate, watch: _Watch, config: FineTuneConfig,
-              result: TrainingResult, step: int, epoch: int, on_event: OnEvent | None) -> bool:
+def _evaluate(
+    model: torch.nn.Module,
+    evaluate: Evaluate,
+    watch: _Watch,
+    config: FineTuneConfig,
+    result: TrainingResult,
+    step: int,
+    epoch: int,
+    on_event: OnEvent | None,
+) -> bool:
     """Score the model after an epoch; keep the best weights; say whether to stop early."""
     metrics = evaluate(model).metrics()
     model.train()
     record = {"type": "evaluation", "epoch": epoch, "step": step, "metrics": metrics}
     result.evaluations.append(record)
-    logger.info("epoch %d validation: %s", epoch,
-                ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+    logger.info(
+        "epoch %d validation: %s", epoch, ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+    )
     if watch.improved(metrics):
         result.best = record
         if config.restore_best:
             watch.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     stop = bool(on_event and on_event(record))
     if config.early_stopping_metric and watch.bad_rounds >= watch.patience:
-        logger.info("early stopping: %s has not improved for %d evaluations",
-                    watch.metric, watch.bad_rounds)
+        logger.info(
+            "early stopping: %s has not improved for %d evaluations", watch.metric, watch.bad_rounds
+        )
         result.stopped_early = True
         stop = True
     return stop

@@ -25,7 +25,9 @@ def apply_freezing(model: torch.nn.Module, config: FineTuneConfig) -> None:
         return
     backbone = getattr(model, model.base_model_prefix, None)
     if backbone is None:
-        raise ConfigError(f"freeze={config.freeze!r}: cannot find the backbone of {type(model).__name__}")
+        raise ConfigError(
+            f"freeze={config.freeze!r}: cannot find the backbone of {type(model).__name__}"
+        )
     if config.freeze == "backbone":
         backbone.requires_grad_(False)
     elif config.freeze == "embeddings":

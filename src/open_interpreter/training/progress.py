@@ -68,6 +68,10 @@ class TrainingProgress:
             eta = elapsed / done * (self.total - step) if done else 0.0
             logger.info(
                 "step %d/%d  loss %.4f  %.1f samples/s  ETA %.0fs",
-                step, self.total, loss, samples_per_second, eta,
+                step,
+                self.total,
+                loss,
+                samples_per_second,
+                eta,
             )
             self._next_log = step + max(1, self.total // 10)

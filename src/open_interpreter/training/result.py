@@ -59,7 +59,9 @@ class FineTuneResult:
             "stopped_early": self.training.stopped_early,
             "evaluations": self.training.evaluations,
             "best": self.training.best,
-            "reports": {name: {**r.to_dict(), "text": str(r)} for name, r in self.reports().items()},
+            "reports": {
+                name: {**r.to_dict(), "text": str(r)} for name, r in self.reports().items()
+            },
         }
 
     def __str__(self) -> str:

@@ -34,11 +34,11 @@ def use_bf16(precision: str, device: torch.device) -> bool:
     """Resolve ``precision`` ('auto', 'bf16', 'fp32') to whether bf16 autocast is on."""
     if precision == "fp32":
         return False
-    supported = (
-        torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_native_bf16()
-    )
+    supported = torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_native_bf16()
     if precision == "bf16" and not supported:
-        logger.warning("precision=bf16 asked for, but %s has no native bf16: it will be slow", device)
+        logger.warning(
+            "precision=bf16 asked for, but %s has no native bf16: it will be slow", device
+        )
         return True
     return supported if precision == "auto" else True
 

@@ -1,0 +1,61 @@
+"""One config for Python, YAML and the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from open_interpreter.config import FineTuneConfig, load_config
+from open_interpreter.errors import ConfigError
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def test_yaml_and_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("model: minilm-l6\nlearning_rate: 3.0e-5\ndata:\n  train: a.conll\n")
+    config = load_config(path, ["epochs=1", "learning_rate=1e-4", "data.limit=50", "freeze=top-n"])
+    assert (config.epochs, config.learning_rate, config.data.limit) == (1, 1e-4, 50)
+    assert config.data.train == "a.conll"
+    assert config.freeze == "top-n"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("learning_rte=1", "unknown setting 'learning_rte'"),
+        ("epochs=-1", "epochs: Input should be greater than 0"),
+        ("optimizer=adam", "optimizer: Input should be 'adamw' or 'sgd'"),
+        ("data.validation_split=0.6", r"validation_split \+ data.test_split must be below 1"),
+        ("epochs", "override must look like key=value"),
+    ],
+)
+def test_bad_settings_name_the_field(tmp_path: Path, override: str, message: str) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("data:\n  test_split: 0.5\n")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path, [override])
+
+
+def test_missing_or_broken_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml")
+    (tmp_path / "bad.yaml").write_text("a: [1,\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(tmp_path / "bad.yaml")
+
+
+def test_every_shipped_example_is_a_valid_config() -> None:
+    files = sorted(EXAMPLES.glob("*.yaml"))
+    assert files
+    for file in files:
+        assert file.read_text().startswith("# oi train "), (
+            f"{file.name} must start with its command"
+        )
+        load_config(file)
+
+
+def test_updated_validates() -> None:
+    with pytest.raises(ConfigError, match="batch_size"):
+        FineTuneConfig().updated(batch_size=0)
