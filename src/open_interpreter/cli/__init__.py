@@ -10,9 +10,13 @@ import logging
 import click
 
 from open_interpreter import __version__
+from open_interpreter.cli.analysis import explain, robustness
+from open_interpreter.cli.generate import chat, generate
 from open_interpreter.cli.models import models
+from open_interpreter.cli.serve import keys, serve
 from open_interpreter.cli.train import train
 from open_interpreter.cli.use import evaluate, predict
+from open_interpreter.cli.worker import worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,6 +30,9 @@ def main(verbose: bool, quiet: bool) -> None:
     oi train examples/wnut16_ner.yaml epochs=1
     oi evaluate wnut16-ner data.conll
     oi predict wnut16-ner "Paris Hilton visited Paris"
+    oi explain wnut16-ner "Paris Hilton visited Paris"
+    oi generate smollm2-135m-instruct "What is NER?"
+    oi chat smollm2-135m-instruct
     oi models list
     """
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
@@ -36,6 +43,13 @@ def main(verbose: bool, quiet: bool) -> None:
 main.add_command(train)
 main.add_command(evaluate)
 main.add_command(predict)
+main.add_command(explain)
+main.add_command(robustness)
+main.add_command(generate)
+main.add_command(chat)
 main.add_command(models)
+main.add_command(serve)
+main.add_command(keys)
+main.add_command(worker)
 
 __all__ = ["main"]

@@ -84,9 +84,11 @@ def collate(batch: list[Feature], pad_id: int) -> dict[str, torch.Tensor]:
         out["token_type_ids"] = types
     if batch[0].labels is not None:
         if isinstance(batch[0].labels, list):
-            labels = torch.full((len(batch), width), IGNORE_INDEX, dtype=torch.long)
+            # Per-token labels; a seq2seq target has its own length, padded separately.
+            label_width = max(len(f.labels) for f in batch)
+            labels = torch.full((len(batch), label_width), IGNORE_INDEX, dtype=torch.long)
             for row, f in enumerate(batch):
-                labels[row, : len(f)] = torch.tensor(f.labels)
+                labels[row, : len(f.labels)] = torch.tensor(f.labels)
         else:
             labels = torch.tensor([f.labels for f in batch], dtype=torch.long)
         out["labels"] = labels

@@ -1,4 +1,4 @@
-"""The two shapes labelled data takes once it is read: texts or token lists."""
+"""The shapes labelled data takes once it is read: texts, token lists or conversations."""
 
 from __future__ import annotations
 
@@ -60,4 +60,26 @@ class TokenExamples:
         )
 
 
-Examples = TextExamples | TokenExamples
+@dataclass
+class ChatExamples:
+    """Conversations to learn to answer: generative (causal-LM and seq2seq) training data.
+
+    Attributes:
+        conversations: One list of messages per example; a message is a dict with a
+            ``role`` (``system``, ``user`` or ``assistant``) and a ``content`` string. The
+            model learns the ``assistant`` messages.
+        source: Where the data came from, for error messages.
+    """
+
+    conversations: list[list[dict[str, str]]]
+    source: str = field(default="data", compare=False)
+
+    def __len__(self) -> int:
+        return len(self.conversations)
+
+    def subset(self, indices: list[int]) -> ChatExamples:
+        """Return the conversations at ``indices``, in that order."""
+        return ChatExamples([self.conversations[i] for i in indices], source=self.source)
+
+
+Examples = TextExamples | TokenExamples | ChatExamples

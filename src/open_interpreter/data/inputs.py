@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from open_interpreter.data.chat import looks_like_chat, to_chat_examples
 from open_interpreter.data.examples import Examples, TextExamples, TokenExamples
 from open_interpreter.data.readers import SUPPORTED_EXTENSIONS, read_file
 from open_interpreter.data.validation import (
@@ -90,8 +91,12 @@ def to_examples(
         source: What the user called ``data``, for messages (e.g. ``"train_data"``; its
             labels are then called ``"train_labels"``).
 
+    Conversations (chat records, message lists, a chat JSON Lines file) become
+    :class:`ChatExamples`; see :func:`~open_interpreter.data.chat.to_chat_examples`.
+
     Returns:
-        :class:`TokenExamples` for token data, else :class:`TextExamples`.
+        :class:`TokenExamples` for token data, :class:`ChatExamples` for conversations,
+        else :class:`TextExamples`.
 
     Raises:
         DataError: The data is empty or of an unknown type; its labels do not match it in
@@ -102,6 +107,10 @@ def to_examples(
         >>> to_examples(["great film", "dull"], ["pos", "neg"]).labels
         ['pos', 'neg']
     """
+    if looks_like_chat(data):
+        if labels is not None:
+            raise DataError(f"{source} holds conversations, which carry their own answers")
+        return to_chat_examples(data, source=source)
     request = _Request(text_column, label_column, text_pair_column, require_labels, source)
     if isinstance(data, (TextExamples, TokenExamples)):
         return _from_examples(data, labels, request)

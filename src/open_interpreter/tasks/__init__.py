@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from open_interpreter.data.examples import Examples, TextExamples
+from typing import Any
+
+from open_interpreter.data.examples import ChatExamples, Examples, TextExamples
 from open_interpreter.errors import ConfigError
 from open_interpreter.tasks.base import Task
+from open_interpreter.tasks.generative import CausalLMTask, GenerativeTask, Seq2SeqTask
 from open_interpreter.tasks.sequence_classification import (
     LabelPrediction,
     SentencePairTask,
@@ -18,7 +21,13 @@ from open_interpreter.tasks.token_classification import (
 
 TASKS: dict[str, type[Task]] = {
     task.name: task
-    for task in (SequenceClassificationTask, SentencePairTask, TokenClassificationTask)
+    for task in (
+        SequenceClassificationTask,
+        SentencePairTask,
+        TokenClassificationTask,
+        CausalLMTask,
+        Seq2SeqTask,
+    )
 }
 
 
@@ -34,8 +43,12 @@ def get_task(name: str) -> Task:
         raise ConfigError(f"unknown task {name!r}; choose one of {sorted(TASKS)}") from None
 
 
-def infer_task(examples: Examples) -> Task:
-    """Decide the task from the data: tag lists → token classification, pairs → sentence pair."""
+def infer_task(examples: Examples, model: Any = None) -> Task:
+    """Decide the task from the data: tag lists → token classification, pairs → sentence pair,
+    conversations → causal-LM fine-tuning (seq2seq when ``model`` is an encoder-decoder)."""
+    if isinstance(examples, ChatExamples):
+        encoder_decoder = getattr(getattr(model, "config", None), "is_encoder_decoder", False)
+        return Seq2SeqTask() if encoder_decoder else CausalLMTask()
     if isinstance(examples, TextExamples):
         return (
             SentencePairTask() if examples.text_pairs is not None else SequenceClassificationTask()
@@ -45,9 +58,12 @@ def infer_task(examples: Examples) -> Task:
 
 __all__ = [
     "TASKS",
+    "CausalLMTask",
     "Entity",
+    "GenerativeTask",
     "LabelPrediction",
     "SentencePairTask",
+    "Seq2SeqTask",
     "SequenceClassificationTask",
     "Task",
     "TokenClassificationTask",

@@ -5,10 +5,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
+from open_interpreter.config import FineTuneConfig
 from open_interpreter.data.encoding import Feature
 from open_interpreter.data.examples import Examples
 from open_interpreter.evaluation import EvaluationReport
-from open_interpreter.tasks.forward import ForwardResult
+from open_interpreter.tasks.forward import ForwardResult, forward
 
 
 class Task(ABC):
@@ -21,6 +22,7 @@ class Task(ABC):
 
     name: ClassVar[str]
     auto_class: ClassVar[str]
+    generative: ClassVar[bool] = False
 
     @abstractmethod
     def label_set(self, examples: Examples) -> list[str]:
@@ -52,6 +54,32 @@ class Task(ABC):
         split: str,
     ) -> EvaluationReport:
         """Compare predictions with the examples' labels and build the report."""
+
+    def training_features(self, features: list[Feature], config: FineTuneConfig) -> list[Feature]:
+        """The features to train on (a task may regroup them, e.g. pack short examples)."""
+        return features
+
+    def evaluate_encoded(
+        self,
+        model: Any,
+        tokenizer: Any,
+        examples: Examples,
+        features: list[Feature],
+        labels: list[str],
+        *,
+        config: FineTuneConfig,
+        split: str,
+    ) -> Any:
+        """Score ``model`` on encoded, labelled ``examples``: forward, decode, score.
+
+        Returns:
+            The task's report (an :class:`EvaluationReport` for classification tasks).
+        """
+        result = forward(
+            model, features, pad_id=tokenizer.pad_token_id, batch_size=config.eval_batch_size
+        )
+        predictions = self.decode(examples, features, result, dict(enumerate(labels)))
+        return self.score(examples, predictions, labels, result.loss, split)
 
     def model_class(self) -> Any:
         """Return the ``transformers`` auto class for this task (imported lazily)."""

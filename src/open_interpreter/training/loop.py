@@ -23,6 +23,7 @@ from open_interpreter.data.batching import collate, training_batches
 from open_interpreter.data.encoding import Feature
 from open_interpreter.errors import ConfigError
 from open_interpreter.evaluation import EvaluationReport
+from open_interpreter.peft import ParameterCount, count_parameters
 from open_interpreter.training.checkpoint import load_checkpoint, save_checkpoint
 from open_interpreter.training.optim import (
     apply_freezing,
@@ -52,6 +53,7 @@ class TrainingResult:
         train_seconds: Time spent in training steps (evaluation excluded).
         samples_per_second: Training examples processed per second.
         bf16: Whether bf16 autocast was used.
+        parameters: Trainable and total parameters of the model trained.
     """
 
     steps: int = 0
@@ -62,6 +64,7 @@ class TrainingResult:
     train_seconds: float = 0.0
     samples_per_second: float = 0.0
     bf16: bool = False
+    parameters: ParameterCount | None = None
 
 
 @dataclass
@@ -76,14 +79,15 @@ class _Watch:
 
     def improved(self, metrics: dict[str, float]) -> bool:
         if self.metric is None:
-            self.metric = "entity_f1" if "entity_f1" in metrics else "accuracy"
+            defaults = ("entity_f1", "accuracy", "loss")  # loss: generative tasks
+            self.metric = next((m for m in defaults if m in metrics), "accuracy")
         if self.metric not in metrics:
             raise ConfigError(
                 f"early_stopping_metric={self.metric!r} is not measured; "
                 f"choose one of {sorted(metrics)}"
             )
         value = metrics[self.metric]
-        lower_is_better = self.metric == "loss"
+        lower_is_better = self.metric in ("loss", "perplexity")
         better = self.best_value is None or (
             value < self.best_value if lower_is_better else value > self.best_value
         )
@@ -128,6 +132,7 @@ def train(
     model.to(device).train()
     apply_freezing(model, config)
     set_dropout(model, config.dropout)
+    result.parameters = count_parameters(model)
     batches_per_epoch = math.ceil(len(features) / config.batch_size)
     steps_per_epoch = math.ceil(batches_per_epoch / config.gradient_accumulation_steps)
     total_steps = config.max_steps or math.ceil(config.epochs * steps_per_epoch)
@@ -143,12 +148,13 @@ def train(
         watch.best_value = position.get("best_value")
         logger.info("resumed from %s at step %d", config.resume_from, position["step"])
     logger.info(
-        "training on %s, %s, %d examples, %d steps (%d per epoch)",
+        "training on %s, %s, %d examples, %d steps (%d per epoch), %s",
         device,
         "bf16 autocast" if result.bf16 else "fp32",
         len(features),
         total_steps,
         steps_per_epoch,
+        result.parameters,
     )
     step, samples, stop = position["step"], 0, False
     with (

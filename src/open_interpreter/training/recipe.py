@@ -7,15 +7,19 @@ read the splits → check labels → encode once → score the untrained head �
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from open_interpreter.config import FineTuneConfig
-from open_interpreter.data.examples import Examples
+from open_interpreter.data.chat import to_chat_examples
+from open_interpreter.data.examples import ChatExamples, Examples
 from open_interpreter.data.inputs import to_examples
 from open_interpreter.data.validation import check_labels_known, seeded_split
+from open_interpreter.errors import DataError
 from open_interpreter.inference import encode, score
-from open_interpreter.training.loop import train
+from open_interpreter.peft import attach_adapter
+from open_interpreter.training.loop import OnEvent, train
 from open_interpreter.training.result import FineTuneResult
 from open_interpreter.training.runtime import seed_everything
 
@@ -44,7 +48,10 @@ def read_splits(
         "label_column": config.data.label_column,
         "text_pair_column": config.data.text_pair_column,
     }
-    splits = {"train": to_examples(train_data, train_labels, source="train_data", **columns)}
+    read = partial(to_examples, **columns)
+    if config.task in ("causal-lm", "seq2seq"):  # (prompt, response) tuples are chats here
+        read = _read_chat
+    splits = {"train": read(train_data, train_labels, source="train_data")}
     if config.data.limit:
         splits["train"] = splits["train"].subset(
             list(range(min(config.data.limit, len(splits["train"]))))
@@ -59,20 +66,32 @@ def read_splits(
         splits["train"] = parts[0]
         splits.update(zip(held, parts[1:], strict=True))
     if validation_data is not None:
-        splits["validation"] = to_examples(
-            validation_data, validation_labels, source="validation_data", **columns
-        )
+        splits["validation"] = read(validation_data, validation_labels, source="validation_data")
     if test_data is not None:
-        splits["test"] = to_examples(test_data, test_labels, source="test_data", **columns)
+        splits["test"] = read(test_data, test_labels, source="test_data")
     return splits
 
 
-def run(interpreter: OpenInterpreter, splits: dict[str, Examples]) -> FineTuneResult:
+def _read_chat(data: Any, labels: Any, *, source: str) -> ChatExamples:
+    if labels is not None:
+        raise DataError(f"{source} holds conversations, which carry their own answers")
+    return to_chat_examples(data, source=source)
+
+
+def run(
+    interpreter: OpenInterpreter, splits: dict[str, Examples], on_event: OnEvent | None = None
+) -> FineTuneResult:
     """Fine-tune ``interpreter``'s model on ``splits`` and score it before and after."""
     config, task = interpreter.config, interpreter.task
     for name in ("validation", "test"):
-        if name in splits:
+        if name in splits and interpreter.labels:  # generative tasks have no label set
             check_labels_known(interpreter.labels, splits[name], name)
+    if config.peft is not None:
+        interpreter.model = attach_adapter(
+            interpreter.model, config.peft, task.name, interpreter.tokenizer
+        )
+    if config.augment.perturbations:
+        splits = {**splits, "train": _augmented(interpreter, splits["train"])}
     encoded = {name: encode(interpreter, examples) for name, examples in splits.items()}
     watch = "validation" if "validation" in splits else "test" if "test" in splits else None
     before = score(interpreter, splits[watch], encoded[watch], watch) if watch else None
@@ -86,11 +105,12 @@ def run(interpreter: OpenInterpreter, splits: dict[str, Examples]) -> FineTuneRe
     run_dir = Path(config.output_dir) if config.output_dir else None
     training = train(
         interpreter.model,
-        encoded["train"],
+        task.training_features(encoded["train"], config),
         config=config,
         pad_id=interpreter.tokenizer.pad_token_id,
         evaluate=evaluate_validation if "validation" in splits else None,
         run_dir=run_dir,
+        on_event=on_event,
     )
     after = score(interpreter, splits[watch], encoded[watch], watch) if watch else None
     test = (
@@ -118,9 +138,24 @@ def run(interpreter: OpenInterpreter, splits: dict[str, Examples]) -> FineTuneRe
     if after is not None:
         logger.info("after fine-tuning (%s): %s", watch, _headline(after))
     if run_dir is not None:
+        interpreter.result = result  # the saved model's metrics.json comes from it
         interpreter.save(run_dir)
         logger.info("saved the fine-tuned model to %s", run_dir)
     return result
+
+
+def _augmented(interpreter: OpenInterpreter, train: Examples) -> Examples:
+    """The training split with perturbed copies added (``config.augment``); only training."""
+    from open_interpreter.analysis.augment import augment_training_data
+
+    config = interpreter.config
+    return augment_training_data(
+        train,
+        config.augment,
+        model=interpreter.model,
+        tokenizer=interpreter.tokenizer,
+        seed=config.seed,
+    )
 
 
 def _headline(report: Any) -> str:

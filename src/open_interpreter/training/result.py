@@ -56,6 +56,7 @@ class FineTuneResult:
             "train_seconds": round(self.training.train_seconds, 2),
             "samples_per_second": round(self.training.samples_per_second, 2),
             "bf16": self.training.bf16,
+            "parameters": p.to_dict() if (p := self.training.parameters) else None,
             "stopped_early": self.training.stopped_early,
             "evaluations": self.training.evaluations,
             "best": self.training.best,
@@ -71,6 +72,8 @@ class FineTuneResult:
             f"{t.train_seconds:.1f}s ({t.samples_per_second:.1f} samples/s"
             f"{', bf16' if t.bf16 else ''}){', stopped early' if t.stopped_early else ''}",
         ]
+        if t.parameters is not None:
+            lines.append(str(t.parameters))
         if self.comparison is not None:
             lines += ["", "Before and after fine-tuning (validation):", str(self.comparison)]
         final = self.test or self.after

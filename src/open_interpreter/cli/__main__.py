@@ -1,0 +1,5 @@
+"""``python -m open_interpreter.cli`` runs ``oi``."""
+
+from open_interpreter.cli import main
+
+main()

@@ -1,0 +1,97 @@
+"""``oi serve`` (the REST API and its embedded workers) and ``oi keys`` (API keys)."""
+
+from __future__ import annotations
+
+import click
+
+from open_interpreter.cli._errors import handle_errors
+
+
+@click.command()
+@click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default 8000).")
+@click.option("--workers", default=None, type=click.IntRange(min=0),
+              help="Embedded fine-tune workers (default 1; 0 to run `oi worker` elsewhere).")
+@click.option("--no-auth", is_flag=True, help="Serve without API keys: local experiments only.")
+@click.option("--database-url", default=None, help="SQLAlchemy URL (default: OI_DATABASE_URL, "
+              "else SQLite under $OI_HOME).")
+@handle_errors
+def serve(host: str | None, port: int | None, workers: int | None, no_auth: bool,
+          database_url: str | None) -> None:
+    """Serve the REST API (OpenAPI at /docs) with embedded fine-tune workers."""
+    import uvicorn
+
+    from open_interpreter.serving.app import create_app
+    from open_interpreter.serving.settings import Settings
+    from open_interpreter.serving.worker import start_embedded_workers
+    from open_interpreter.storage import Database
+
+    overrides = {k: v for k, v in {"host": host, "port": port, "workers": workers,
+                                   "database_url": database_url}.items() if v is not None}
+    if no_auth:
+        overrides["auth"] = False
+    settings = Settings(**overrides)
+    db = Database(settings.database_url)
+    if not settings.auth:
+        click.secho("WARNING: --no-auth: API keys are OFF. Anyone who can reach "
+                    f"{settings.host}:{settings.port} can train, predict and delete.",
+                    fg="red", bold=True, err=True)
+    app = create_app(settings, db)
+    handle = start_embedded_workers(db.url, settings.workers) if settings.workers else None
+    click.echo(f"Open Interpreter API on http://{settings.host}:{settings.port} "
+               f"(docs at /docs, {settings.workers} worker(s), database {db.engine.dialect.name})")
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        if handle is not None:
+            handle.stop()
+
+
+@click.group(name="keys")
+def keys() -> None:
+    """Create, list and revoke API keys (scopes: predict < train < admin)."""
+
+
+@keys.command(name="create")
+@click.option("--scope", type=click.Choice(["predict", "train", "admin"]), default="predict",
+              show_default=True, help="What the key may do; each scope includes the ones before.")
+@click.option("--name", default="key", show_default=True, help="A label to recognise it by.")
+@handle_errors
+def create_key_command(scope: str, name: str) -> None:
+    """Create a key and print it once: it is stored only as a hash."""
+    from open_interpreter.serving.security import create_key
+    from open_interpreter.storage import Database
+
+    with Database().session() as session:
+        row, key = create_key(session, name=name, scope=scope)
+    click.echo(key)
+    click.echo(f"({row.id}, scope {scope}; shown once — store it now)", err=True)
+
+
+@keys.command(name="list")
+@handle_errors
+def list_keys_command() -> None:
+    """List keys (their prefixes, never the keys)."""
+    from sqlalchemy import select
+
+    from open_interpreter.storage import ApiKey, Database
+
+    with Database().session() as session:
+        for row in session.scalars(select(ApiKey).order_by(ApiKey.created_at)):
+            state = "revoked" if row.revoked_at else "active"
+            click.echo(f"{row.id}  {row.prefix}…  {row.scope:<8} {state:<8} {row.name}")
+
+
+@keys.command(name="revoke")
+@click.argument("key_id")
+@handle_errors
+def revoke_key_command(key_id: str) -> None:
+    """Revoke the key KEY_ID (from `oi keys list`)."""
+    from open_interpreter.errors import ConfigError
+    from open_interpreter.serving.security import revoke_key
+    from open_interpreter.storage import Database
+
+    with Database().session() as session:
+        if not revoke_key(session, key_id):
+            raise ConfigError(f"no active key {key_id!r}")
+    click.echo(f"revoked {key_id}")

@@ -1,0 +1,78 @@
+"""Text generation with causal-LM and seq2seq models: answers, batches and streams.
+
+Example:
+    >>> from open_interpreter.generation import generate
+    >>> generate(model, tokenizer, "What is NER?", GenerationSettings())  # doctest: +SKIP
+    'Named-entity recognition finds names of people, places and organisations in text.'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from open_interpreter.config import GenerationSettings
+from open_interpreter.generation.generate import (
+    check_streamable,
+    cut_at_stop,
+    generate_texts,
+    stream_text,
+)
+from open_interpreter.generation.prompts import Prompt, is_single_prompt, prompt_texts
+
+
+def generate(
+    model: Any,
+    tokenizer: Any,
+    prompts: Prompt | list[Prompt],
+    settings: GenerationSettings,
+    *,
+    chat: bool | None = None,
+    stream: bool = False,
+    seed: int | None = None,
+) -> str | list[str] | Iterator[str]:
+    """Answer one prompt or a batch of prompts.
+
+    Args:
+        model: A causal-LM or seq2seq model (PEFT models too).
+        tokenizer: Its tokenizer.
+        prompts: A text, a conversation (list of ``{"role", "content"}`` messages), or a
+            list of either.
+        settings: Lengths, sampling and stop strings.
+        chat: Whether texts go through the chat template (None: when there is one).
+        stream: Yield the answer to a single prompt piece by piece.
+        seed: Seed for sampling, for reproducible answers.
+
+    Returns:
+        The answer for one prompt, a list of answers for a list, or an iterator of text
+        pieces with ``stream=True``.
+
+    Raises:
+        DataError: A prompt is empty or malformed.
+        ConfigError: ``stream=True`` with several prompts.
+    """
+    import torch
+
+    single = is_single_prompt(prompts)
+    batch = [prompts] if single else list(prompts)  # type: ignore[list-item]
+    texts = prompt_texts(
+        tokenizer, batch, chat=chat, encoder_decoder=model.config.is_encoder_decoder
+    )
+    if seed is not None:
+        torch.manual_seed(seed)
+    if stream:
+        check_streamable(texts)
+        return stream_text(model, tokenizer, texts[0], settings)
+    answers = generate_texts(model, tokenizer, texts, settings) if texts else []
+    return answers[0] if single else answers
+
+
+__all__ = [
+    "Prompt",
+    "cut_at_stop",
+    "generate",
+    "generate_texts",
+    "is_single_prompt",
+    "prompt_texts",
+    "stream_text",
+]

@@ -1,0 +1,129 @@
+"""Datasets service: validate an upload, store it as an artifact, read it back."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from open_interpreter.data.examples import Examples, TextExamples
+from open_interpreter.errors import DataError
+from open_interpreter.storage import artifacts
+from open_interpreter.storage.tables import Dataset
+
+FORMATS = ("csv", "tsv", "jsonl", "conll")
+PREVIEW_ROWS = 5
+
+
+def guess_format(filename: str, declared: str | None) -> str:
+    """The upload's format: the declared one, else from the file name's extension.
+
+    Raises:
+        DataError: Neither says which of the supported formats it is.
+    """
+    if declared:
+        if declared not in FORMATS:
+            raise DataError(f"unknown format {declared!r}; use one of {list(FORMATS)}")
+        return declared
+    suffix = Path(filename).suffix.lower().lstrip(".")
+    guessed = {"json": "jsonl", "ndjson": "jsonl", "txt": "conll"}.get(suffix, suffix)
+    if guessed not in FORMATS:
+        raise DataError(
+            f"cannot tell the format of {filename!r}; pass format= one of {list(FORMATS)}"
+        )
+    return guessed
+
+
+def store_upload(
+    session: Session, *, name: str, filename: str, data: bytes, declared_format: str | None
+) -> Dataset:
+    """Validate ``data`` by reading it fully, then store it and record it.
+
+    Raises:
+        DataError: The file is empty or malformed (the message names the line).
+    """
+    from open_interpreter.data.readers import read_file
+
+    fmt = guess_format(filename, declared_format)
+    dataset_id = artifacts.new_id("ds")
+    relative = f"datasets/{dataset_id}.{fmt}"
+    path = artifacts.write_bytes(relative, data)
+    try:
+        examples = read_file(path, format=fmt)
+    except DataError as exc:
+        artifacts.remove(relative)
+        raise DataError(str(exc).replace(str(path), filename)) from None
+    row = Dataset(
+        id=dataset_id,
+        name=name,
+        format=fmt,
+        shape="texts" if isinstance(examples, TextExamples) else "tokens",
+        num_examples=len(examples),
+        labels=_labels(examples),
+        sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=len(data),
+        path=relative,
+        preview=_preview(examples),
+    )
+    session.add(row)
+    session.commit()
+    return row
+
+
+def load_examples(dataset: Dataset) -> Examples:
+    """Read a stored dataset back as examples."""
+    from open_interpreter.data.readers import read_file
+
+    examples = read_file(artifacts.resolve(dataset.path), format=dataset.format)
+    examples.source = dataset.name
+    return examples
+
+
+def get_dataset(session: Session, dataset_id: str) -> Dataset | None:
+    """The dataset with this id, or None."""
+    return session.get(Dataset, dataset_id)
+
+
+def list_datasets(session: Session, *, limit: int, offset: int) -> tuple[list[Dataset], int]:
+    """A page of datasets, newest first, and the total count."""
+    from sqlalchemy import func
+
+    rows = session.scalars(
+        select(Dataset).order_by(Dataset.created_at.desc()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), session.scalar(select(func.count()).select_from(Dataset)) or 0
+
+
+def delete_dataset(session: Session, dataset: Dataset) -> None:
+    """Delete a dataset's row and file."""
+    artifacts.remove(dataset.path)
+    session.delete(dataset)
+    session.commit()
+
+
+def _labels(examples: Examples) -> list[Any]:
+    if isinstance(examples, TextExamples):
+        values = examples.labels or []
+    else:
+        values = [tag for tags in examples.tags or [] for tag in tags]
+    return sorted({str(v) for v in values})
+
+
+def _preview(examples: Examples) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(min(PREVIEW_ROWS, len(examples))):
+        if isinstance(examples, TextExamples):
+            row: dict[str, Any] = {"text": examples.texts[i]}
+            if examples.text_pairs is not None:
+                row["text_pair"] = examples.text_pairs[i]
+            if examples.labels is not None:
+                row["label"] = examples.labels[i]
+        else:
+            row = {"tokens": examples.tokens[i]}
+            if examples.tags is not None:
+                row["tags"] = examples.tags[i]
+        rows.append(row)
+    return rows

@@ -1,0 +1,60 @@
+"""Dependencies of the routes: the app state, a database session, the caller's API key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from open_interpreter.serving.problems import Problem
+from open_interpreter.serving.security import allows, find_key
+from open_interpreter.serving.state import AppState
+from open_interpreter.storage.tables import ApiKey
+
+
+def get_state(request: Request) -> AppState:
+    """The app's shared state."""
+    return request.app.state.oi
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A database session for the request, closed afterwards."""
+    with request.app.state.oi.db.session() as session:
+        yield session
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def require(scope: str) -> Callable[..., ApiKey | None]:
+    """A dependency that admits keys of ``scope`` or above (401 without a key, 403 below it),
+    and applies the per-key rate limit (429)."""
+
+    def check(request: Request, state: StateDep, session: SessionDep) -> ApiKey | None:
+        if not state.settings.auth:
+            return None
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        token = token or request.headers.get("x-api-key", "")
+        if not token:
+            raise Problem(401, "unauthorized", "an API key is needed: 'Authorization: Bearer oi_…'")
+        key = find_key(session, token)
+        if key is None:
+            raise Problem(401, "unauthorized", "unknown or revoked API key")
+        if not allows(key.scope, scope):
+            raise Problem(403, "forbidden", f"this key's scope is {key.scope!r}; {scope!r} is needed")
+        wait = state.limiter.check(key.id)
+        if wait:
+            raise Problem(429, "rate_limited", "too many requests for this key",
+                          retry_after=max(1, round(wait)))
+        return key
+
+    return check
+
+
+PredictKey = Annotated[ApiKey | None, Depends(require("predict"))]
+TrainKey = Annotated[ApiKey | None, Depends(require("train"))]
+AdminKey = Annotated[ApiKey | None, Depends(require("admin"))]

@@ -1,0 +1,300 @@
+"""One fine-tune job, run in a worker's child process.
+
+load the datasets → resume from the run's last checkpoint, if any → fine-tune with
+checkpoints, recording step and evaluation events → register the saved model as the
+next version of the job's model, with its lineage, and mark the job succeeded (one
+transaction) → or mark it failed with a one-line reason.
+
+The run directory ``jobs/<job_id>/run`` survives a crashed attempt: the next attempt
+resumes from its newest checkpoint, or registers the saved model directly when training
+had already finished. Every write is fenced by the job's :class:`~jobs.Lease`; when the
+lease is gone (cancelled, requeued), the run stops without touching the job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import multiprocessing
+import multiprocessing.connection
+import os
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from open_interpreter.config import FineTuneConfig
+from open_interpreter.errors import NotFoundError, OpenInterpreterError
+from open_interpreter.serving import jobs, registry
+from open_interpreter.serving.datasets import load_examples
+from open_interpreter.serving.jobs import Lease
+from open_interpreter.storage import Database, artifacts
+from open_interpreter.storage.tables import Dataset, FineTuneJob
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CHECKPOINT_EVERY = 50
+STEP_EVENT_INTERVAL_S = 0.5
+_SPLITS = {
+    "train": "train_dataset_id",
+    "validation": "validation_dataset_id",
+    "test": "test_dataset_id",
+}
+
+
+class LeaseLost(Exception):
+    """The job is no longer running under this run's lease (cancelled or requeued)."""
+
+
+def run_job_process(database_url: str, lease: Lease) -> None:
+    """Entry point of the worker's child process: run the leased job, then exit.
+
+    The process ends itself if its worker dies, so a killed worker never leaves an
+    orphan training the same job as the worker that takes it over.
+    """
+    _exit_with_parent()
+    logging.basicConfig(format="%(message)s", level=logging.WARNING)
+    db = Database(database_url, migrate=False)
+    try:
+        run_job(db, lease)
+    finally:
+        db.dispose()
+
+
+def run_job(db: Database, lease: Lease) -> str:
+    """Run the leased job to its end, recording everything in the database.
+
+    Args:
+        db: The database.
+        lease: The claim this run holds on the job.
+
+    Returns:
+        ``succeeded``, ``failed``, or ``lost`` when the lease went away during the run.
+        Errors never escape: an :class:`OpenInterpreterError` fails the job with its
+        message, anything else with a one-line summary (the traceback goes to a log event).
+    """
+    try:
+        _train_and_register(db, lease)
+        return "succeeded"
+    except LeaseLost:
+        return "lost"
+    except OpenInterpreterError as exc:
+        return _fail(db, lease, str(exc))
+    except Exception as exc:
+        first_line = next(iter(str(exc).strip().splitlines()), "")
+        summary = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
+        with db.session() as session:
+            data = {"message": summary, "traceback": traceback.format_exc()}
+            jobs.record_event(session, lease, "log", data)
+        return _fail(db, lease, summary)
+
+
+def _train_and_register(db: Database, lease: Lease) -> None:
+    with db.session() as session:
+        if not jobs.lease_holds(session, lease):  # e.g. cancelled before this process started
+            raise LeaseLost
+        job = jobs.get_job(session, lease.job_id)
+        datasets = {
+            split: session.get(Dataset, getattr(job, column))
+            for split, column in _SPLITS.items()
+            if getattr(job, column) is not None
+        }
+        session.expunge_all()
+    missing = [split for split, row in datasets.items() if row is None]
+    if missing:
+        raise NotFoundError(f"the job's {', '.join(missing)} dataset was deleted")
+    run_dir = artifacts.resolve(f"jobs/{job.id}/run")
+    if (run_dir / registry.MANIFEST).is_file():
+        _log(db, lease, "training had finished in an earlier attempt; registering its model")
+    else:
+        _fine_tune(db, lease, FineTuneConfig.build(job.config), datasets, run_dir)
+    _register(db, lease, job, datasets, run_dir)
+
+
+def _fine_tune(
+    db: Database, lease: Lease, config: FineTuneConfig, datasets: dict[str, Dataset], run_dir: Path
+) -> None:
+    """Fine-tune into ``run_dir`` (checkpoints, then the saved model), resuming if possible."""
+    from open_interpreter.interpreter import OpenInterpreter
+    from open_interpreter.training.checkpoint import latest_checkpoint
+
+    examples = {split: load_examples(row) for split, row in datasets.items()}
+    checkpoint = latest_checkpoint(run_dir)
+    start_step = int(checkpoint.name.split("-")[1]) if checkpoint else 0
+    if checkpoint is not None:
+        _log(db, lease, f"resumed from step {start_step}", resumed_from_step=start_step)
+    config = config.updated(
+        output_dir=str(run_dir),
+        checkpoint_every=config.checkpoint_every or DEFAULT_CHECKPOINT_EVERY,
+        resume_from=str(checkpoint) if checkpoint else None,
+        progress=False,
+    )
+    OpenInterpreter(config.model).fine_tune(
+        train_data=examples["train"],
+        validation_data=examples.get("validation"),
+        test_data=examples.get("test"),
+        config=config,
+        on_event=EventRecorder(db, lease, start_step=start_step),
+    )
+
+
+def _register(
+    db: Database, lease: Lease, job: FineTuneJob, datasets: dict[str, Dataset], run_dir: Path
+) -> None:
+    """Register the saved model and mark the job succeeded, in one transaction."""
+    from open_interpreter.saved_model import library_versions
+
+    manifest = json.loads((run_dir / registry.MANIFEST).read_text(encoding="utf-8"))
+    metrics_file = run_dir / "metrics.json"
+    saved = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
+    lineage = {
+        "job_id": job.id,
+        "base_model": manifest["base_model"],
+        "config": job.config,
+        "datasets": {
+            split: {
+                "id": row.id,
+                "name": row.name,
+                "sha256": row.sha256,
+                "num_examples": row.num_examples,
+            }
+            for split, row in datasets.items()
+        },
+        "labels": manifest.get("labels"),
+        "library_versions": library_versions(),
+        "evaluations": saved.get("evaluations", []),
+        "attempts": lease.attempt,
+    }
+    for attempt in range(1, registry.RETRIES + 1):
+        with db.session() as session:
+            try:
+                if not jobs.lease_holds(session, lease):
+                    raise LeaseLost
+                version = registry.register_version(
+                    session,
+                    model_name=job.model_name,
+                    source_dir=run_dir,
+                    task=manifest["task"],
+                    base_model=manifest["base_model"],
+                    metrics=registry.version_metrics(saved),
+                    lineage=_json_safe(lineage),
+                    job_id=job.id,
+                    commit=False,
+                )
+                if not jobs.finish_job(
+                    session, lease, status="succeeded", model_version_id=version.id, commit=False
+                ):
+                    # Still ours to remove: the row holding its number is not committed.
+                    artifacts.remove(version.path)
+                    raise LeaseLost
+                session.commit()
+                return
+            except (IntegrityError, OperationalError):
+                session.rollback()  # another job took the same version number: try again
+                if attempt == registry.RETRIES:
+                    raise
+            except BaseException:
+                session.rollback()
+                raise
+
+
+class EventRecorder:
+    """The ``on_event`` callback of a job's fine-tune: events and progress into the database.
+
+    Step events are recorded at most every ``interval_s`` seconds (and always the last
+    step); evaluations always.
+
+    Raises:
+        LeaseLost: From the callback, when the job is no longer running under ``lease``;
+            it stops the training loop.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        lease: Lease,
+        *,
+        start_step: int = 0,
+        interval_s: float = STEP_EVENT_INTERVAL_S,
+    ):
+        self.db, self.lease, self.interval_s = db, lease, interval_s
+        self._last_write = -math.inf
+        self._first: tuple[float, int] | None = None
+        self._start_step = start_step
+        self._progress: dict[str, Any] = {}
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        """Record ``event`` if it is due."""
+        now = time.monotonic()
+        if event.get("type") == "step":
+            self._progress = self._step_progress(event, now)
+            last = event["step"] >= event.get("total_steps", math.inf)
+            if now - self._last_write < self.interval_s and not last:
+                return
+            data = {k: event[k] for k in ("step", "epoch", "loss", "learning_rate") if k in event}
+        else:
+            data = {k: v for k, v in event.items() if k != "type"}
+        self._last_write = now
+        with self.db.session() as session:
+            progress = _json_safe(self._progress) if self._progress else None
+            if not jobs.record_event(
+                session, self.lease, event.get("type", "log"), _json_safe(data), progress=progress
+            ):
+                raise LeaseLost
+
+    def _step_progress(self, event: dict[str, Any], now: float) -> dict[str, Any]:
+        step, total = event["step"], event.get("total_steps")
+        if self._first is None:
+            self._first = (now, step - 1)
+        started, first_step = self._first
+        rate = (step - first_step) / (now - started) if now > started else 0.0
+        eta = (total - step) / rate if total and rate > 0 else None
+        return {
+            "step": step,
+            "total_steps": total,
+            "loss": event.get("loss"),
+            "epoch": event.get("epoch"),
+            "samples_per_second": event.get("samples_per_second"),
+            "eta_seconds": round(eta, 1) if eta is not None else None,
+            "resumed_from_step": self._start_step or None,
+        }
+
+
+def _fail(db: Database, lease: Lease, error: str) -> str:
+    with db.session() as session:
+        jobs.finish_job(session, lease, status="failed", error=error or "unknown error")
+    return "failed"
+
+
+def _log(db: Database, lease: Lease, message: str, **extra: Any) -> None:
+    with db.session() as session:
+        if not jobs.record_event(session, lease, "log", {"message": message, **extra}):
+            raise LeaseLost
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities as None (PostgreSQL's JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _exit_with_parent() -> None:
+    """End this process as soon as the process that started it is gone."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(70)
+
+    threading.Thread(target=watch, name="oi-watch-parent", daemon=True).start()

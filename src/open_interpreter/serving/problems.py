@@ -1,0 +1,94 @@
+"""Errors as JSON problem details (RFC 9457) with a stable ``code``.
+
+Library errors map to 4xx here and only here: routes raise them, this turns them into
+responses. A request can never produce a 500 by sending something odd; a 500 means a bug
+and is logged with its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from open_interpreter import errors
+
+logger = logging.getLogger(__name__)
+
+# (status, code) per library error, most specific first.
+_MAPPING: list[tuple[type[Exception], int, str]] = [
+    (errors.LabelError, 400, "unknown_label"),
+    (errors.DataError, 400, "invalid_data"),
+    (errors.ConfigError, 422, "invalid_config"),
+    (errors.ModelNotFoundError, 404, "model_not_found"),
+    (errors.ModelStateError, 409, "model_not_ready"),
+]
+_HTTP_CODES = {
+    401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited",
+}
+
+
+class Problem(Exception):
+    """An HTTP problem raised by a route: status, stable code and a human message."""
+
+    def __init__(self, status: int, code: str, detail: str, **extra: Any):
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.extra = status, code, detail, extra
+
+
+def problem_response(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    """A ``application/problem+json`` response."""
+    body = {"type": f"https://open-interpreter.dev/problems/{code}", "title": code.replace("_", " "),
+            "status": status, "code": code, "detail": detail, **extra}
+    headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else None
+    return JSONResponse(body, status_code=status, media_type="application/problem+json",
+                        headers=headers)
+
+
+def _library_error(_request: Request, exc: Exception) -> JSONResponse:
+    for kind, status, code in _MAPPING:
+        if isinstance(exc, kind):
+            return problem_response(status, code, str(exc))
+    name = type(exc).__name__
+    if name == "NotFoundError":
+        return problem_response(404, "not_found", str(exc))
+    if name == "ConflictError":
+        return problem_response(409, "conflict", str(exc))
+    return problem_response(400, "bad_request", str(exc))
+
+
+def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    fields = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"] if p not in ("body", "query", "path")]
+        fields.append({"field": ".".join(loc) or "body", "message": err["msg"]})
+    detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    return problem_response(422, "validation_error", detail, errors=fields)
+
+
+def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    return problem_response(exc.status_code, code, str(exc.detail))
+
+
+def _problem(_request: Request, exc: Problem) -> JSONResponse:
+    return problem_response(exc.status, exc.code, exc.detail, **exc.extra)
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unexpected error on %s %s", request.method, request.url.path)
+    return problem_response(500, "internal_error", "an unexpected error occurred; it was logged")
+
+
+def install(app: FastAPI) -> None:
+    """Register every handler on ``app``."""
+    app.add_exception_handler(Problem, _problem)
+    app.add_exception_handler(errors.OpenInterpreterError, _library_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,412 @@
+"""The model registry: named models, numbered versions, and which one is in production.
+
+A version is a saved model directory (``interpreter.save`` / ``oi train`` output) copied
+into the artifacts as ``models/<name>/v<N>``, with its metrics and lineage in the
+database. Stages:
+
+- ``none``: registered, not in use by default;
+- ``production``: at most one version per model, the one predictions use by default;
+- ``archived``: was production before another version was promoted.
+
+Each promotion stamps ``promoted_at``; :func:`rollback` goes back to the most recently
+promoted earlier version, and forgets the promotion it undoes, so repeated rollbacks walk
+back through the history.
+
+Functions take a ``Session`` first and keyword-only options; they raise library errors
+(:class:`NotFoundError`, :class:`ConflictError`, :class:`ConfigError`), never HTTP ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from open_interpreter.errors import ConfigError, ConflictError, NotFoundError
+from open_interpreter.storage import artifacts
+from open_interpreter.storage.tables import FineTuneJob, ModelVersion, RegisteredModel, utcnow
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+STAGES = ("none", "production", "archived")
+MANIFEST = "oi_model.json"
+RETRIES = 5  # registrations racing for the same version number
+
+
+def validate_model_name(name: str) -> str:
+    """Check a registry name: a letter or digit, then up to 99 of ``A-Za-z0-9._-``.
+
+    Returns:
+        ``name`` unchanged.
+
+    Raises:
+        ConfigError: The name does not match (it also becomes a directory name).
+    """
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise ConfigError(
+            f"invalid model name {name!r}: use a letter or digit, then up to 99 letters, "
+            "digits, '.', '_' or '-'"
+        )
+    return name
+
+
+def register_version(
+    session: Session,
+    *,
+    model_name: str,
+    source_dir: Path,
+    task: str,
+    base_model: str,
+    metrics: dict[str, Any],
+    lineage: dict[str, Any],
+    job_id: str | None = None,
+    commit: bool = True,
+) -> ModelVersion:
+    """Copy a saved model directory into the registry as the next version of ``model_name``.
+
+    The files are copied to a staging folder first and renamed to ``models/<name>/v<N>``
+    once the version row holds its number, so a crash never leaves a version without its
+    files. The registered model is created with the first version.
+
+    Args:
+        session: A database session.
+        model_name: Registry name (see :func:`validate_model_name`).
+        source_dir: The saved model directory to copy.
+        task: The model's task; every version of a model has the same task.
+        base_model: The pretrained model it was fine-tuned from.
+        metrics: Headline metrics of the version.
+        lineage: How it was made: config, datasets, library versions, job...
+        job_id: The fine-tune job that produced it, if any.
+        commit: Commit (retrying when a concurrent registration took the same number).
+            With False the caller commits, so it can update other rows in the same
+            transaction; the caller then also rolls back on failure.
+
+    Returns:
+        The new version (stage ``none``).
+
+    Raises:
+        ConfigError: Invalid name, or ``source_dir`` is not a directory.
+        ConflictError: The model exists with a different task.
+    """
+    validate_model_name(model_name)
+    source_dir = Path(source_dir)
+    if not source_dir.is_dir():
+        raise ConfigError(f"cannot register {source_dir}: it is not a directory")
+    staging = artifacts.copy_dir(source_dir, f"models/{model_name}/.staging-{secrets.token_hex(6)}")
+    fields = {"base_model": base_model, "metrics": metrics, "lineage": lineage, "job_id": job_id}
+    placed: Path | None = None
+    try:
+        row = _add_version_retrying(session, model_name, task, fields, retry=commit)
+        placed = _move_into_place(staging, artifacts.resolve(row.path))
+        if commit:
+            session.commit()
+        return row
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if placed is not None:
+            shutil.rmtree(placed, ignore_errors=True)
+        if commit:
+            session.rollback()
+        raise
+
+
+def register_directory(session: Session, *, model_name: str, path: Path) -> ModelVersion:
+    """Register an existing saved model directory as the next version of ``model_name``.
+
+    Its ``oi_model.json`` gives the task and base model; ``metrics.json`` and
+    ``training_config.json``, when present, give the metrics and lineage.
+
+    Returns:
+        The new version.
+
+    Raises:
+        ConfigError: ``path`` is not a saved model, or its manifest is unreadable.
+
+    Example:
+        >>> register_directory(session, model_name="ner", path=Path("runs/ner"))  # doctest: +SKIP
+    """
+    path = Path(path)
+    manifest = _read_json(path / MANIFEST)
+    if manifest is None:
+        raise ConfigError(
+            f"{path} is not a saved model: it has no {MANIFEST} "
+            "(save one with interpreter.save(path) or `oi train`)"
+        )
+    if not manifest.get("task") or not manifest.get("base_model"):
+        raise ConfigError(f"{path / MANIFEST} does not name the model's task and base_model")
+    saved_metrics = _read_json(path / "metrics.json") or {}
+    lineage = {
+        "source": "registered directory",
+        "base_model": manifest["base_model"],
+        "labels": manifest.get("labels"),
+        "data": manifest.get("data"),
+        "config": _read_json(path / "training_config.json"),
+        "library_versions": manifest.get("versions"),
+        "evaluations": saved_metrics.get("evaluations", []),
+    }
+    return register_version(
+        session,
+        model_name=model_name,
+        source_dir=path,
+        task=manifest["task"],
+        base_model=manifest["base_model"],
+        metrics=version_metrics(saved_metrics),
+        lineage=lineage,
+    )
+
+
+def version_metrics(saved: dict[str, Any]) -> dict[str, Any]:
+    """The headline numbers of a saved model's ``metrics.json``, per report.
+
+    Args:
+        saved: The parsed ``metrics.json`` (``FineTuneResult.to_dict()``).
+
+    Returns:
+        ``{"steps": ..., "after": {"accuracy": ..., "macro_f1": ..., "entity_f1": ...}, ...}``.
+    """
+    out: dict[str, Any] = {
+        key: saved[key]
+        for key in ("steps", "train_seconds", "samples_per_second", "stopped_early")
+        if key in saved
+    }
+    for split, report in (saved.get("reports") or {}).items():
+        numbers = {k: report.get(k) for k in ("accuracy", "macro_f1", "loss")}
+        entities = report.get("entities") or {}
+        if "micro avg" in entities:
+            numbers["entity_f1"] = entities["micro avg"].get("f1")
+        out[split] = {k: v for k, v in numbers.items() if v is not None}
+    return out
+
+
+def list_models(session: Session) -> list[RegisteredModel]:
+    """Every registered model, by name."""
+    return list(session.scalars(select(RegisteredModel).order_by(RegisteredModel.name)))
+
+
+def get_model(session: Session, name: str) -> RegisteredModel:
+    """The registered model ``name``.
+
+    Raises:
+        NotFoundError: No model has that name.
+    """
+    model = session.get(RegisteredModel, name)
+    if model is None:
+        raise NotFoundError(f"no registered model named {name!r}")
+    return model
+
+
+def list_versions(session: Session, name: str) -> list[ModelVersion]:
+    """Every version of ``name``, oldest first.
+
+    Raises:
+        NotFoundError: No model has that name.
+    """
+    rows = list(
+        session.scalars(
+            select(ModelVersion)
+            .where(ModelVersion.model_name == name)
+            .order_by(ModelVersion.version)
+        )
+    )
+    if not rows:
+        get_model(session, name)
+    return rows
+
+
+def get_version(
+    session: Session, name: str, version: int | None = None, stage: str | None = None
+) -> ModelVersion:
+    """One version of ``name``: by number, by stage, or by default the production version
+    (the latest version when none is in production).
+
+    Raises:
+        NotFoundError: No such model, or it has no such version / no version in ``stage``.
+        ConfigError: ``stage`` is not one of ``none``, ``production``, ``archived``.
+    """
+    get_model(session, name)
+    query = select(ModelVersion).where(ModelVersion.model_name == name)
+    if version is not None:
+        query = query.where(ModelVersion.version == version)
+        missing = f"model {name!r} has no version {version}"
+    elif stage is not None:
+        if stage not in STAGES:
+            raise ConfigError(f"unknown stage {stage!r}; use one of {list(STAGES)}")
+        query = query.where(ModelVersion.stage == stage).order_by(ModelVersion.version.desc())
+        missing = f"model {name!r} has no version in stage {stage!r}"
+    else:
+        in_production = case((ModelVersion.stage == "production", 0), else_=1)
+        query = query.order_by(in_production, ModelVersion.version.desc())
+        missing = f"model {name!r} has no versions"
+    row = session.scalars(query.limit(1)).first()
+    if row is None:
+        raise NotFoundError(missing)
+    return row
+
+
+def promote(session: Session, name: str, version: int) -> ModelVersion:
+    """Put ``version`` in production; the previous production version becomes archived.
+
+    Promoting the production version again changes nothing.
+
+    Returns:
+        The promoted version.
+
+    Raises:
+        NotFoundError: No such model or version.
+    """
+    _lock_model(session, name)
+    target = get_version(session, name, version=version)
+    if target.stage != "production":
+        current = _production(session, name)
+        if current is not None:
+            current.stage = "archived"
+        target.stage = "production"
+        target.promoted_at = utcnow()
+    session.commit()
+    return target
+
+
+def rollback(session: Session, name: str) -> ModelVersion:
+    """Put the previous production version back in production.
+
+    The version rolled back from is archived and loses its place in the promotion
+    history, so a second rollback goes one step further back.
+
+    Returns:
+        The version now in production.
+
+    Raises:
+        NotFoundError: No such model.
+        ConflictError: No version is in production, or none was before it.
+    """
+    _lock_model(session, name)
+    current = _production(session, name)
+    if current is None:
+        raise ConflictError(f"model {name!r} has no production version to roll back")
+    previous = session.scalars(
+        select(ModelVersion)
+        .where(
+            ModelVersion.model_name == name,
+            ModelVersion.id != current.id,
+            ModelVersion.promoted_at.is_not(None),
+        )
+        .order_by(ModelVersion.promoted_at.desc(), ModelVersion.version.desc())
+        .limit(1)
+    ).first()
+    if previous is None:
+        raise ConflictError(
+            f"model {name!r} has no earlier production version to roll back to "
+            f"(no promotion before version {current.version}'s is recorded)"
+        )
+    current.stage, current.promoted_at = "archived", None
+    previous.stage = "production"
+    session.commit()
+    return previous
+
+
+def delete_model(session: Session, name: str) -> None:
+    """Delete a registered model, all its versions and their files.
+
+    Jobs that produced its versions are kept; they no longer point at a version.
+
+    Raises:
+        NotFoundError: No such model.
+    """
+    model = _lock_model(session, name)
+    ids = select(ModelVersion.id).where(ModelVersion.model_name == name)
+    session.execute(
+        update(FineTuneJob)
+        .where(FineTuneJob.model_version_id.in_(ids))
+        .values(model_version_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        delete(ModelVersion)
+        .where(ModelVersion.model_name == name)
+        .execution_options(synchronize_session=False)
+    )
+    session.delete(model)
+    session.commit()
+    artifacts.remove(f"models/{name}")
+
+
+def _add_version_retrying(
+    session: Session, name: str, task: str, fields: dict[str, Any], *, retry: bool
+) -> ModelVersion:
+    """Insert the next version row, retrying when a concurrent registration won the number."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            return _add_version(session, name, task, fields)
+        except (IntegrityError, OperationalError):
+            if not retry or attempt == RETRIES:
+                raise
+            session.rollback()
+    raise AssertionError("unreachable")
+
+
+def _add_version(session: Session, name: str, task: str, fields: dict[str, Any]) -> ModelVersion:
+    model = session.get(RegisteredModel, name)
+    if model is None:
+        session.add(RegisteredModel(name=name, task=task))
+        session.flush()
+    elif model.task != task:
+        raise ConflictError(
+            f"model {name!r} holds {model.task} versions; cannot add a {task} version"
+        )
+    latest = session.scalar(
+        select(func.max(ModelVersion.version)).where(ModelVersion.model_name == name)
+    )
+    number = (latest or 0) + 1
+    row = ModelVersion(
+        model_name=name, version=number, stage="none", path=f"models/{name}/v{number}", **fields
+    )
+    session.add(row)
+    session.flush()  # the unique (model_name, version) is checked here, before files move
+    return row
+
+
+def _move_into_place(staging: Path, final: Path) -> Path:
+    """Rename the staged copy to the version's directory (replacing a crashed attempt's)."""
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(staging, final)
+    return final
+
+
+def _lock_model(session: Session, name: str) -> RegisteredModel:
+    """The model row, locked for this transaction on PostgreSQL (SQLite serialises writers)."""
+    model = session.scalars(
+        select(RegisteredModel).where(RegisteredModel.name == name).with_for_update()
+    ).first()
+    if model is None:
+        raise NotFoundError(f"no registered model named {name!r}")
+    return model
+
+
+def _production(session: Session, name: str) -> ModelVersion | None:
+    return session.scalars(
+        select(ModelVersion).where(
+            ModelVersion.model_name == name, ModelVersion.stage == "production"
+        )
+    ).first()
+
+
+def _read_json(file: Path) -> Any:
+    """A JSON file's content, or None when it is missing.
+
+    Raises:
+        ConfigError: The file exists but is not JSON.
+    """
+    if not file.is_file():
+        return None
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {file}: {exc}") from None

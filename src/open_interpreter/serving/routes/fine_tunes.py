@@ -1,0 +1,89 @@
+"""``/v1/fine-tunes``: create a job, list, get, cancel, and follow its events over SSE."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from open_interpreter.serving import jobs
+from open_interpreter.serving.deps import SessionDep, StateDep, TrainKey
+from open_interpreter.serving.schemas import FineTuneCreate, FineTunePublic, FineTunesPublic
+
+router = APIRouter(prefix="/fine-tunes", tags=["fine-tunes"])
+
+FINISHED = {"succeeded", "failed", "cancelled"}
+
+
+@router.post("", status_code=201)
+def create_fine_tune(body: FineTuneCreate, session: SessionDep, _key: TrainKey) -> FineTunePublic:
+    """Queue a fine-tune; ``config`` takes the same settings as ``oi train``'s YAML."""
+    job = jobs.create_job(session, model_name=body.model_name, config=body.config,
+                          train_dataset_id=body.train_dataset_id,
+                          validation_dataset_id=body.validation_dataset_id,
+                          test_dataset_id=body.test_dataset_id)
+    return FineTunePublic.model_validate(job)
+
+
+@router.get("")
+def list_fine_tunes(session: SessionDep, _key: TrainKey, status: str | None = None,
+                    limit: int = 50, offset: int = 0) -> FineTunesPublic:
+    """Jobs, newest first, optionally of one status."""
+    rows, total = jobs.list_jobs(session, status=status, limit=min(max(limit, 1), 500),
+                                 offset=max(offset, 0))
+    return FineTunesPublic(data=[FineTunePublic.model_validate(r) for r in rows], count=total)
+
+
+@router.get("/{job_id}")
+def get_fine_tune(job_id: str, session: SessionDep, _key: TrainKey) -> FineTunePublic:
+    """One job with its progress (step, loss, ETA)."""
+    return FineTunePublic.model_validate(jobs.get_job(session, job_id))
+
+
+@router.post("/{job_id}/cancel")
+def cancel_fine_tune(job_id: str, session: SessionDep, _key: TrainKey) -> FineTunePublic:
+    """Cancel a queued job at once, or a running one within a few seconds."""
+    return FineTunePublic.model_validate(jobs.cancel_job(session, job_id))
+
+
+@router.get("/{job_id}/events")
+def fine_tune_events(job_id: str, request: Request, state: StateDep, session: SessionDep,
+                     _key: TrainKey, after: int = 0) -> StreamingResponse:
+    """Server-sent events: ``step``, ``evaluation``, ``status`` and ``log`` events, live.
+
+    Each event's SSE id is its sequence number; reconnect with ``?after=ID`` (or the
+    ``Last-Event-ID`` header) to continue where you left off. The stream ends when the
+    job has finished.
+    """
+    jobs.get_job(session, job_id)
+    session.close()
+    last = int(request.headers.get("last-event-id", after) or 0)
+    return StreamingResponse(_stream(state, job_id, last, request),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+async def _stream(state, job_id: str, after: int, request: Request) -> AsyncIterator[str]:  # noqa: ANN001
+    while True:
+        events, status = await asyncio.to_thread(_poll, state, job_id, after)
+        for event in events:
+            after = event.id
+            payload = json.dumps({**event.data, "created_at": event.created_at.isoformat()})
+            yield f"id: {event.id}\nevent: {event.type}\ndata: {payload}\n\n"
+        if status in FINISHED and not events:
+            yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
+            return
+        if await request.is_disconnected():
+            return
+        if not events:
+            yield ": keep-alive\n\n"
+            await asyncio.sleep(0.5)
+
+
+def _poll(state, job_id: str, after: int):  # noqa: ANN001, ANN202
+    with state.db.session() as session:
+        events = jobs.job_events(session, job_id, after_id=after)
+        return events, jobs.get_job(session, job_id).status

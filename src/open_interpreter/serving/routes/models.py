@@ -1,0 +1,123 @@
+"""``/v1/models``: the registry — list, get, versions, register, promote, roll back, delete."""
+
+from __future__ import annotations
+
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.concurrency import run_in_threadpool
+
+from open_interpreter.serving import registry
+from open_interpreter.serving.deps import AdminKey, PredictKey, SessionDep, StateDep, TrainKey
+from open_interpreter.serving.problems import Problem
+from open_interpreter.serving.schemas import (
+    NAME_PATTERN,
+    ModelPublic,
+    ModelsPublic,
+    ModelVersionPublic,
+    PromoteRequest,
+)
+
+router = APIRouter(prefix="/models", tags=["models"])
+
+
+def _public(session: SessionDep, model) -> ModelPublic:  # noqa: ANN001 - a RegisteredModel row
+    versions = registry.list_versions(session, model.name)
+    return ModelPublic(name=model.name, task=model.task, description=model.description,
+                       created_at=model.created_at,
+                       versions=[ModelVersionPublic.model_validate(v) for v in versions])
+
+
+@router.get("")
+def list_models(session: SessionDep, _key: PredictKey) -> ModelsPublic:
+    """Registered models with their versions."""
+    models = registry.list_models(session)
+    return ModelsPublic(data=[_public(session, m) for m in models], count=len(models))
+
+
+@router.get("/{name}")
+def get_model(name: str, session: SessionDep, _key: PredictKey) -> ModelPublic:
+    """One registered model."""
+    return _public(session, registry.get_model(session, name))
+
+
+@router.get("/{name}/versions")
+def list_versions(name: str, session: SessionDep, _key: PredictKey) -> list[ModelVersionPublic]:
+    """Every version of a model, oldest first."""
+    registry.get_model(session, name)
+    return [ModelVersionPublic.model_validate(v) for v in registry.list_versions(session, name)]
+
+
+@router.post("", status_code=201)
+async def register_model(
+    state: StateDep,
+    session: SessionDep,
+    _key: AdminKey,
+    name: Annotated[str, Form(pattern=NAME_PATTERN)],
+    archive: Annotated[UploadFile, File(description="A saved model directory as .zip or .tar.gz")],
+) -> ModelVersionPublic:
+    """Register a saved model (``interpreter.save`` / ``oi train`` output) uploaded as an archive.
+
+    The archive is unpacked into a fresh temporary directory (entries that would escape it
+    are refused), checked to be a saved model, and copied into the registry.
+    """
+    limit = state.settings.max_upload_bytes
+    data = await archive.read(limit + 1)
+    if len(data) > limit:
+        raise Problem(413, "too_large", f"uploads are limited to {limit} bytes")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = await run_in_threadpool(_unpack, data, Path(tmp))
+        version = registry.register_directory(session, model_name=name, path=root)
+    return ModelVersionPublic.model_validate(version)
+
+
+@router.post("/{name}/promote")
+def promote(name: str, body: PromoteRequest, session: SessionDep,
+            _key: AdminKey) -> ModelVersionPublic:
+    """Make a version the production one (the previous production version is archived)."""
+    return ModelVersionPublic.model_validate(registry.promote(session, name, body.version))
+
+
+@router.post("/{name}/rollback")
+def rollback(name: str, session: SessionDep, _key: AdminKey) -> ModelVersionPublic:
+    """Put the previous production version back in production."""
+    return ModelVersionPublic.model_validate(registry.rollback(session, name))
+
+
+@router.delete("/{name}", status_code=204)
+def delete_model(name: str, state: StateDep, session: SessionDep, _key: TrainKey) -> None:
+    """Delete a model, its versions and their files."""
+    registry.delete_model(session, name)
+
+
+def _unpack(data: bytes, into: Path) -> Path:
+    """Unpack a zip or tar archive safely; returns the directory holding ``oi_model.json``."""
+    import io
+
+    buffer = io.BytesIO(data)
+    if zipfile.is_zipfile(buffer):
+        with zipfile.ZipFile(buffer) as archive:
+            for member in archive.namelist():
+                _check_member(member)
+            archive.extractall(into)
+    else:
+        buffer.seek(0)
+        try:
+            with tarfile.open(fileobj=buffer, mode="r:*") as archive:
+                archive.extractall(into, filter="data")
+        except (tarfile.TarError, OSError) as exc:
+            raise Problem(400, "invalid_archive", f"not a zip or tar archive: {exc}") from None
+    found = sorted(into.rglob("oi_model.json"), key=lambda p: len(p.parts))
+    if not found:
+        raise Problem(400, "invalid_archive", "the archive holds no saved model (oi_model.json)")
+    return found[0].parent
+
+
+def _check_member(member: str) -> None:
+    path = PurePosixPath(member)
+    if path.is_absolute() or ".." in path.parts:
+        raise Problem(400, "invalid_archive", f"archive entry {member!r} escapes the archive")

@@ -1,0 +1,189 @@
+"""Request and response bodies, a family per resource (``XCreate``, ``XPublic``, ``XsPublic``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+
+
+class Page(BaseModel):
+    """Common fields of a list response."""
+
+    count: int
+
+
+class DatasetPublic(BaseModel):
+    """A stored dataset."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    format: str
+    shape: Literal["texts", "tokens"]
+    num_examples: int
+    labels: list[Any]
+    sha256: str
+    size_bytes: int
+    preview: list[dict[str, Any]]
+    created_at: datetime
+
+
+class DatasetsPublic(Page):
+    """A page of datasets."""
+
+    data: list[DatasetPublic]
+
+
+class ModelVersionPublic(BaseModel):
+    """One version of a registered model."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    model_name: str
+    version: int
+    stage: str
+    base_model: str
+    metrics: dict[str, Any]
+    lineage: dict[str, Any]
+    job_id: str | None
+    created_at: datetime
+
+
+class ModelPublic(BaseModel):
+    """A registered model with its versions."""
+
+    name: str
+    task: str
+    description: str
+    created_at: datetime
+    versions: list[ModelVersionPublic]
+
+
+class ModelsPublic(Page):
+    """Registered models."""
+
+    data: list[ModelPublic]
+
+
+class ModelRegister(BaseModel):
+    """Register a saved model directory (written by ``oi train`` or ``interpreter.save``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=NAME_PATTERN, description="Registry name.")
+    path: str = Field(description="A directory on the server, as written by interpreter.save.")
+
+
+class PromoteRequest(BaseModel):
+    """Which version becomes production."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(gt=0)
+
+
+PredictInput = str | list[str] | tuple[str, str]
+
+
+class PredictRequest(BaseModel):
+    """Texts to predict: strings, ``[text, pair]`` pairs, or pre-split token lists."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    texts: list[PredictInput] = Field(min_length=1, description="The inputs, one per prediction.")
+    version: int | None = Field(None, gt=0, description="A version number (default: production).")
+    stage: Literal["production"] | None = Field(None, description="Or a stage.")
+
+
+class PredictResponse(BaseModel):
+    """One prediction per input, in order."""
+
+    model: str
+    version: int
+    task: str
+    predictions: list[dict[str, Any]]
+
+
+class FineTuneCreate(BaseModel):
+    """A fine-tune job: the same settings as ``oi train``'s YAML, plus the datasets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_name: str = Field(pattern=NAME_PATTERN, description="Registry name for the result.")
+    train_dataset_id: str
+    validation_dataset_id: str | None = None
+    test_dataset_id: str | None = None
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="FineTuneConfig fields (model, learning_rate, ...)."
+    )
+
+
+class FineTunePublic(BaseModel):
+    """A fine-tune job and where it stands."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    status: str
+    model_name: str
+    config: dict[str, Any]
+    train_dataset_id: str
+    validation_dataset_id: str | None
+    test_dataset_id: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    attempts: int
+    cancel_requested: bool
+    progress: dict[str, Any]
+    error: str | None
+    model_version_id: int | None
+
+
+class FineTunesPublic(Page):
+    """A page of jobs."""
+
+    data: list[FineTunePublic]
+
+
+class EvaluationCreate(BaseModel):
+    """Score a registered model version on a stored dataset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_name: str = Field(pattern=NAME_PATTERN)
+    version: int | None = Field(None, gt=0)
+    dataset_id: str
+
+
+class EvaluationPublic(BaseModel):
+    """A stored evaluation report."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    model_name: str
+    version: int
+    dataset_id: str
+    report: dict[str, Any]
+    created_at: datetime
+
+
+class EvaluationsPublic(Page):
+    """Stored evaluations."""
+
+    data: list[EvaluationPublic]
+
+
+class Health(BaseModel):
+    """Liveness and what the server holds."""
+
+    status: Literal["ok"]
+    version: str
+    database: str
+    loaded_models: int

@@ -1,0 +1,32 @@
+"""Server settings, read from the environment (``OI_…``) and ``oi serve``'s options."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything ``oi serve`` can be told; each field is also ``OI_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="OI_", extra="ignore")
+
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite at $OI_HOME/oi.db."
+    )
+    host: str = Field("127.0.0.1", description="Interface to bind.")
+    port: int = Field(8000, description="Port to bind.")
+    auth: bool = Field(True, description="Require API keys (off only for local experiments).")
+    workers: int = Field(1, ge=0, description="Embedded fine-tune workers started by oi serve.")
+    max_body_bytes: int = Field(1_000_000, gt=0, description="Largest JSON request body.")
+    max_upload_bytes: int = Field(50_000_000, gt=0, description="Largest dataset upload.")
+    rate_limit_per_minute: int = Field(1200, gt=0, description="Requests per key per minute.")
+    batch_wait_ms: float = Field(5.0, ge=0, description="How long predictions wait to batch.")
+    max_batch_size: int = Field(64, gt=0, description="Most texts in one forward pass.")
+    max_texts_per_request: int = Field(256, gt=0, description="Most texts in one predict call.")
+    model_cache_bytes: int = Field(
+        2_000_000_000, gt=0, description="Memory budget for loaded models (LRU eviction)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS (none by default)."
+    )

@@ -1,0 +1,49 @@
+"""What the running app holds: settings, database, model cache, rate limiter, metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from open_interpreter.serving.model_cache import ModelCache
+from open_interpreter.serving.security import RateLimiter
+from open_interpreter.serving.settings import Settings
+from open_interpreter.storage import Database
+
+
+@dataclass
+class Metrics:
+    """Prometheus metrics of one app (its own registry, so several apps can coexist)."""
+
+    registry: CollectorRegistry
+    requests: Counter
+    latency: Histogram
+    predicted: Counter
+    loaded_models: Gauge
+
+    @classmethod
+    def create(cls) -> Metrics:
+        """Build the metrics in a fresh registry."""
+        registry = CollectorRegistry()
+        return cls(
+            registry=registry,
+            requests=Counter("oi_http_requests_total", "HTTP requests", ["route", "status"],
+                             registry=registry),
+            latency=Histogram("oi_http_request_seconds", "HTTP request latency", ["route"],
+                              registry=registry),
+            predicted=Counter("oi_predicted_texts_total", "Texts predicted", ["model"],
+                              registry=registry),
+            loaded_models=Gauge("oi_loaded_models", "Models in the cache", registry=registry),
+        )
+
+
+@dataclass
+class AppState:
+    """Shared by every request of one app."""
+
+    settings: Settings
+    db: Database
+    cache: ModelCache
+    limiter: RateLimiter
+    metrics: Metrics

@@ -1,0 +1,26 @@
+"""Storage: the database (SQLAlchemy + Alembic) and filesystem artifacts."""
+
+from open_interpreter.storage.db import Database, database_url
+from open_interpreter.storage.tables import (
+    ApiKey,
+    Base,
+    Dataset,
+    Evaluation,
+    FineTuneJob,
+    JobEvent,
+    ModelVersion,
+    RegisteredModel,
+)
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Database",
+    "Dataset",
+    "Evaluation",
+    "FineTuneJob",
+    "JobEvent",
+    "ModelVersion",
+    "RegisteredModel",
+    "database_url",
+]

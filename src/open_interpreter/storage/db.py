@@ -1,0 +1,80 @@
+"""Database connection: SQLite under ``$OI_HOME`` by default, PostgreSQL via ``OI_DATABASE_URL``.
+
+The schema is created and upgraded with Alembic migrations (``storage/migrations``);
+:func:`open_database` runs them, so a new or older database is brought up to date on
+start.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from open_interpreter.paths import oi_home
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def database_url() -> str:
+    """``OI_DATABASE_URL``, or a SQLite file ``$OI_HOME/oi.db``."""
+    url = os.environ.get("OI_DATABASE_URL")
+    if url:
+        return url
+    home = oi_home()
+    home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{home / 'oi.db'}"
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection, _record) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def upgrade(url: str) -> None:
+    """Apply every Alembic migration not yet applied to the database at ``url``."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(config, "head")
+
+
+class Database:
+    """An engine and its session factory, migrated to the latest schema on open."""
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True):
+        self.url = url or database_url()
+        if migrate:
+            upgrade(self.url)
+        self.engine = make_engine(self.url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        """True when the database is PostgreSQL (row locks with SKIP LOCKED are available)."""
+        return self.engine.dialect.name == "postgresql"
+
+    def session(self) -> Session:
+        """A new session; use it as a context manager."""
+        return self.sessions()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,44 @@
+"""minilm-l6 on a little BBC News: explanations, faithfulness and robustness on a real model."""
+
+from __future__ import annotations
+
+import pytest
+
+from open_interpreter import OpenInterpreter
+from open_interpreter.data import load_packaged, seeded_split
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_explain_faithfulness_and_robustness_on_bbc_news():
+    data = load_packaged("bbc-news")  # installed by `make setup`
+    train, test, _ = seeded_split(data, [0.1, 0.02, 0.88], seed=1)
+    interpreter = OpenInterpreter("minilm-l6")
+    interpreter.fine_tune(
+        train_data=train, epochs=2, learning_rate=1e-4, max_length=64, progress=False
+    )
+
+    text = "The striker scored twice as Chelsea won the cup final."
+    explanation = interpreter.explain(text, method="ig")
+    assert explanation.target == interpreter.predict(text).label == "sports"
+    assert [text[a:b] for a, b in explanation.offsets] == explanation.words
+    assert explanation.words[:2] == ["The", "striker"]  # offsets keep the case of the text
+
+    faithful = interpreter.faithfulness(test, limit=4, steps=5, ig_steps=16)
+    floor = faithful.method("random")
+    assert faithful.method("integrated-gradients").deletion_aopc > floor.deletion_aopc
+    assert faithful.method("occlusion").deletion_aopc > floor.deletion_aopc
+
+    report = interpreter.robustness(
+        test,
+        perturbations=["char-swap", "neighbour-substitution"],
+        rate=0.3,
+        attack_words=2,
+        attack_limit=4,
+    )
+    assert report.clean > 0.6 and report.examples == len(test)
+    assert report.perturbations[1].changed_inputs > 0.9
+    assert report.attack.attempted > 0
+    for example in report.attack.examples:
+        assert len(example.changes) <= 2
+        assert all(change["to"].isalpha() for change in example.changes)

@@ -1,0 +1,96 @@
+"""`oi serve` as a real process: upload, fine-tune to completion, promote, predict."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .api_helpers import conll_bytes
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _oi(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "open_interpreter.cli", *args], env=env,
+                          capture_output=True, text=True, check=True, timeout=120)
+
+
+@pytest.fixture
+def server(db, tmp_path: Path):
+    """A running `oi serve` with one embedded worker on ``db``, and an admin key."""
+    port = _free_port()
+    env = {**os.environ, "OI_HOME": str(tmp_path / "home"), "OI_DATABASE_URL": db.url}
+    admin = _oi("keys", "create", "--scope", "admin", "--name", "e2e", env=env).stdout.strip()
+    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [sys.executable, "-m", "open_interpreter.cli", "serve", "--port", str(port),
+         "--workers", "1"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.25)
+        else:
+            pytest.fail("oi serve did not start:\n" + (tmp_path / "serve.log").read_text())
+        yield httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"},
+                           timeout=30)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def test_upload_fine_tune_promote_predict(server: httpx.Client, tiny_bert_dir: Path):
+    train = server.post("/v1/datasets", files={"file": ("train.conll", conll_bytes(48, 0))})
+    dev = server.post("/v1/datasets", files={"file": ("dev.conll", conll_bytes(16, 1))})
+    assert train.status_code == dev.status_code == 201, train.text
+    job = server.post("/v1/fine-tunes", json={
+        "model_name": "tiny-ner", "train_dataset_id": train.json()["id"],
+        "validation_dataset_id": dev.json()["id"],
+        "config": {"model": str(tiny_bert_dir), "epochs": 6, "learning_rate": 5e-3,
+                   "batch_size": 8, "warmup_ratio": 0}})
+    assert job.status_code == 201, job.text
+    job_id = job.json()["id"]
+
+    events = []
+    with server.stream("GET", f"/v1/fine-tunes/{job_id}/events", timeout=180) as stream:
+        kind = None
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                events.append((kind, json.loads(line[6:])))
+                if kind == "end":
+                    break
+    assert events[-1] == ("end", {"status": "succeeded"}), events[-5:]
+    assert any(kind == "step" and "loss" in data for kind, data in events)
+    assert any(kind == "evaluation" for kind, _ in events)
+
+    finished = server.get(f"/v1/fine-tunes/{job_id}").json()
+    assert finished["status"] == "succeeded" and finished["model_version_id"]
+    model = server.get("/v1/models/tiny-ner").json()
+    (version,) = model["versions"]
+    assert version["job_id"] == job_id and version["lineage"]
+    server.post("/v1/models/tiny-ner/promote", json={"version": 1}).raise_for_status()
+    response = server.post("/v1/models/tiny-ner/predict",
+                           json={"texts": ["Mary visited Berlin", "john works at acme corp"]})
+    assert response.status_code == 200, response.text
+    entities = response.json()["predictions"][0]["entities"]
+    assert [(e["type"], e["text"]) for e in entities] == [("PER", "Mary"), ("LOC", "Berlin")]
