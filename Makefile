@@ -26,10 +26,19 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(BIN)/oi models pull minilm-l6
 	touch $@
 
+OI_HOME ?= $(HOME)/.open_interpreter
+export OI_HOME
+
+# The main job: fine-tune NER on packaged data, print the report, predict, register the
+# model and serve it (API at http://127.0.0.1:8000, docs at /docs; Ctrl-C stops it).
 demo: setup
 	$(BIN)/oi train examples/wnut16_ner.yaml
 	$(BIN)/oi predict wnut16_ner "Paris Hilton flew to New York with Apple's Tim Cook" \
 		"Watching the Lakers game at Staples Center tonight"
+	$(BIN)/oi models register wnut16-ner $(OI_HOME)/models/wnut16_ner
+	@echo "An admin API key for the demo (shown once):"
+	@$(BIN)/oi keys create --scope admin --name demo
+	$(BIN)/oi serve
 
 # The tests run on SQLite and on a real PostgreSQL server, which this starts.
 test: setup

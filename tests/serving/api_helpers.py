@@ -31,8 +31,10 @@ def key(db: Database, scope: str) -> dict[str, str]:
 def conll_bytes(n: int, seed: int) -> bytes:
     """A small CoNLL file of tiny-vocabulary sentences."""
     tokens, tags = ner_sentences(n, seed)
-    blocks = ["\n".join(f"{w} {t}" for w, t in zip(ws, ts, strict=True))
-              for ws, ts in zip(tokens, tags, strict=True)]
+    blocks = [
+        "\n".join(f"{w} {t}" for w, t in zip(ws, ts, strict=True))
+        for ws, ts in zip(tokens, tags, strict=True)
+    ]
     return ("\n\n".join(blocks) + "\n").encode()
 
 
@@ -42,8 +44,15 @@ def save_tiny_ner_model(tiny_bert_dir: Path, into: Path) -> Path:
 
     tokens, tags = ner_sentences(48)
     interpreter = OpenInterpreter(str(tiny_bert_dir))
-    interpreter.fine_tune(train_data=tokens, train_labels=tags, epochs=6, learning_rate=5e-3,
-                          batch_size=8, warmup_ratio=0.0, progress=False)
+    interpreter.fine_tune(
+        train_data=tokens,
+        train_labels=tags,
+        epochs=6,
+        learning_rate=5e-3,
+        batch_size=8,
+        warmup_ratio=0.0,
+        progress=False,
+    )
     return interpreter.save(into)
 
 

@@ -35,8 +35,9 @@ def _problem(response, status: int, code: str) -> dict:
 def test_health_needs_no_key_and_everything_else_does(client, db):
     assert client.get("/health").json()["status"] == "ok"
     _problem(client.get("/v1/datasets"), 401, "unauthorized")
-    _problem(client.get("/v1/datasets", headers={"Authorization": "Bearer oi_nope"}), 401,
-             "unauthorized")
+    _problem(
+        client.get("/v1/datasets", headers={"Authorization": "Bearer oi_nope"}), 401, "unauthorized"
+    )
     body = _problem(client.get("/v1/datasets", headers=key(db, "predict")), 403, "forbidden")
     assert "'train' is needed" in body["detail"]
     assert client.get("/v1/datasets", headers=key(db, "train")).status_code == 200
@@ -55,19 +56,27 @@ def test_rate_limit_answers_429_with_retry_after(db):
 
 def test_dataset_upload_validates_and_previews(client, db):
     headers = key(db, "train")
-    response = client.post("/v1/datasets", headers=headers, data={"name": "tiny"},
-                           files={"file": ("train.conll", conll_bytes(10, 0))})
+    response = client.post(
+        "/v1/datasets",
+        headers=headers,
+        data={"name": "tiny"},
+        files={"file": ("train.conll", conll_bytes(10, 0))},
+    )
     assert response.status_code == 201, response.text
     dataset = response.json()
     assert (dataset["shape"], dataset["num_examples"]) == ("tokens", 10)
     assert "B-PER" in dataset["labels"] and dataset["preview"][0]["tokens"]
     assert client.get(f"/v1/datasets/{dataset['id']}", headers=headers).json() == dataset
     assert client.get("/v1/datasets", headers=headers).json()["count"] == 1
-    bad = client.post("/v1/datasets", headers=headers,
-                      files={"file": ("bad.conll", b"john B-PER\nvisited\n")})
+    bad = client.post(
+        "/v1/datasets", headers=headers, files={"file": ("bad.conll", b"john B-PER\nvisited\n")}
+    )
     assert "bad.conll:2" in _problem(bad, 400, "invalid_data")["detail"]
-    _problem(client.post("/v1/datasets", headers=headers, files={"file": ("x.pdf", b"%PDF")}),
-             400, "invalid_data")
+    _problem(
+        client.post("/v1/datasets", headers=headers, files={"file": ("x.pdf", b"%PDF")}),
+        400,
+        "invalid_data",
+    )
     assert client.delete(f"/v1/datasets/{dataset['id']}", headers=headers).status_code == 204
     _problem(client.get(f"/v1/datasets/{dataset['id']}", headers=headers), 404, "not_found")
 
@@ -75,14 +84,25 @@ def test_dataset_upload_validates_and_previews(client, db):
 def test_limits_and_validation_errors(db):
     with make_client(db, max_upload_bytes=100, max_body_bytes=200) as client:
         headers = key(db, "train")
-        _problem(client.post("/v1/datasets", headers=headers,
-                             files={"file": ("big.conll", conll_bytes(50, 0))}), 413, "too_large")
+        _problem(
+            client.post(
+                "/v1/datasets", headers=headers, files={"file": ("big.conll", conll_bytes(50, 0))}
+            ),
+            413,
+            "too_large",
+        )
         json_headers = {**headers, "content-type": "application/json"}
         big = client.post("/v1/fine-tunes", headers=json_headers, content=b"{" + b" " * 500 + b"}")
         _problem(big, 413, "too_large")
-        body = _problem(client.post("/v1/fine-tunes", headers=headers,
-                                    json={"model_name": "../x", "train_dataset_id": "ds_1"}),
-                        422, "validation_error")
+        body = _problem(
+            client.post(
+                "/v1/fine-tunes",
+                headers=headers,
+                json={"model_name": "../x", "train_dataset_id": "ds_1"},
+            ),
+            422,
+            "validation_error",
+        )
         assert body["errors"][0]["field"] == "model_name"
     with make_client(db) as client:
         _problem(client.get("/v1/nothing-here", headers=key(db, "admin")), 404, "not_found")
@@ -100,29 +120,45 @@ def test_register_promote_predict_and_roll_back(client, db, saved_model):
     assert client.post("/v1/models/ner/rollback", headers=admin).json()["version"] == 1
 
     reader = key(db, "predict")
-    response = client.post("/v1/models/ner/predict", headers=reader,
-                           json={"texts": ["Mary visited Berlin", "john works at acme corp"]})
+    response = client.post(
+        "/v1/models/ner/predict",
+        headers=reader,
+        json={"texts": ["Mary visited Berlin", "john works at acme corp"]},
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["version"], body["task"]) == (1, "token-classification")
     entities = body["predictions"][0]["entities"]
     assert [(e["type"], e["text"], e["start"], e["end"]) for e in entities] == [
-        ("PER", "Mary", 0, 4), ("LOC", "Berlin", 13, 19)]
-    versioned = client.post("/v1/models/ner/predict", headers=reader,
-                            json={"texts": ["mary"], "version": 2}).json()
+        ("PER", "Mary", 0, 4),
+        ("LOC", "Berlin", 13, 19),
+    ]
+    versioned = client.post(
+        "/v1/models/ner/predict", headers=reader, json={"texts": ["mary"], "version": 2}
+    ).json()
     assert versioned["version"] == 2
-    _problem(client.post("/v1/models/nope/predict", headers=reader, json={"texts": ["x"]}),
-             404, "not_found")
-    _problem(client.post("/v1/models/ner/predict", headers=reader, json={"texts": []}),
-             422, "validation_error")
+    _problem(
+        client.post("/v1/models/nope/predict", headers=reader, json={"texts": ["x"]}),
+        404,
+        "not_found",
+    )
+    _problem(
+        client.post("/v1/models/ner/predict", headers=reader, json={"texts": []}),
+        422,
+        "validation_error",
+    )
 
 
 def test_archives_that_escape_are_refused(client, db):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("../evil/oi_model.json", "{}")
-    response = client.post("/v1/models", headers=key(db, "admin"), data={"name": "evil"},
-                           files={"archive": ("evil.zip", buffer.getvalue())})
+    response = client.post(
+        "/v1/models",
+        headers=key(db, "admin"),
+        data={"name": "evil"},
+        files={"archive": ("evil.zip", buffer.getvalue())},
+    )
     assert "escapes" in _problem(response, 400, "invalid_archive")["detail"]
 
 
@@ -130,16 +166,26 @@ def test_concurrent_predictions_load_once_and_share_forward_passes(db, saved_mod
     app_client = make_client(db, batch_wait_ms=20)
     with app_client as client:
         admin = key(db, "admin")
-        client.post("/v1/models", headers=admin, data={"name": "ner"},
-                    files={"archive": ("m.tar.gz", tar_gz(saved_model))}).raise_for_status()
+        client.post(
+            "/v1/models",
+            headers=admin,
+            data={"name": "ner"},
+            files={"archive": ("m.tar.gz", tar_gz(saved_model))},
+        ).raise_for_status()
         headers = key(db, "predict")
         app = client.app
 
         async def burst() -> list[httpx.Response]:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-                calls = [http.post("/v1/models/ner/predict", headers=headers,
-                                   json={"texts": [f"mary visited paris {i}"]}) for i in range(16)]
+                calls = [
+                    http.post(
+                        "/v1/models/ner/predict",
+                        headers=headers,
+                        json={"texts": [f"mary visited paris {i}"]},
+                    )
+                    for i in range(16)
+                ]
                 return await asyncio.gather(*calls)
 
         responses = asyncio.run(burst())
@@ -153,12 +199,18 @@ def test_concurrent_predictions_load_once_and_share_forward_passes(db, saved_mod
 
 def test_evaluations_are_stored(client, db, saved_model):
     admin = key(db, "admin")
-    client.post("/v1/models", headers=admin, data={"name": "ner"},
-                files={"archive": ("m.tar.gz", tar_gz(saved_model))}).raise_for_status()
-    dataset = client.post("/v1/datasets", headers=admin,
-                          files={"file": ("dev.conll", conll_bytes(12, 3))}).json()
-    response = client.post("/v1/evaluations", headers=admin,
-                           json={"model_name": "ner", "dataset_id": dataset["id"]})
+    client.post(
+        "/v1/models",
+        headers=admin,
+        data={"name": "ner"},
+        files={"archive": ("m.tar.gz", tar_gz(saved_model))},
+    ).raise_for_status()
+    dataset = client.post(
+        "/v1/datasets", headers=admin, files={"file": ("dev.conll", conll_bytes(12, 3))}
+    ).json()
+    response = client.post(
+        "/v1/evaluations", headers=admin, json={"model_name": "ner", "dataset_id": dataset["id"]}
+    )
     assert response.status_code == 201, response.text
     report = response.json()["report"]
     assert report["task"] == "token-classification" and "Entity level" in report["text"]
@@ -171,4 +223,3 @@ def test_metrics_for_admins(client, db):
     _problem(client.get("/metrics", headers=key(db, "train")), 403, "forbidden")
     text = client.get("/metrics", headers=key(db, "admin")).text
     assert "oi_http_requests_total" in text
-

@@ -25,8 +25,14 @@ def _free_port() -> int:
 
 
 def _oi(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "open_interpreter.cli", *args], env=env,
-                          capture_output=True, text=True, check=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "open_interpreter.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -37,8 +43,20 @@ def server(db, tmp_path: Path):
     admin = _oi("keys", "create", "--scope", "admin", "--name", "e2e", env=env).stdout.strip()
     log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [sys.executable, "-m", "open_interpreter.cli", "serve", "--port", str(port),
-         "--workers", "1"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "open_interpreter.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -49,8 +67,7 @@ def server(db, tmp_path: Path):
                 time.sleep(0.25)
         else:
             pytest.fail("oi serve did not start:\n" + (tmp_path / "serve.log").read_text())
-        yield httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"},
-                           timeout=30)
+        yield httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}, timeout=30)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -61,11 +78,21 @@ def test_upload_fine_tune_promote_predict(server: httpx.Client, tiny_bert_dir: P
     train = server.post("/v1/datasets", files={"file": ("train.conll", conll_bytes(48, 0))})
     dev = server.post("/v1/datasets", files={"file": ("dev.conll", conll_bytes(16, 1))})
     assert train.status_code == dev.status_code == 201, train.text
-    job = server.post("/v1/fine-tunes", json={
-        "model_name": "tiny-ner", "train_dataset_id": train.json()["id"],
-        "validation_dataset_id": dev.json()["id"],
-        "config": {"model": str(tiny_bert_dir), "epochs": 6, "learning_rate": 5e-3,
-                   "batch_size": 8, "warmup_ratio": 0}})
+    job = server.post(
+        "/v1/fine-tunes",
+        json={
+            "model_name": "tiny-ner",
+            "train_dataset_id": train.json()["id"],
+            "validation_dataset_id": dev.json()["id"],
+            "config": {
+                "model": str(tiny_bert_dir),
+                "epochs": 6,
+                "learning_rate": 5e-3,
+                "batch_size": 8,
+                "warmup_ratio": 0,
+            },
+        },
+    )
     assert job.status_code == 201, job.text
     job_id = job.json()["id"]
 
@@ -89,8 +116,10 @@ def test_upload_fine_tune_promote_predict(server: httpx.Client, tiny_bert_dir: P
     (version,) = model["versions"]
     assert version["job_id"] == job_id and version["lineage"]
     server.post("/v1/models/tiny-ner/promote", json={"version": 1}).raise_for_status()
-    response = server.post("/v1/models/tiny-ner/predict",
-                           json={"texts": ["Mary visited Berlin", "john works at acme corp"]})
+    response = server.post(
+        "/v1/models/tiny-ner/predict",
+        json={"texts": ["Mary visited Berlin", "john works at acme corp"]},
+    )
     assert response.status_code == 200, response.text
     entities = response.json()["predictions"][0]["entities"]
     assert [(e["type"], e["text"]) for e in entities] == [("PER", "Mary"), ("LOC", "Berlin")]

@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from open_interpreter.cli._errors import handle_errors
@@ -85,6 +87,24 @@ def info(name: str) -> None:
     width = max(len(key) for key in rows)
     for key, value in rows.items():
         click.echo(f"{key + ':':<{width + 1}} {value}")
+
+
+@models.command(name="register")
+@click.argument("name")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@handle_errors
+def register_command(name: str, path: Path) -> None:
+    """Register the saved model at PATH as the next version of NAME in the server's registry.
+
+    PATH is a directory written by `oi train` or `interpreter.save`; the registry lives in
+    the server's database (OI_DATABASE_URL, else SQLite under $OI_HOME).
+    """
+    from open_interpreter.serving.registry import register_directory
+    from open_interpreter.storage import Database
+
+    with Database().session() as session:
+        version = register_directory(session, model_name=name, path=path)
+        click.echo(f"registered {name} version {version.version} (stage {version.stage})")
 
 
 def _human_size(size: int | None) -> str:

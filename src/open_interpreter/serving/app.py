@@ -44,8 +44,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     state = AppState(
         settings=settings,
         db=db,
-        cache=ModelCache(settings.model_cache_bytes, batch_wait_ms=settings.batch_wait_ms,
-                         max_batch_size=settings.max_batch_size),
+        cache=ModelCache(
+            settings.model_cache_bytes,
+            batch_wait_ms=settings.batch_wait_ms,
+            max_batch_size=settings.max_batch_size,
+        ),
         limiter=RateLimiter(settings.rate_limit_per_minute),
         metrics=Metrics.create(),
     )
@@ -53,18 +56,28 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if not settings.auth:
-            logger.warning("API keys are OFF (--no-auth): anyone who can reach this port can "
-                           "train, predict and delete. Use it for local experiments only.")
+            logger.warning(
+                "API keys are OFF (--no-auth): anyone who can reach this port can "
+                "train, predict and delete. Use it for local experiments only."
+            )
         yield
         state.cache.close()
 
-    app = FastAPI(title="Open Interpreter", version=__version__, lifespan=lifespan,
-                  description="Fine-tune, evaluate, register and serve Transformer models.")
+    app = FastAPI(
+        title="Open Interpreter",
+        version=__version__,
+        lifespan=lifespan,
+        description="Fine-tune, evaluate, register and serve Transformer models.",
+    )
     app.state.oi = state
     problems.install(app)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                           allow_methods=["*"], allow_headers=["*"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
     app.middleware("http")(_limits_and_metrics)
     app.include_router(health.router)
     app.include_router(api)
@@ -76,12 +89,18 @@ async def _limits_and_metrics(
 ) -> Response:
     """Refuse bodies over the limits (413) and record request counts and latency."""
     state: AppState = request.app.state.oi
-    limit = (state.settings.max_upload_bytes if request.url.path.startswith(UPLOAD_PATHS)
-             and request.method == "POST" and "multipart" in request.headers.get("content-type", "")
-             else state.settings.max_body_bytes)
+    limit = (
+        state.settings.max_upload_bytes
+        if request.url.path.startswith(UPLOAD_PATHS)
+        and request.method == "POST"
+        and "multipart" in request.headers.get("content-type", "")
+        else state.settings.max_body_bytes
+    )
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > limit):
-        return problems.problem_response(413, "too_large", f"request bodies are limited to {limit} bytes")
+        return problems.problem_response(
+            413, "too_large", f"request bodies are limited to {limit} bytes"
+        )
     started = time.perf_counter()
     response = await call_next(request)
     route = request.scope.get("route")

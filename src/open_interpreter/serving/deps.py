@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from open_interpreter.serving.problems import Problem
@@ -45,11 +45,17 @@ def require(scope: str) -> Callable[..., ApiKey | None]:
         if key is None:
             raise Problem(401, "unauthorized", "unknown or revoked API key")
         if not allows(key.scope, scope):
-            raise Problem(403, "forbidden", f"this key's scope is {key.scope!r}; {scope!r} is needed")
+            raise Problem(
+                403, "forbidden", f"this key's scope is {key.scope!r}; {scope!r} is needed"
+            )
         wait = state.limiter.check(key.id)
         if wait:
-            raise Problem(429, "rate_limited", "too many requests for this key",
-                          retry_after=max(1, round(wait)))
+            raise Problem(
+                429,
+                "rate_limited",
+                "too many requests for this key",
+                retry_after=max(1, round(wait)),
+            )
         return key
 
     return check
@@ -58,3 +64,7 @@ def require(scope: str) -> Callable[..., ApiKey | None]:
 PredictKey = Annotated[ApiKey | None, Depends(require("predict"))]
 TrainKey = Annotated[ApiKey | None, Depends(require("train"))]
 AdminKey = Annotated[ApiKey | None, Depends(require("admin"))]
+
+
+Limit = Annotated[int, Query(ge=1, le=500, description="Rows per page.")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Rows to skip.")]

@@ -28,8 +28,14 @@ _MAPPING: list[tuple[type[Exception], int, str]] = [
     (errors.ModelStateError, 409, "model_not_ready"),
 ]
 _HTTP_CODES = {
-    401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    409: "conflict", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
 }
 
 
@@ -43,11 +49,18 @@ class Problem(Exception):
 
 def problem_response(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     """A ``application/problem+json`` response."""
-    body = {"type": f"https://open-interpreter.dev/problems/{code}", "title": code.replace("_", " "),
-            "status": status, "code": code, "detail": detail, **extra}
+    body = {
+        "type": f"https://open-interpreter.dev/problems/{code}",
+        "title": code.replace("_", " "),
+        "status": status,
+        "code": code,
+        "detail": detail,
+        **extra,
+    }
     headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else None
-    return JSONResponse(body, status_code=status, media_type="application/problem+json",
-                        headers=headers)
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
 
 
 def _library_error(_request: Request, exc: Exception) -> JSONResponse:

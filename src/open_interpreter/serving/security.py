@@ -35,8 +35,9 @@ def create_key(session: Session, *, name: str, scope: str) -> tuple[ApiKey, str]
     if scope not in SCOPES:
         raise ConfigError(f"unknown scope {scope!r}; choose one of {list(SCOPES)}")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(id=artifacts.new_id("key"), name=name, prefix=key[:10], key_hash=_hash(key),
-                 scope=scope)
+    row = ApiKey(
+        id=artifacts.new_id("key"), name=name, prefix=key[:10], key_hash=_hash(key), scope=scope
+    )
     session.add(row)
     session.commit()
     return row, key

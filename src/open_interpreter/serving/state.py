@@ -28,12 +28,15 @@ class Metrics:
         registry = CollectorRegistry()
         return cls(
             registry=registry,
-            requests=Counter("oi_http_requests_total", "HTTP requests", ["route", "status"],
-                             registry=registry),
-            latency=Histogram("oi_http_request_seconds", "HTTP request latency", ["route"],
-                              registry=registry),
-            predicted=Counter("oi_predicted_texts_total", "Texts predicted", ["model"],
-                              registry=registry),
+            requests=Counter(
+                "oi_http_requests_total", "HTTP requests", ["route", "status"], registry=registry
+            ),
+            latency=Histogram(
+                "oi_http_request_seconds", "HTTP request latency", ["route"], registry=registry
+            ),
+            predicted=Counter(
+                "oi_predicted_texts_total", "Texts predicted", ["model"], registry=registry
+            ),
             loaded_models=Gauge("oi_loaded_models", "Models in the cache", registry=registry),
         )
 

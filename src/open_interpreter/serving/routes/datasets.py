@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from sqlalchemy import or_, select
 
 from open_interpreter.serving import datasets as service
-from open_interpreter.serving.deps import SessionDep, StateDep, TrainKey
+from open_interpreter.serving.deps import Limit, Offset, SessionDep, StateDep, TrainKey
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import NAME_PATTERN, DatasetPublic, DatasetsPublic
 from open_interpreter.storage.tables import FineTuneJob
@@ -31,17 +31,22 @@ async def upload_dataset(
     if len(data) > limit:
         raise Problem(413, "too_large", f"uploads are limited to {limit} bytes")
     filename = file.filename or "upload"
-    row = service.store_upload(session, name=name or _safe_name(filename), filename=filename,
-                               data=data, declared_format=format)
+    row = service.store_upload(
+        session,
+        name=name or _safe_name(filename),
+        filename=filename,
+        data=data,
+        declared_format=format,
+    )
     return DatasetPublic.model_validate(row)
 
 
 @router.get("")
-def list_datasets(session: SessionDep, _key: TrainKey, limit: int = 50,
-                  offset: int = 0) -> DatasetsPublic:
+def list_datasets(
+    session: SessionDep, _key: TrainKey, limit: Limit = 50, offset: Offset = 0
+) -> DatasetsPublic:
     """Datasets, newest first."""
-    rows, total = service.list_datasets(session, limit=min(max(limit, 1), 500),
-                                        offset=max(offset, 0))
+    rows, total = service.list_datasets(session, limit=limit, offset=offset)
     return DatasetsPublic(data=[DatasetPublic.model_validate(r) for r in rows], count=total)
 
 
@@ -55,16 +60,23 @@ def get_dataset(dataset_id: str, session: SessionDep, _key: TrainKey) -> Dataset
 def delete_dataset(dataset_id: str, session: SessionDep, _key: TrainKey) -> None:
     """Delete a dataset that no fine-tune job uses (409 otherwise)."""
     row = _get(session, dataset_id)
-    used = session.scalar(select(FineTuneJob.id).where(or_(
-        FineTuneJob.train_dataset_id == dataset_id,
-        FineTuneJob.validation_dataset_id == dataset_id,
-        FineTuneJob.test_dataset_id == dataset_id)).limit(1))
+    used = session.scalar(
+        select(FineTuneJob.id)
+        .where(
+            or_(
+                FineTuneJob.train_dataset_id == dataset_id,
+                FineTuneJob.validation_dataset_id == dataset_id,
+                FineTuneJob.test_dataset_id == dataset_id,
+            )
+        )
+        .limit(1)
+    )
     if used:
         raise Problem(409, "conflict", f"dataset {dataset_id} is used by fine-tune job {used}")
     service.delete_dataset(session, row)
 
 
-def _get(session: SessionDep, dataset_id: str):  # noqa: ANN202 - a Dataset row
+def _get(session: SessionDep, dataset_id: str):
     row = service.get_dataset(session, dataset_id)
     if row is None:
         raise Problem(404, "not_found", f"no dataset {dataset_id!r}")

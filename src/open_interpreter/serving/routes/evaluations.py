@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
 
 from open_interpreter.serving import datasets, registry
-from open_interpreter.serving.deps import SessionDep, StateDep, TrainKey
+from open_interpreter.serving.deps import Limit, Offset, SessionDep, StateDep, TrainKey
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import EvaluationCreate, EvaluationPublic, EvaluationsPublic
 from open_interpreter.storage import artifacts
@@ -17,8 +17,9 @@ router = APIRouter(prefix="/evaluations", tags=["evaluations"])
 
 
 @router.post("", status_code=201)
-async def create_evaluation(body: EvaluationCreate, state: StateDep, session: SessionDep,
-                            _key: TrainKey) -> EvaluationPublic:
+async def create_evaluation(
+    body: EvaluationCreate, state: StateDep, session: SessionDep, _key: TrainKey
+) -> EvaluationPublic:
     """Evaluate a model version (default: production) on a dataset and store the report."""
     version = registry.get_version(session, body.model_name, version=body.version)
     dataset = datasets.get_dataset(session, body.dataset_id)
@@ -27,24 +28,34 @@ async def create_evaluation(body: EvaluationCreate, state: StateDep, session: Se
     examples = await run_in_threadpool(datasets.load_examples, dataset)
     loaded = await run_in_threadpool(state.cache.get, artifacts.resolve(version.path))
     report = await loaded.batcher.run(lambda it: it.evaluate(examples, split=dataset.name))
-    row = Evaluation(id=artifacts.new_id("ev"), model_name=body.model_name,
-                     version=version.version, dataset_id=dataset.id,
-                     report={**report.to_dict(), "text": str(report)})
+    row = Evaluation(
+        id=artifacts.new_id("ev"),
+        model_name=body.model_name,
+        version=version.version,
+        dataset_id=dataset.id,
+        report={**report.to_dict(), "text": str(report)},
+    )
     session.add(row)
     session.commit()
     return EvaluationPublic.model_validate(row)
 
 
 @router.get("")
-def list_evaluations(session: SessionDep, _key: TrainKey, model_name: str | None = None,
-                     limit: int = 50, offset: int = 0) -> EvaluationsPublic:
+def list_evaluations(
+    session: SessionDep,
+    _key: TrainKey,
+    model_name: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> EvaluationsPublic:
     """Stored evaluations, newest first."""
     query = select(Evaluation)
     if model_name:
         query = query.where(Evaluation.model_name == model_name)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Evaluation.created_at.desc())
-                           .limit(min(max(limit, 1), 500)).offset(max(offset, 0))).all()
+    rows = session.scalars(
+        query.order_by(Evaluation.created_at.desc()).limit(limit).offset(offset)
+    ).all()
     return EvaluationsPublic(data=[EvaluationPublic.model_validate(r) for r in rows], count=total)
 
 

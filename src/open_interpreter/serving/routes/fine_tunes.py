@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from open_interpreter.serving import jobs
-from open_interpreter.serving.deps import SessionDep, StateDep, TrainKey
+from open_interpreter.serving.deps import Limit, Offset, SessionDep, StateDep, TrainKey
 from open_interpreter.serving.schemas import FineTuneCreate, FineTunePublic, FineTunesPublic
 
 router = APIRouter(prefix="/fine-tunes", tags=["fine-tunes"])
@@ -21,19 +21,27 @@ FINISHED = {"succeeded", "failed", "cancelled"}
 @router.post("", status_code=201)
 def create_fine_tune(body: FineTuneCreate, session: SessionDep, _key: TrainKey) -> FineTunePublic:
     """Queue a fine-tune; ``config`` takes the same settings as ``oi train``'s YAML."""
-    job = jobs.create_job(session, model_name=body.model_name, config=body.config,
-                          train_dataset_id=body.train_dataset_id,
-                          validation_dataset_id=body.validation_dataset_id,
-                          test_dataset_id=body.test_dataset_id)
+    job = jobs.create_job(
+        session,
+        model_name=body.model_name,
+        config=body.config,
+        train_dataset_id=body.train_dataset_id,
+        validation_dataset_id=body.validation_dataset_id,
+        test_dataset_id=body.test_dataset_id,
+    )
     return FineTunePublic.model_validate(job)
 
 
 @router.get("")
-def list_fine_tunes(session: SessionDep, _key: TrainKey, status: str | None = None,
-                    limit: int = 50, offset: int = 0) -> FineTunesPublic:
+def list_fine_tunes(
+    session: SessionDep,
+    _key: TrainKey,
+    status: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> FineTunesPublic:
     """Jobs, newest first, optionally of one status."""
-    rows, total = jobs.list_jobs(session, status=status, limit=min(max(limit, 1), 500),
-                                 offset=max(offset, 0))
+    rows, total = jobs.list_jobs(session, status=status, limit=limit, offset=offset)
     return FineTunesPublic(data=[FineTunePublic.model_validate(r) for r in rows], count=total)
 
 
@@ -50,8 +58,14 @@ def cancel_fine_tune(job_id: str, session: SessionDep, _key: TrainKey) -> FineTu
 
 
 @router.get("/{job_id}/events")
-def fine_tune_events(job_id: str, request: Request, state: StateDep, session: SessionDep,
-                     _key: TrainKey, after: int = 0) -> StreamingResponse:
+def fine_tune_events(
+    job_id: str,
+    request: Request,
+    state: StateDep,
+    session: SessionDep,
+    _key: TrainKey,
+    after: int = 0,
+) -> StreamingResponse:
     """Server-sent events: ``step``, ``evaluation``, ``status`` and ``log`` events, live.
 
     Each event's SSE id is its sequence number; reconnect with ``?after=ID`` (or the
@@ -61,12 +75,14 @@ def fine_tune_events(job_id: str, request: Request, state: StateDep, session: Se
     jobs.get_job(session, job_id)
     session.close()
     last = int(request.headers.get("last-event-id", after) or 0)
-    return StreamingResponse(_stream(state, job_id, last, request),
-                             media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        _stream(state, job_id, last, request),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
-async def _stream(state, job_id: str, after: int, request: Request) -> AsyncIterator[str]:  # noqa: ANN001
+async def _stream(state, job_id: str, after: int, request: Request) -> AsyncIterator[str]:
     while True:
         events, status = await asyncio.to_thread(_poll, state, job_id, after)
         for event in events:
@@ -83,7 +99,7 @@ async def _stream(state, job_id: str, after: int, request: Request) -> AsyncIter
             await asyncio.sleep(0.5)
 
 
-def _poll(state, job_id: str, after: int):  # noqa: ANN001, ANN202
+def _poll(state, job_id: str, after: int):
     with state.db.session() as session:
         events = jobs.job_events(session, job_id, after_id=after)
         return events, jobs.get_job(session, job_id).status

@@ -18,8 +18,12 @@ def health(state: StateDep, session: SessionDep) -> Health:
     """Liveness: the database answers and the server says what it holds."""
     session.execute(text("select 1"))
     state.metrics.loaded_models.set(len(state.cache))
-    return Health(status="ok", version=__version__, database=state.db.engine.dialect.name,
-                  loaded_models=len(state.cache))
+    return Health(
+        status="ok",
+        version=__version__,
+        database=state.db.engine.dialect.name,
+        loaded_models=len(state.cache),
+    )
 
 
 @router.get("/metrics", include_in_schema=False)

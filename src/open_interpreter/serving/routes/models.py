@@ -25,11 +25,15 @@ from open_interpreter.serving.schemas import (
 router = APIRouter(prefix="/models", tags=["models"])
 
 
-def _public(session: SessionDep, model) -> ModelPublic:  # noqa: ANN001 - a RegisteredModel row
+def _public(session: SessionDep, model) -> ModelPublic:
     versions = registry.list_versions(session, model.name)
-    return ModelPublic(name=model.name, task=model.task, description=model.description,
-                       created_at=model.created_at,
-                       versions=[ModelVersionPublic.model_validate(v) for v in versions])
+    return ModelPublic(
+        name=model.name,
+        task=model.task,
+        description=model.description,
+        created_at=model.created_at,
+        versions=[ModelVersionPublic.model_validate(v) for v in versions],
+    )
 
 
 @router.get("")
@@ -76,8 +80,9 @@ async def register_model(
 
 
 @router.post("/{name}/promote")
-def promote(name: str, body: PromoteRequest, session: SessionDep,
-            _key: AdminKey) -> ModelVersionPublic:
+def promote(
+    name: str, body: PromoteRequest, session: SessionDep, _key: AdminKey
+) -> ModelVersionPublic:
     """Make a version the production one (the previous production version is archived)."""
     return ModelVersionPublic.model_validate(registry.promote(session, name, body.version))
 

@@ -15,24 +15,29 @@ router = APIRouter(prefix="/models", tags=["predict"])
 
 
 @router.post("/{name}/predict")
-async def predict(name: str, body: PredictRequest, state: StateDep, session: SessionDep,
-                  _key: PredictKey) -> PredictResponse:
+async def predict(
+    name: str, body: PredictRequest, state: StateDep, session: SessionDep, _key: PredictKey
+) -> PredictResponse:
     """Predict for a batch of inputs with a model's production version (or the one named).
 
     Concurrent requests to the same model are gathered into one forward pass.
     """
     if len(body.texts) > state.settings.max_texts_per_request:
-        raise Problem(413, "too_large",
-                      f"at most {state.settings.max_texts_per_request} texts per request")
+        raise Problem(
+            413, "too_large", f"at most {state.settings.max_texts_per_request} texts per request"
+        )
     version = registry.get_version(session, name, version=body.version, stage=body.stage)
     session.close()  # nothing else needs the database; free the connection while predicting
     loaded = await run_in_threadpool(state.cache.get, artifacts.resolve(version.path))
     inputs = _inputs(loaded.interpreter.task.name, body.texts)
     predictions = await loaded.batcher.predict(inputs)
     state.metrics.predicted.labels(model=name).inc(len(inputs))
-    return PredictResponse(model=name, version=version.version,
-                           task=loaded.interpreter.task.name,
-                           predictions=[p.to_dict() for p in predictions])
+    return PredictResponse(
+        model=name,
+        version=version.version,
+        task=loaded.interpreter.task.name,
+        predictions=[p.to_dict() for p in predictions],
+    )
 
 
 def _inputs(task: str, texts: list) -> list:
@@ -42,8 +47,11 @@ def _inputs(task: str, texts: list) -> list:
     for i, item in enumerate(texts):
         if isinstance(item, str):
             if pairs:
-                raise Problem(422, "validation_error",
-                              f"texts.{i}: this model classifies pairs; send [text, text_pair]")
+                raise Problem(
+                    422,
+                    "validation_error",
+                    f"texts.{i}: this model classifies pairs; send [text, text_pair]",
+                )
             checked.append(item)
         elif pairs and isinstance(item, (list, tuple)) and len(item) == 2:
             checked.append((item[0], item[1]))
