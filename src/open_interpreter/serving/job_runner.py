@@ -31,6 +31,7 @@ from open_interpreter.config import FineTuneConfig
 from open_interpreter.errors import NotFoundError, OpenInterpreterError
 from open_interpreter.serving import jobs, registry
 from open_interpreter.serving.datasets import load_examples
+from open_interpreter.serving.job_progress import RunFigures
 from open_interpreter.serving.jobs import Lease
 from open_interpreter.storage import Database, artifacts
 from open_interpreter.storage.tables import Dataset, FineTuneJob
@@ -138,7 +139,9 @@ def _fine_tune(
         validation_data=examples.get("validation"),
         test_data=examples.get("test"),
         config=config,
-        on_event=EventRecorder(db, lease, start_step=start_step),
+        on_event=EventRecorder(
+            db, lease, start_step=start_step, metric=config.early_stopping_metric
+        ),
     )
 
 
@@ -206,7 +209,8 @@ class EventRecorder:
     """The ``on_event`` callback of a job's fine-tune: events and progress into the database.
 
     Step events are recorded at most every ``interval_s`` seconds (and always the last
-    step); evaluations always.
+    step), with the process's resource use; evaluations always. The progress also holds
+    the best validation ``metric`` so far (see :class:`RunFigures`).
 
     Raises:
         LeaseLost: From the callback, when the job is no longer running under ``lease``;
@@ -220,8 +224,10 @@ class EventRecorder:
         *,
         start_step: int = 0,
         interval_s: float = STEP_EVENT_INTERVAL_S,
+        metric: str | None = None,
     ):
         self.db, self.lease, self.interval_s = db, lease, interval_s
+        self._figures = RunFigures(metric)
         self._last_write = -math.inf
         self._first: tuple[float, int] | None = None
         self._start_step = start_step
@@ -230,17 +236,21 @@ class EventRecorder:
     def __call__(self, event: dict[str, Any]) -> None:
         """Record ``event`` if it is due."""
         now = time.monotonic()
+        self._figures.observe(event)
         if event.get("type") == "step":
             self._progress = self._step_progress(event, now)
             last = event["step"] >= event.get("total_steps", math.inf)
             if now - self._last_write < self.interval_s and not last:
                 return
-            data = {k: event[k] for k in ("step", "epoch", "loss", "learning_rate") if k in event}
+            keys = ("step", "epoch", "loss", "learning_rate", "samples_per_second")
+            data = {k: event[k] for k in keys if k in event}
+            data["resources"] = self._figures.measure()
         else:
             data = {k: v for k, v in event.items() if k != "type"}
         self._last_write = now
         with self.db.session() as session:
-            progress = _json_safe(self._progress) if self._progress else None
+            progress = {**self._progress, **self._figures.progress()} if self._progress else None
+            progress = _json_safe(progress)
             if not jobs.record_event(
                 session, self.lease, event.get("type", "log"), _json_safe(data), progress=progress
             ):

@@ -22,6 +22,7 @@ from open_interpreter.peft import attach_adapter
 from open_interpreter.training.loop import OnEvent, train
 from open_interpreter.training.result import FineTuneResult
 from open_interpreter.training.runtime import seed_everything
+from open_interpreter.training.trackers import trackers
 
 if TYPE_CHECKING:
     from open_interpreter.interpreter import OpenInterpreter
@@ -103,15 +104,16 @@ def run(
 
     seed_everything(config.seed)
     run_dir = Path(config.output_dir) if config.output_dir else None
-    training = train(
-        interpreter.model,
-        task.training_features(encoded["train"], config),
-        config=config,
-        pad_id=interpreter.tokenizer.pad_token_id,
-        evaluate=evaluate_validation if "validation" in splits else None,
-        run_dir=run_dir,
-        on_event=on_event,
-    )
+    with trackers(config, on_event) as tracked:  # report_to: TensorBoard, MLflow
+        training = train(
+            interpreter.model,
+            task.training_features(encoded["train"], config),
+            config=config,
+            pad_id=interpreter.tokenizer.pad_token_id,
+            evaluate=evaluate_validation if "validation" in splits else None,
+            run_dir=run_dir,
+            on_event=tracked,
+        )
     after = score(interpreter, splits[watch], encoded[watch], watch) if watch else None
     test = (
         after

@@ -5,17 +5,23 @@ from fastapi import APIRouter
 from open_interpreter.serving.routes import (
     datasets,
     evaluations,
+    fine_tune_history,
     fine_tunes,
     health,
     models,
     predict,
+    resources,
+    version_reports,
 )
 
 api = APIRouter(prefix="/v1")
 api.include_router(datasets.router)
 api.include_router(models.router)
+api.include_router(version_reports.router)
 api.include_router(predict.router)
 api.include_router(fine_tunes.router)
+api.include_router(fine_tune_history.router)
 api.include_router(evaluations.router)
+api.include_router(resources.router)
 
 __all__ = ["api", "health"]

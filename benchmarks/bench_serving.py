@@ -1,0 +1,399 @@
+"""Serving NER over HTTP: ``oi serve`` against a pipeline in a minimal FastAPI app.
+
+    .venv/bin/python benchmarks/bench_serving.py            # ~3 min on a quiet 2-core CPU
+    .venv/bin/python benchmarks/bench_serving.py --quick    # smoke run, tiny sizes
+
+minilm-l6 is fine-tuned on CoNLL-2003 (1,000 seeded sentences, 1 epoch) and saved to a
+temporary directory, which both servers load, on loopback only, with ``OI_HOME`` in a
+temporary directory:
+
+- ours: ``oi models register bench-ner DIR``, then ``oi serve --no-auth --workers 0``;
+  requests go to ``POST /v1/models/bench-ner/predict`` (dynamic batching is the server's);
+- reference: ``benchmarks/naive_app.py`` under uvicorn, a pipeline called per request.
+
+A load generator (asyncio + httpx, in this process) runs 1, 8 and 32 clients, each
+sending one ``eng.testa`` sentence per request and the next as soon as the answer comes,
+for a fixed time and at most a fixed number of requests per level; the servers take
+turns at each level (ours first, then the reference first). Both get a warm-up first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from common import (
+    BENCHMARKS_DIR,
+    BenchmarkResult,
+    Table,
+    Target,
+    apply_sizes,
+    base_parser,
+    executable,
+    fine_tune_bench_model,
+    isolated_environment,
+    limit_target,
+    load_conll,
+    machine,
+    ratio_target,
+    size_help,
+    warn_if_busy,
+)
+
+MODEL_NAME = "bench-ner"
+HOST = "127.0.0.1"
+SERVERS = {"ours": "oi serve (dynamic batching)", "naive": "naive FastAPI + pipeline"}
+FULL = {"duration": 20.0, "max_requests": 20_000, "fine_tune_size": 1000}
+QUICK = {"duration": 2.0, "max_requests": 40, "fine_tune_size": 16}
+REQUEST_TIMEOUT_S = 60.0
+READY_TIMEOUT_S = 300.0
+WARMUP_REQUESTS = 16
+
+
+@dataclass
+class Server:
+    """A server started for the benchmark: where to send predictions, its process and log."""
+
+    name: str
+    predict_url: str
+    health_url: str
+    process: subprocess.Popen
+    log: Path
+
+
+@dataclass
+class LoadResult:
+    """What one load level measured against one server."""
+
+    server: str
+    clients: int
+    seconds: float
+    latencies: list[float] = field(default_factory=list)
+    errors: Counter = field(default_factory=Counter)
+
+    @property
+    def requests_per_second(self) -> float:
+        """Successful requests per second."""
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        """Latency percentile ``p`` in seconds (nearest rank); NaN without successes."""
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return math.nan
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+    def summary(self) -> dict[str, Any]:
+        """The figures, for the JSON file."""
+        return {
+            "server": self.server,
+            "clients": self.clients,
+            "seconds": self.seconds,
+            "ok": len(self.latencies),
+            "errors": dict(self.errors),
+            "requests_per_second": self.requests_per_second,
+            **{f"p{p}_ms": self.percentile(p) * 1000 for p in (50, 95, 99)},
+        }
+
+
+# -- the servers ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def start_ours(model_dir: Path, logs: Path) -> Server:
+    """Register the model in the (temporary) OI_HOME's database and start ``oi serve``."""
+    oi = executable("oi")
+    subprocess.run([oi, "models", "register", MODEL_NAME, str(model_dir)], check=True)
+    port = free_port()
+    command = [oi, "serve", "--no-auth", "--workers", "0", "--host", HOST, "--port", str(port)]
+    return _start(
+        "ours",
+        command,
+        os.environ.copy(),
+        predict_url=f"http://{HOST}:{port}/v1/models/{MODEL_NAME}/predict",
+        health_url=f"http://{HOST}:{port}/health",
+        log=logs / "ours.log",
+    )
+
+
+def start_naive(model_dir: Path, logs: Path) -> Server:
+    """Start ``naive_app.py`` under uvicorn, as a user would, without access logs."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "naive_app:app", "--app-dir", str(BENCHMARKS_DIR)]
+    command += ["--host", HOST, "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    return _start(
+        "naive",
+        command,
+        {**os.environ, "NAIVE_APP_MODEL": str(model_dir)},
+        predict_url=f"http://{HOST}:{port}/predict",
+        health_url=f"http://{HOST}:{port}/health",
+        log=logs / "naive.log",
+    )
+
+
+def _start(
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    *,
+    predict_url: str,
+    health_url: str,
+    log: Path,
+) -> Server:
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return Server(name, predict_url, health_url, process, log)
+
+
+def wait_ready(server: Server) -> None:
+    """Wait until the server answers its health check; exit with its log if it died."""
+    import httpx
+
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            log = server.log.read_text(errors="replace")[-3000:]
+            sys.exit(f"the {server.name} server exited ({server.process.returncode}):\n{log}")
+        try:
+            if httpx.get(server.health_url, timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    sys.exit(f"the {server.name} server did not become ready in {READY_TIMEOUT_S:.0f} s")
+
+
+@contextmanager
+def stopped_at_exit(server: Server) -> Iterator[Server]:
+    """Terminate the server (only that process) when the block ends."""
+    try:
+        yield server
+    finally:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+# -- the load ------------------------------------------------------------------------------
+
+
+async def generate_load(
+    server: Server, payloads: list[dict], *, clients: int, duration: float, max_requests: int
+) -> LoadResult:
+    """``clients`` closed-loop clients for ``duration`` seconds or ``max_requests`` requests."""
+    import httpx
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    issued = itertools.count()
+    loop = asyncio.get_running_loop()
+    result = LoadResult(server.name, clients, 0.0)
+    async with httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT_S) as client:
+        started = loop.time()
+        deadline = started + duration
+
+        async def one_client() -> None:
+            while loop.time() < deadline:
+                index = next(issued)
+                if index >= max_requests:
+                    return
+                sent = time.perf_counter()
+                try:
+                    response = await client.post(
+                        server.predict_url, json=payloads[index % len(payloads)]
+                    )
+                    error = None if response.status_code == 200 else f"HTTP {response.status_code}"
+                except httpx.HTTPError as exc:
+                    error = type(exc).__name__
+                if error is None:
+                    result.latencies.append(time.perf_counter() - sent)
+                else:
+                    result.errors[error] += 1
+
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+        result.seconds = loop.time() - started
+    return result
+
+
+def warm_up(server: Server, payloads: list[dict]) -> None:
+    """A few concurrent requests, untimed: the first one loads ours's model."""
+    asyncio.run(
+        generate_load(
+            server, payloads, clients=4, duration=READY_TIMEOUT_S, max_requests=WARMUP_REQUESTS
+        )
+    )
+
+
+def measure(
+    servers: dict[str, Server], payloads: list[dict], args: Any
+) -> dict[int, dict[str, LoadResult]]:
+    """Every level against both servers, the servers taking turns to go first."""
+    measured: dict[int, dict[str, LoadResult]] = {}
+    for level, clients in enumerate(args.clients):
+        order = list(servers) if level % 2 == 0 else list(reversed(servers))
+        measured[clients] = {}
+        for name in order:
+            print(f"{clients} client(s): {name} ...", flush=True)
+            measured[clients][name] = asyncio.run(
+                generate_load(
+                    servers[name],
+                    payloads,
+                    clients=clients,
+                    duration=args.duration,
+                    max_requests=args.max_requests,
+                )
+            )
+    return measured
+
+
+# -- reporting -----------------------------------------------------------------------------
+
+
+def results_table(measured: dict[int, dict[str, LoadResult]]) -> Table:
+    """One row per level and server."""
+    rows = []
+    for clients, by_server in measured.items():
+        for name in SERVERS:
+            load = by_server[name]
+            rows.append(
+                [
+                    str(clients),
+                    SERVERS[name],
+                    f"{load.requests_per_second:.1f}",
+                    *(f"{load.percentile(p) * 1000:.0f}" for p in (50, 95, 99)),
+                    str(len(load.latencies)),
+                    str(sum(load.errors.values())),
+                ]
+            )
+    columns = ["clients", "server", "requests/s", "p50 ms", "p95 ms", "p99 ms", "ok", "errors"]
+    return Table("Serving one sentence per request", columns, rows)
+
+
+def targets(measured: dict[int, dict[str, LoadResult]]) -> list[Target]:
+    """At the highest level: throughput and p99 against the naive app; no errors anywhere."""
+    top = max(measured)
+    ours, naive = measured[top]["ours"], measured[top]["naive"]
+    errors = sum(sum(by_server["ours"].errors.values()) for by_server in measured.values())
+    return [
+        ratio_target(
+            f"requests/s at {top} clients vs naive app",
+            ours.requests_per_second,
+            naive.requests_per_second,
+            at_least=4.0,
+        ),
+        ratio_target(
+            f"p99 latency (ms) at {top} clients vs naive app",
+            ours.percentile(99) * 1000,
+            naive.percentile(99) * 1000,
+            below=1.0,
+            fmt="{:.0f}".format,
+        ),
+        limit_target("errors (ours, every level)", errors, at_most=0),
+    ]
+
+
+def parse_args(argv: list[str] | None = None) -> Any:
+    """The command line."""
+    parser = base_parser(__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--clients",
+        type=int,
+        nargs="+",
+        default=[1, 8, 32],
+        help="concurrent clients per level (default 1 8 32)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        help=size_help("seconds per level and server", "duration", FULL, QUICK),
+    )
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        help=size_help("most requests per level and server", "max_requests", FULL, QUICK),
+    )
+    parser.add_argument(
+        "--fine-tune-size",
+        type=int,
+        help=size_help(
+            "sentences the served model is fine-tuned on", "fine_tune_size", FULL, QUICK
+        ),
+    )
+    args = parser.parse_args(argv)
+    apply_sizes(args, FULL, QUICK)
+    return args
+
+
+def run(args: Any, tmp: Path) -> dict[int, dict[str, LoadResult]]:
+    """Fine-tune, start both servers, warm them up and measure every level."""
+    print(f"fine-tuning the served model on {args.fine_tune_size} sentences ...", flush=True)
+    model_dir = fine_tune_bench_model(tmp / "model", size=args.fine_tune_size, seed=args.seed)
+    sentences = load_conll("testa", None, args.seed).tokens
+    payloads = [{"texts": [" ".join(tokens)]} for tokens in sentences]
+    with ExitStack() as stack:
+        servers = {
+            "ours": stack.enter_context(stopped_at_exit(start_ours(model_dir, tmp))),
+            "naive": stack.enter_context(stopped_at_exit(start_naive(model_dir, tmp))),
+        }
+        for server in servers.values():
+            wait_ready(server)
+            warm_up(server, payloads)
+        return measure(servers, payloads, args)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the serving benchmark, print the tables and write results/serving.json."""
+    args = parse_args(argv)
+    with isolated_environment(), tempfile.TemporaryDirectory() as tmp:
+        info = machine()
+        warn_if_busy(info)
+        measured = run(args, Path(tmp))
+    result = BenchmarkResult(
+        benchmark="serving",
+        title="Serving: NER over HTTP on loopback, minilm-l6",
+        command="python benchmarks/bench_serving.py" + (" --quick" if args.quick else ""),
+        quick=args.quick,
+        machine=info,
+        settings={
+            "clients": args.clients,
+            "seconds_per_level": args.duration,
+            "max_requests_per_level": args.max_requests,
+            "fine_tune_sentences": args.fine_tune_size,
+            "warmup_requests": WARMUP_REQUESTS,
+        },
+        tables=[results_table(measured)],
+        targets=targets(measured),
+        notes=[
+            "Closed loop: each client sends its next request when the last one is answered; "
+            "the load generator shares the CPU with the servers, equally for both.",
+            "requests/s counts answered requests (HTTP 200); anything else is an error.",
+        ],
+        raw={str(c): [load.summary() for load in by.values()] for c, by in measured.items()},
+    )
+    result.print()
+    result.write(args.results_dir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""The dashboard's pages: server-rendered shells that small scripts fill from the API.
+
+Each page arrives as HTML with its headings, controls and empty tables, so it shows at
+once; its script then calls the same ``/v1`` API as any client, with the API key the
+page asked for once and keeps in the browser's ``localStorage`` (none with ``--no-auth``).
+The pages hold no data themselves, so they need no key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from open_interpreter import __version__
+from open_interpreter.dashboard.assets import plotly_url
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the navigation bar."""
+
+    key: str
+    path: str
+    label: str
+
+
+NAV = (
+    NavItem("runs", "/", "Runs"),
+    NavItem("models", "/models", "Models"),
+    NavItem("evaluation", "/evaluation", "Evaluation"),
+    NavItem("resources", "/resources", "Resources"),
+    NavItem("playground", "/playground", "Playground"),
+    NavItem("prompt-lab", "/prompt-lab", "Prompt lab"),
+)
+
+
+def render(request: Request, template: str, *, nav: str, title: str, **context: Any):
+    """Render a page of the dashboard with the shared layout's context."""
+    settings = request.app.state.oi.settings
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "nav": NAV,
+            "active": nav,
+            "title": title,
+            "auth": settings.auth,
+            "version": __version__,
+            "plotly_url": plotly_url(),
+            **context,
+        },
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+@router.get("/")
+def runs_page(request: Request):
+    """Every fine-tune run: filter, sort, compare, and launch a new one."""
+    from open_interpreter.models.catalogue import CATALOGUE
+
+    return render(request, "runs.html", nav="runs", title="Runs", catalogue=CATALOGUE)
+
+
+@router.get("/runs/{job_id}")
+def run_page(request: Request, job_id: str):
+    """One run, live: curves, throughput, ETA, validation metrics, logs, final report."""
+    return render(request, "run.html", nav="runs", title=f"Run {job_id}", job_id=job_id)
+
+
+@router.get("/compare")
+def compare_page(request: Request):
+    """Two or more runs on the same charts (``?ids=ft_a,ft_b``)."""
+    return render(request, "compare.html", nav="runs", title="Compare runs")
+
+
+@router.get("/models")
+def models_page(request: Request):
+    """Registered models and versions: metrics, lineage, promote and roll back."""
+    return render(request, "models.html", nav="models", title="Models")
+
+
+@router.get("/evaluation")
+def evaluation_page(request: Request):
+    """Per-label scores, confusion matrix, before/after and entity scores of a version."""
+    return render(request, "evaluation.html", nav="evaluation", title="Evaluation")
+
+
+@router.get("/resources")
+def resources_page(request: Request):
+    """CPU, memory and GPU use of the server and of each job over time."""
+    return render(request, "resources.html", nav="resources", title="Resources")
+
+
+@router.get("/playground")
+def playground_page(request: Request):
+    """Try a model on typed text: labels with scores, entities in the text, or a chat."""
+    return render(request, "playground.html", nav="playground", title="Playground")
+
+
+@router.get("/prompt-lab")
+def prompt_lab_page(request: Request):
+    """Render a prompt template on a few inputs; run a prompt evaluation."""
+    return render(request, "prompt_lab.html", nav="prompt-lab", title="Prompt lab")

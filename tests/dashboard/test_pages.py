@@ -1,0 +1,362 @@
+"""The dashboard in headless Chromium against a real ``oi serve`` holding 100 runs:
+speed of first content, the runs table, the API key prompt, keyboard use and labels,
+contrast, narrow screens, and the chat box and prompt lab against their planned routes."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from .site import Site, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+FIRST_CONTENT = "performance.getEntriesByName('oi:first-content').length > 0"
+PAGES = [
+    "/",
+    "/runs/ft_hist000000000000",
+    "/compare?ids=ft_hist000000000000,ft_hist000000000001",
+    "/models",
+    "/evaluation",
+    "/resources",
+    "/playground",
+    "/prompt-lab",
+]
+
+
+def _timing(page) -> dict:
+    return page.evaluate(
+        """() => ({
+            content: performance.getEntriesByName('oi:first-content')[0].startTime,
+            paint: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime,
+        })"""
+    )
+
+
+def test_every_page_shows_its_content_within_a_second_with_100_runs(page, site: Site):
+    slow = {}
+    for path in PAGES:
+        page.goto(site.url + path)
+        page.wait_for_function(FIRST_CONTENT, timeout=15_000)
+        timing = _timing(page)
+        if not (timing["paint"] < 1000 and timing["content"] < 1000):
+            slow[path] = timing
+    assert not slow, f"pages slower than 1 s (ms since navigation): {slow}"
+    page.goto(site.url + "/")
+    page.wait_for_function(FIRST_CONTENT)
+    assert page.locator("#runs-table tbody tr").count() >= 100
+
+
+def test_runs_table_filters_and_sorts(page, site: Site):
+    page.goto(site.url + "/")
+    rows = page.locator("#runs-table tbody tr")
+    page.wait_for_function(FIRST_CONTENT)
+    total = rows.count()
+
+    page.select_option("#status-filter", "failed")
+    statuses = set(rows.evaluate_all("rows => rows.map(r => r.dataset.status)"))
+    assert statuses == {"failed"}
+    assert re.match(rf"\d+ of {total} runs", page.locator("#runs-count").inner_text())
+
+    page.select_option("#status-filter", "")
+    page.fill("#text-filter", "churn")
+    models = rows.evaluate_all("rows => rows.map(r => r.children[3].textContent)")
+    assert models and all("churn" in m for m in models)
+
+    page.fill("#text-filter", "")
+    page.click("th[data-key='best'] button")
+    header = page.locator("th[data-key='best']")
+    assert header.get_attribute("aria-sort") == "descending"
+    best = rows.evaluate_all("rows => rows.map(r => r.children[6].textContent)")
+    values = [float(text.split()[-1]) for text in best if text != "–"]
+    assert values == sorted(values, reverse=True)
+    page.click("th[data-key='best'] button")
+    assert header.get_attribute("aria-sort") == "ascending"
+
+
+def test_the_page_asks_for_the_api_key_once_and_keeps_it(browser, site: Site):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(site.url + "/")
+    dialog = page.locator("#key-dialog")
+    assert dialog.is_visible()
+    screenshot(page, "api-key")
+    page.fill("#key-input", site.key)
+    page.click("#key-form button[type=submit]")
+    page.wait_for_function(FIRST_CONTENT)
+    assert page.locator("#runs-table tbody tr").count() >= 100
+
+    page.reload()
+    page.wait_for_function(FIRST_CONTENT)
+    assert not dialog.is_visible()
+    assert page.evaluate("localStorage.getItem('oi.apiKey')") == site.key
+
+    page.evaluate("localStorage.setItem('oi.apiKey', 'oi_wrong')")
+    page.reload()
+    dialog.wait_for(state="visible")
+    assert "refused" in page.locator("#key-message").inner_text()
+    context.close()
+
+
+def test_controls_are_labelled_and_work_from_the_keyboard(page, site: Site):
+    unlabelled = {}
+    for path in PAGES:
+        page.goto(site.url + path)
+        page.wait_for_function(FIRST_CONTENT)
+        missing = page.evaluate(
+            """() => [...document.querySelectorAll('input, select, textarea, button')]
+                .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                    && !el.getAttribute('aria-labelledby') && !el.textContent.trim())
+                .map((el) => el.outerHTML.slice(0, 80))"""
+        )
+        if missing:
+            unlabelled[path] = missing
+    assert not unlabelled, unlabelled
+
+    page.goto(site.url + "/")
+    page.wait_for_function(FIRST_CONTENT)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.focus("#launch-toggle")
+    page.keyboard.press("Enter")
+    assert page.locator("#launch").is_visible()
+    assert page.evaluate("document.activeElement.id") == "f-name"
+    page.focus("th[data-key='model'] button")
+    page.keyboard.press("Enter")
+    assert page.locator("th[data-key='model']").get_attribute("aria-sort") == "ascending"
+
+
+CONTRAST = """(selectors) => {
+  const rgb = (text) => text.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = ([r, g, b]) => {
+    const c = [r, g, b].map((v) => v / 255)
+      .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const bg = getComputedStyle(e).backgroundColor;
+      if (bg && !bg.startsWith('rgba(0, 0, 0, 0)') && bg !== 'transparent') return rgb(bg);
+    }
+    return [255, 255, 255];
+  };
+  const some = (selector) => [...document.querySelectorAll(selector)].slice(0, 3);
+  return selectors.flatMap((selector) => some(selector).map((el) => {
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))];
+    return [selector, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+  }));
+}"""
+
+
+def test_text_has_readable_contrast(page, site: Site):
+    page.goto(site.url + "/")
+    page.wait_for_function(FIRST_CONTENT)
+    selectors = [
+        "h1",
+        "td",
+        ".muted",
+        ".top nav a",
+        ".top nav a[aria-current]",
+        "button.primary",
+        "button",
+        ".badge.succeeded",
+        ".badge.failed",
+        ".badge.cancelled",
+        "th button.sort",
+        "label",
+    ]
+    ratios = page.evaluate(CONTRAST, selectors)
+    low = [(selector, round(ratio, 2)) for selector, ratio in ratios if ratio < 4.5]
+    assert ratios and not low, low
+
+
+@pytest.mark.parametrize("path", ["/", "/runs/ft_hist000000000000", "/models", "/resources"])
+def test_pages_fit_a_narrow_screen(browser, site: Site, path: str):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    context.add_init_script(f"localStorage.setItem('oi.apiKey', {site.key!r})")
+    page = context.new_page()
+    page.goto(site.url + path)
+    page.wait_for_function(FIRST_CONTENT)
+    page.wait_for_timeout(500)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"{path} scrolls sideways by {overflow}px on a 390px screen"
+    if path == "/":
+        screenshot(page, "runs-narrow")
+    context.close()
+
+
+def test_launch_form_sends_peft_only_when_switched_on(page, site: Site):
+    sent = []
+
+    def capture(route):
+        sent.append(json.loads(route.request.post_data))
+        route.fulfill(status=201, json={"id": "ft_fromtheform0000"})
+
+    page.route("**/v1/fine-tunes", capture)
+    page.goto(site.url + "/")
+    page.wait_for_function(FIRST_CONTENT)
+    page.click("#launch-toggle")
+    page.fill("#f-name", "support-intents")
+    page.select_option("#f-train", "ds_history0000000")
+    page.select_option("#f-task", "sequence-classification")
+    page.fill("#f-lr", "3e-5")
+    page.fill("#f-epochs", "2")
+    page.click("#launch-form button[type=submit]")
+    page.wait_for_url("**/runs/ft_fromtheform0000")
+
+    page.goto(site.url + "/")
+    page.wait_for_function(FIRST_CONTENT)
+    page.click("#launch-toggle")
+    page.fill("#f-name", "support-intents-lora")
+    page.select_option("#f-train", "ds_history0000000")
+    page.check("#f-peft")
+    page.fill("#f-peft-r", "16")
+    page.click("#launch-form button[type=submit]")
+    page.wait_for_url("**/runs/ft_fromtheform0000")
+
+    plain, lora = sent
+    assert plain == {
+        "model_name": "support-intents",
+        "train_dataset_id": "ds_history0000000",
+        "config": {
+            "model": "minilm-l6",
+            "task": "sequence-classification",
+            "learning_rate": 3e-5,
+            "epochs": 2,
+            "batch_size": 16,
+            "warmup_ratio": 0.1,
+        },
+    }
+    assert lora["config"]["peft"] == {"method": "lora", "r": 16}
+
+
+CHAT_MODEL = {
+    "name": "tiny-chat",
+    "task": "causal-lm",
+    "description": "",
+    "created_at": "2026-01-01T00:00:00",
+    "versions": [],
+}
+
+
+def _fake_models(route):
+    route.fulfill(json={"data": [CHAT_MODEL], "count": 1})
+
+
+def test_chat_box_streams_from_the_generate_route(page, site: Site):
+    asked = []
+
+    def generate(route):
+        if route.request.method != "POST":  # the page's probe: the route exists
+            route.fulfill(status=405, json={"code": "method_not_allowed"})
+            return
+        asked.append(json.loads(route.request.post_data))
+        chunks = ["Hel", "lo, ", "Mary!"]
+        body = "".join(f"data: {json.dumps({'text': c})}\n\n" for c in chunks)
+        route.fulfill(
+            status=200,
+            headers={"content-type": "text/event-stream"},
+            body=body + "event: end\ndata: {}\n\n",
+        )
+
+    page.route("**/v1/models", _fake_models)
+    page.route("**/v1/generate", generate)
+    page.goto(site.url + "/playground")
+    page.wait_for_function(FIRST_CONTENT)
+    assert page.locator("#chat-box").is_visible()
+    assert not page.locator("#predict-box").is_visible()
+    page.fill("#chat-input", "Hi there")
+    page.keyboard.press("Enter")
+    page.locator(".chat-message.assistant").filter(has_text="Hello, Mary!").wait_for()
+    assert asked == [
+        {
+            "model": "tiny-chat",
+            "messages": [{"role": "user", "content": "Hi there"}],
+            "stream": True,
+        }
+    ]
+    screenshot(page, "playground-chat")
+
+
+def test_chat_box_is_hidden_without_the_generate_route(page, site: Site):
+    page.route("**/v1/models", _fake_models)
+    page.route(
+        "**/v1/generate",
+        lambda route: route.fulfill(status=404, json={"code": "not_found", "detail": "Not Found"}),
+    )
+    page.goto(site.url + "/playground")
+    page.wait_for_function(FIRST_CONTENT)
+    assert not page.locator("#chat-box").is_visible()
+    assert page.locator("#chat-unavailable").is_visible()
+
+
+def _missing(route):
+    route.fulfill(status=404, json={"code": "not_found", "detail": "Not Found"})
+
+
+def test_prompt_lab_says_when_the_server_has_no_prompt_routes(page, site: Site):
+    page.route("**/v1/prompts/**", _missing)
+    page.goto(site.url + "/prompt-lab")
+    page.wait_for_function(FIRST_CONTENT)
+    assert page.locator("#render-unavailable").is_visible()
+    assert page.locator("#evaluate-unavailable").is_visible()
+    assert page.locator("#render-button").is_disabled()
+    assert "not available on this server" in page.locator("#render-unavailable").inner_text()
+
+
+def test_prompt_lab_renders_a_template_and_shows_an_evaluation(page, site: Site):
+    def prompts(route):
+        if route.request.method != "POST":
+            route.fulfill(status=405, json={"code": "method_not_allowed"})
+        elif route.request.url.endswith("/render"):
+            body = json.loads(route.request.post_data)
+            results = [
+                {"prompt": body["template"].replace("{{ text }}", i["text"]), "output": "positive"}
+                for i in body["inputs"]
+            ]
+            route.fulfill(json={"results": results})
+        else:
+            route.fulfill(json=PROMPT_TABLE)
+
+    page.route("**/v1/prompts/**", prompts)
+    page.goto(site.url + "/prompt-lab")
+    page.wait_for_function(FIRST_CONTENT)
+    page.click("#render-button")
+    cells = page.locator("#render-results tbody tr").first.locator("td")
+    cells.nth(2).filter(has_text="positive").wait_for()
+    assert "Review: this film is great" in cells.nth(1).inner_text()
+    page.click("#evaluate-button")
+    page.locator("#prompt-eval-rows tbody tr").first.wait_for()
+    first = page.locator("#prompt-eval-rows tbody tr").first.inner_text()
+    assert "zero-shot + calibration" in first and "0.740" in first
+    screenshot(page, "prompt-lab")
+
+
+PROMPT_TABLE = {
+    "name": "tweet-sentiment",
+    "labels": ["negative", "neutral", "positive"],
+    "examples": 50,
+    "rows": [
+        {
+            "name": "zero-shot + calibration",
+            "settings": {"strategy": "zero-shot"},
+            "accuracy": 0.74,
+            "accuracy_ci": [0.62, 0.86],
+            "macro_f1": 0.71,
+            "macro_f1_ci": [0.58, 0.83],
+            "seconds": 4.2,
+        },
+        {
+            "name": "majority",
+            "settings": {"strategy": "majority"},
+            "accuracy": 0.4,
+            "accuracy_ci": [0.26, 0.54],
+            "macro_f1": 0.19,
+            "macro_f1_ci": [0.14, 0.23],
+            "seconds": 0.0,
+        },
+    ],
+    "effects": [],
+}

@@ -1,0 +1,176 @@
+"""Causal-LM and seq2seq fine-tuning and text generation on tiny models built from config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from open_interpreter import OpenInterpreter
+from open_interpreter.errors import ConfigError, DataError, ModelStateError
+from open_interpreter.evaluation.generation import (
+    GenerationReport,
+    evaluate_generation,
+    exact_match,
+    token_f1,
+)
+from open_interpreter.generation.generate import _until_stop
+
+from .tiny_data import sentiment_texts
+from .tiny_language_models import colour_chats, tiny_llama_dir, tiny_t5_dir  # noqa: F401
+
+SFT = {
+    "learning_rate": 1e-2,
+    "batch_size": 16,
+    "progress": False,
+    "warmup_ratio": 0.0,
+    "generation": {"eval_examples": 4, "max_new_tokens": 8},
+}
+
+
+@pytest.fixture(scope="module")
+def colour_model(tiny_llama_dir: Path) -> OpenInterpreter:  # noqa: F811
+    """The tiny Llama fully fine-tuned to answer ``what colour is the X?``."""
+    interpreter = OpenInterpreter(str(tiny_llama_dir))
+    interpreter.fine_tune(
+        train_data=colour_chats(160),
+        validation_data=colour_chats(10, seed=1),
+        epochs=12,
+        **SFT,
+    )
+    return interpreter
+
+
+def test_chat_sft_learns_the_answers(colour_model: OpenInterpreter) -> None:
+    result = colour_model.result
+    assert result.task == "causal-lm" and result.labels == []
+    assert result.after.loss < result.before.loss / 3
+    assert isinstance(result.after, GenerationReport)
+    assert result.after.token_f1 == pytest.approx(1.0)
+    assert "perplexity" in str(result.comparison)
+    assert colour_model.generate("what colour is the grass?") == "the grass is green."
+    assert colour_model.predict("what colour is the sky?") == "the sky is blue."
+    report = colour_model.evaluate(colour_chats(6, seed=3))
+    assert report.exact_match == 1.0 and report.num_examples == 6
+    assert f"{report:.2f}" == "1.00"
+
+
+def test_generation_batches_streams_stops_and_samples(colour_model: OpenInterpreter) -> None:
+    conversation = [{"role": "user", "content": "what colour is the snow?"}]
+    answers = colour_model.generate(["what colour is the sky?", conversation])
+    assert answers == ["the sky is blue.", "the snow is white."]
+    pieces = list(colour_model.generate("what colour is the coal?", stream=True))
+    assert len(pieces) > 1 and "".join(pieces).strip() == "the coal is black."
+    assert colour_model.generate("what colour is the sky?", stop=[" is"]) == "the sky"
+    assert "".join(colour_model.generate("what colour is the sky?", stop=[" is"], stream=True)) == (
+        "the sky"
+    )
+    sampled = [
+        colour_model.generate("what colour is the sun?", temperature=1.5, seed=7, top_k=20)
+        for _ in range(2)
+    ]
+    assert sampled[0] == sampled[1]
+
+
+def test_generation_rejects_bad_requests(
+    colour_model: OpenInterpreter, tiny_bert_dir: Path
+) -> None:
+    with pytest.raises(ConfigError, match="temperature"):
+        colour_model.generate("hi", temperature=-1)
+    with pytest.raises(ConfigError, match="one prompt at a time"):
+        colour_model.generate(["a", "b"], stream=True)
+    with pytest.raises(DataError, match="empty"):
+        colour_model.generate("  ")
+    with pytest.raises(DataError, match="role 'robot'"):
+        colour_model.generate([{"role": "robot", "content": "hi"}])
+    texts, labels = sentiment_texts(16)
+    classifier = OpenInterpreter(str(tiny_bert_dir))
+    classifier.fine_tune(train_data=texts, train_labels=labels, epochs=1, progress=False)
+    with pytest.raises(ModelStateError, match="does not generate text"):
+        classifier.generate("hi")
+    with pytest.raises(ModelStateError, match="needs a decoder model"):
+        OpenInterpreter(str(tiny_bert_dir)).fine_tune(train_data=colour_chats(8), progress=False)
+
+
+def test_stop_strings_split_across_pieces_are_held_back() -> None:
+    pieces = iter(["the sk", "y is", " bl", "ue"])
+    assert "".join(_until_stop(pieces, ["y i"])) == "the sk"
+    assert list(_until_stop(iter(["ab", "c"]), [])) == ["ab", "c"]
+
+
+def test_lora_sft_saves_an_adapter_that_merges_to_the_same_answers(
+    tiny_llama_dir: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    import torch
+
+    interpreter = OpenInterpreter(str(tiny_llama_dir))
+    result = interpreter.fine_tune(
+        train_data=colour_chats(64), peft={"method": "lora", "r": 4}, epochs=2, **SFT
+    )
+    assert result.training.parameters.trainable < result.training.parameters.total / 2
+    saved = interpreter.save(tmp_path / "chat-adapter")
+    assert (saved / "adapter_model.safetensors").is_file()
+    assert (saved / "chat_template.jinja").is_file() or "chat_template" in (
+        saved / "tokenizer_config.json"
+    ).read_text()
+
+    loaded = OpenInterpreter.load(saved)
+    prompt = loaded.tokenizer("what colour is the sky?", return_tensors="pt")
+    with torch.inference_mode():
+        before = loaded.model(**prompt).logits
+    answer = loaded.generate("what colour is the sky?", max_new_tokens=6)
+    loaded.merge()
+    with torch.inference_mode():
+        after = loaded.model(**prompt).logits
+    assert torch.allclose(before, after, atol=1e-5)
+    assert loaded.generate("what colour is the sky?", max_new_tokens=6) == answer
+
+
+@pytest.mark.parametrize("method", ["prompt-tuning", "prefix-tuning", "ia3"])
+def test_other_methods_train_a_causal_lm(tiny_llama_dir: Path, method: str) -> None:  # noqa: F811
+    interpreter = OpenInterpreter(str(tiny_llama_dir))
+    peft = {"method": method, "num_virtual_tokens": 4}
+    result = interpreter.fine_tune(train_data=colour_chats(32), peft=peft, epochs=1, **SFT)
+    assert result.training.steps == 2
+    assert isinstance(interpreter.generate("what colour is the sky?", max_new_tokens=4), str)
+
+
+def test_seq2seq_fine_tuning_on_a_tiny_t5(tiny_t5_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+    interpreter = OpenInterpreter(str(tiny_t5_dir))
+    pairs = [(r["prompt"], r["response"]) for r in colour_chats(96)]
+    result = interpreter.fine_tune(
+        train_data=pairs, validation_data=pairs[:8], task="seq2seq", epochs=8, **SFT
+    )
+    assert result.task == "seq2seq"
+    assert result.after.loss < result.before.loss / 2
+    assert isinstance(interpreter.generate("what colour is the sky?"), str)
+    with pytest.raises(DataError, match="plain text"):
+        interpreter.generate([{"role": "user", "content": "hi"}])
+    adapter = OpenInterpreter(str(tiny_t5_dir))
+    adapter.fine_tune(train_data=colour_chats(32), peft="lora", epochs=1, **SFT)
+    assert adapter.task.name == "seq2seq"  # chat data on an encoder-decoder
+    loaded = OpenInterpreter.load(adapter.save(tmp_path / "t5-lora"))
+    answer = loaded.generate("what colour is the sky?", max_new_tokens=5)
+    assert answer == adapter.generate("what colour is the sky?", max_new_tokens=5)
+
+
+def test_answer_scores() -> None:
+    assert exact_match("The Sky is blue!", "sky is blue") == 1.0
+    assert token_f1("the sky is blue", "sky blue today") == pytest.approx(0.8)
+    assert token_f1("", "") == 1.0 and token_f1("a", "") == 0.0
+    report = evaluate_generation(
+        ["the sky is blue.", "green"],
+        ["the sky is blue.", "the grass is green."],
+        task="causal-lm",
+        loss=0.5,
+        prompts=["sky?", "grass?"],
+    )
+    assert report.exact_match == 0.5
+    assert 0 < report.bleu <= 100 and 0 < report.rougeL <= 1
+    assert report.perplexity == pytest.approx(1.6487, abs=1e-4)
+    assert set(report.metrics()) >= {"loss", "perplexity", "token_f1", "bleu", "rouge1"}
+    assert "reference: the grass is green." in str(report)
+    assert report.to_dict()["perplexity"] == report.perplexity
+    with pytest.raises(DataError, match="pair up"):
+        evaluate_generation(["a"], [], task="causal-lm")
