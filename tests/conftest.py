@@ -125,3 +125,13 @@ def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.manual_seed(0)
     BertModel(config).save_pretrained(path)
     return path
+
+
+@pytest.fixture
+def tiny_bert_name(tiny_bert_dir: Path, isolated_home: Path) -> str:
+    """The tiny BERT copied into this test's model store, by name (as API jobs must name it:
+    a job's base model is never a server path)."""
+    import shutil
+
+    shutil.copytree(tiny_bert_dir, isolated_home / "models" / "tiny-bert")
+    return "tiny-bert"

@@ -16,6 +16,7 @@ from open_interpreter.data.examples import Examples, TokenExamples
 from open_interpreter.errors import LabelError, ModelStateError
 from open_interpreter.evaluation import EvaluationReport
 from open_interpreter.generative_methods import GenerativeMethods
+from open_interpreter.prompting_methods import PromptingMethods
 from open_interpreter.tasks import Task, get_task, infer_task
 from open_interpreter.training.result import FineTuneResult
 
@@ -27,11 +28,13 @@ logger = logging.getLogger("open_interpreter")
 DEFAULT_MODEL = "minilm-l6"
 
 
-class OpenInterpreter(GenerativeMethods):
+class OpenInterpreter(GenerativeMethods, PromptingMethods):
     """Load a pretrained Transformer, fine-tune it on labelled data, evaluate, predict, save.
 
     Language models also generate text (:meth:`generate`), and PEFT adapters can be
-    merged (:meth:`merge`) or several kept on one base (:meth:`load_adapter`).
+    merged (:meth:`merge`) or several kept on one base (:meth:`load_adapter`). With no
+    training at all, :meth:`zero_shot`, :meth:`few_shot` and :meth:`extract_entities`
+    adapt a model to a task through prompts.
 
     Args:
         model_name: Model alias (``minilm-l6``), local directory or Hub name.

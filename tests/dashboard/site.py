@@ -176,9 +176,16 @@ def _history_job(rng: random.Random, job_id: str, dataset_id: str, created) -> F
     )
 
 
-def screenshot(page, name: str) -> Path:
-    """Save the visible page as ``test-output/screenshots/<name>.png``."""
+def screenshot(page, name: str, *, element: str | None = None, full_page: bool = False) -> Path:
+    """Save the visible page (or one element of it, or the whole page) as
+    ``test-output/screenshots/<name>.png``.
+
+    ``make screenshots`` copies them, made smaller, into ``docs/images``.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path))
+    if element:
+        page.locator(element).screenshot(path=str(path))
+    else:
+        page.screenshot(path=str(path), full_page=full_page)
     return path

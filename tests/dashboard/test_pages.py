@@ -331,7 +331,7 @@ def test_prompt_lab_renders_a_template_and_shows_an_evaluation(page, site: Site)
     page.locator("#prompt-eval-rows tbody tr").first.wait_for()
     first = page.locator("#prompt-eval-rows tbody tr").first.inner_text()
     assert "zero-shot + calibration" in first and "0.740" in first
-    screenshot(page, "prompt-lab")
+    screenshot(page, "prompt-lab", full_page=True)
 
 
 PROMPT_TABLE = {
@@ -360,3 +360,30 @@ PROMPT_TABLE = {
     ],
     "effects": [],
 }
+
+
+def test_playground_shows_each_labels_score(page, site: Site):
+    model = {**CHAT_MODEL, "name": "sentiment", "task": "sequence-classification"}
+    prediction = {"label": "positive", "score": 0.8, "scores": {"positive": 0.8, "negative": 0.2}}
+    page.route("**/v1/models", lambda route: route.fulfill(json={"data": [model], "count": 1}))
+    page.route(
+        "**/v1/models/sentiment/predict",
+        lambda route: route.fulfill(
+            json={
+                "model": "sentiment",
+                "version": 1,
+                "task": model["task"],
+                "predictions": [prediction],
+            }
+        ),
+    )
+    page.goto(site.url + "/playground")
+    page.wait_for_function(FIRST_CONTENT)
+    assert not page.locator("#chat-box").is_visible()
+    page.fill("#p-text", "this film is great")
+    page.click("#predict-form button[type=submit]")
+    page.locator(".predicted-label").filter(has_text="positive").wait_for()
+    bars = page.locator(".score-row .bar").evaluate_all(
+        "bars => bars.map(b => b.getAttribute('aria-label'))"
+    )
+    assert bars == ["positive 80%", "negative 20%"]

@@ -23,6 +23,7 @@ FIRST_CONTENT = "performance.getEntriesByName('oi:first-content').length > 0"
 RUN_STATE = """() => ({
   status: document.querySelector('#run-status .badge')?.textContent || '',
   points: Number(document.getElementById('loss-chart').dataset.points || 0),
+  line: document.querySelector('#loss-chart .js-line')?.getAttribute('d') || '',
   evaluations: document.querySelectorAll('#eval-table tbody tr td.num').length > 0
     ? document.querySelectorAll('#eval-table tbody tr').length : 0,
   step: document.getElementById('s-step').textContent,
@@ -45,15 +46,16 @@ def _new_page(browser, site: Site):
     return context, context.new_page()
 
 
-def _watch(page, timeout_s: float = 300) -> list[tuple[float, dict]]:
-    samples, shot = [], False
+def _watch(page, *, shot: str | None = None, timeout_s: float = 300) -> list[tuple[float, dict]]:
+    """Sample the run page every 200 ms until the run ends (screenshot ``shot`` mid-run)."""
+    samples = []
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         state = page.evaluate(RUN_STATE)
         samples.append((time.monotonic(), state))
-        if not shot and state["status"] == "running" and state["evaluations"] >= 3:
-            screenshot(page, "run-live")
-            shot = True
+        if shot and state["status"] == "running" and state["evaluations"] >= 3:
+            screenshot(page, shot)
+            shot = None
         if state["status"] in FINISHED and (state["reported"] or state["status"] != "succeeded"):
             return samples
         page.wait_for_timeout(200)
@@ -97,9 +99,10 @@ def watched_run(browser, site: Site, datasets: dict[str, str], tiny_bert_dir: Pa
     assert job.status_code == 201, job.text
     context, page = _new_page(browser, site)
     page.goto(f"{site.url}/runs/{job.json()['id']}")
-    samples = _watch(page)
+    samples = _watch(page, shot="run-live")
     page.wait_for_timeout(600)
     screenshot(page, "run")
+    screenshot(page, "run-report", element="#final-report")
     context.close()
     return WatchedRun(job.json()["id"], samples)
 
@@ -115,6 +118,7 @@ def form_run(browser, site: Site, datasets: dict[str, str], tiny_bert_dir: Path)
     page.fill("#f-base", str(tiny_bert_dir))
     page.select_option("#f-task", "token-classification")
     page.check("input[name=source][value=upload]")
+    assert page.locator("#f-train").is_hidden() and page.locator("#f-file").is_visible()
     page.set_input_files(
         "#f-file",
         files=[{"name": "people.conll", "mimeType": "text/plain", "buffer": conll_bytes(48, 3)}],
@@ -139,7 +143,8 @@ def test_run_page_follows_the_training_live(watched_run: WatchedRun, site: Site)
     samples = watched_run.samples
     assert samples[-1][1]["status"] == "succeeded", samples[-1]
     running = [(t, s) for t, s in samples if s["status"] == "running"]
-    changes = [t for (_, before), (t, s) in pairwise(running) if s["points"] > before["points"]]
+    # What is drawn: the SVG path of the training-loss line, not just the data behind it.
+    changes = [t for (_, before), (t, s) in pairwise(running) if s["line"] != before["line"]]
     assert len(changes) >= 5, f"the loss curve changed only {len(changes)} times while training"
     gaps = [b - a for a, b in pairwise(changes)]
     assert max(gaps) <= 2.0, f"the loss curve went {max(gaps):.1f}s without an update"
@@ -175,7 +180,7 @@ def _assert_scores(shown: dict[str, list[str]], expected: dict[str, dict]) -> No
         assert shown[name] == [*numbers, str(scores["support"])], name
 
 
-def test_evaluation_page_shows_the_api_numbers(page, site: Site, watched_run, datasets):
+def test_evaluation_page_shows_the_api_numbers(page, site: Site, watched_run, form_run, datasets):
     report = site.client.get(f"/v1/models/{MODEL}/versions/1/report").json()
     after = report["reports"]["after"]
     page.goto(f"{site.url}/evaluation?model={MODEL}&version=1")
@@ -193,7 +198,6 @@ def test_evaluation_page_shows_the_api_numbers(page, site: Site, watched_run, da
     assert comparison["entity_f1"][:2] == [
         f"{report['comparison']['entity_f1'][k]:.3f}" for k in ("before", "after")
     ]
-    screenshot(page, "evaluation")
 
     page.click("#eval-run summary")
     page.select_option("#e-dataset", datasets["people-dev"])
@@ -205,6 +209,13 @@ def test_evaluation_page_shows_the_api_numbers(page, site: Site, watched_run, da
     page.wait_for_function(shown)
     _assert_scores(_table(page, "#label-table"), stored["report"])
     _assert_scores(_table(page, "#entity-table"), stored["entities"])
+
+    page.select_option("#e-version", "2")  # the short LoRA run: a less perfect picture
+    page.wait_for_function("location.search.includes('version=2')")
+    after = site.client.get(f"/v1/models/{MODEL}/versions/2/report").json()["reports"]["after"]
+    _assert_scores(_table(page, "#entity-table"), after["entities"])
+    page.click("#eval-run summary")
+    screenshot(page, "evaluation")
 
 
 def test_launch_from_the_form_trains_and_registers_a_lora_version(site: Site, form_run: str):
@@ -292,3 +303,21 @@ def test_runs_page_lists_the_real_runs_first(page, site: Site, watched_run, form
     assert first.get_attribute("data-id") == form_run
     assert "entity_f1" in first.inner_text()
     screenshot(page, "runs")
+
+
+def test_run_page_cancels_a_run(page, site: Site, datasets, tiny_bert_dir: Path, watched_run):
+    job = site.client.post(
+        "/v1/fine-tunes",
+        json={
+            "model_name": "to-cancel",
+            "train_dataset_id": datasets["people-train"],
+            "config": {"model": str(tiny_bert_dir), "epochs": 500, "num_threads": 1},
+        },
+    ).json()
+    page.goto(f"{site.url}/runs/{job['id']}")
+    page.locator("#cancel-button").wait_for(state="visible")
+    page.click("#cancel-button")
+    page.locator("#run-status .badge").filter(has_text="cancelled").wait_for(timeout=60_000)
+    assert site.client.get(f"/v1/fine-tunes/{job['id']}").json()["status"] == "cancelled"
+    assert page.locator("#cancel-button").is_hidden()
+    assert "status: cancelled" in page.locator("#run-log").inner_text()

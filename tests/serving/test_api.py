@@ -223,3 +223,17 @@ def test_metrics_for_admins(client, db):
     _problem(client.get("/metrics", headers=key(db, "train")), 403, "forbidden")
     text = client.get("/metrics", headers=key(db, "admin")).text
     assert "oi_http_requests_total" in text
+
+
+@pytest.mark.parametrize("model", ["/etc", "../models/x", "~/models", "a/b/c"])
+def test_a_job_base_model_is_never_a_server_path(client, db, model):
+    headers = key(db, "train")
+    dataset = client.post(
+        "/v1/datasets", headers=headers, files={"file": ("train.conll", conll_bytes(4, 0))}
+    ).json()
+    response = client.post(
+        "/v1/fine-tunes",
+        headers=headers,
+        json={"model_name": "x", "train_dataset_id": dataset["id"], "config": {"model": model}},
+    )
+    assert "never a path on the server" in _problem(response, 422, "invalid_config")["detail"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -36,10 +37,13 @@ def _oi(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def server(db, tmp_path: Path):
-    """A running `oi serve` with one embedded worker on ``db``, and an admin key."""
+def server(db, tmp_path: Path, tiny_bert_dir: Path):
+    """A running `oi serve` with one embedded worker on ``db``, an admin key, and the tiny
+    BERT in its model store as ``tiny-bert``."""
     port = _free_port()
-    env = {**os.environ, "OI_HOME": str(tmp_path / "home"), "OI_DATABASE_URL": db.url}
+    home = tmp_path / "home"
+    shutil.copytree(tiny_bert_dir, home / "models" / "tiny-bert")
+    env = {**os.environ, "OI_HOME": str(home), "OI_DATABASE_URL": db.url}
     admin = _oi("keys", "create", "--scope", "admin", "--name", "e2e", env=env).stdout.strip()
     log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
@@ -74,7 +78,7 @@ def server(db, tmp_path: Path):
         log.close()
 
 
-def test_upload_fine_tune_promote_predict(server: httpx.Client, tiny_bert_dir: Path):
+def test_upload_fine_tune_promote_predict(server: httpx.Client):
     train = server.post("/v1/datasets", files={"file": ("train.conll", conll_bytes(48, 0))})
     dev = server.post("/v1/datasets", files={"file": ("dev.conll", conll_bytes(16, 1))})
     assert train.status_code == dev.status_code == 201, train.text
@@ -85,7 +89,7 @@ def test_upload_fine_tune_promote_predict(server: httpx.Client, tiny_bert_dir: P
             "train_dataset_id": train.json()["id"],
             "validation_dataset_id": dev.json()["id"],
             "config": {
-                "model": str(tiny_bert_dir),
+                "model": "tiny-bert",
                 "epochs": 6,
                 "learning_rate": 5e-3,
                 "batch_size": 8,

@@ -216,3 +216,15 @@ def test_events_page_after_an_id(db):
         rest = jobs.job_events(session, job_id, after_id=first[-1].id)
     assert [e.data.get("step") for e in first] == [None, 0, 1]
     assert [e.data["step"] for e in rest] == [2, 3, 4]
+
+
+def test_odd_ids_and_numbers_are_not_found_rather_than_errors(db):
+    job_id = make_job(db).id
+    with db.session() as session:
+        for odd in ("ft\x00nul", "x" * 500, "ft_1;--"):
+            with pytest.raises(NotFoundError):
+                jobs.get_job(session, odd)
+            with pytest.raises(NotFoundError):
+                jobs.create_job(session, model_name="ner", config={}, train_dataset_id=odd)
+        assert jobs.job_events(session, job_id, after_id=2**64, limit=2**70) == []
+        assert jobs.list_jobs(session, limit=2**70, offset=2**70) == ([], 1)

@@ -167,3 +167,16 @@ def test_concurrent_registrations_get_distinct_numbers(db, tmp_path):
         (artifacts.resolve(f"models/ner/v{n}") / "model.safetensors").read_text() for n in numbers
     }
     assert contents == {f"weights {i}" for i in range(4)}
+
+
+def test_odd_names_and_numbers_are_not_found_rather_than_errors(db, tmp_path):
+    register(db, "ner", fake_saved_model(tmp_path / "m"))
+    with db.session() as session:
+        for odd in ("ner\x00", "../ner", "n" * 300):
+            with pytest.raises(NotFoundError):
+                registry.get_model(session, odd)
+            with pytest.raises(NotFoundError):
+                registry.promote(session, odd, 1)
+        for number in (2**64, 0, -1):
+            with pytest.raises(NotFoundError, match="no version"):
+                registry.get_version(session, "ner", version=number)

@@ -27,9 +27,9 @@ from .test_jobs import make_job, status_of, upload
 FAST = {"poll_interval": 0.1, "heartbeat_interval": 0.5, "grace_period": 2.0}
 
 
-def tiny_config(tiny_bert_dir: Path, **changes: Any) -> dict[str, Any]:
+def tiny_config(model: str, **changes: Any) -> dict[str, Any]:
     return {
-        "model": str(tiny_bert_dir),
+        "model": model,
         "learning_rate": 5e-3,
         "batch_size": 2,
         "warmup_ratio": 0.0,
@@ -66,11 +66,11 @@ def events(db: Database, job_id: str) -> list[Any]:
         return jobs.job_events(session, job_id)
 
 
-def test_a_job_runs_to_a_registered_version_with_lineage(db, tiny_bert_dir):
+def test_a_job_runs_to_a_registered_version_with_lineage(db, tiny_bert_name):
     validation, test = upload(db, 8, seed=1), upload(db, 8, seed=2)
     job = make_job(
         db,
-        tiny_config(tiny_bert_dir, epochs=2),
+        tiny_config(tiny_bert_name, epochs=2),
         validation_dataset_id=validation,
         test_dataset_id=test,
     )
@@ -88,7 +88,7 @@ def test_a_job_runs_to_a_registered_version_with_lineage(db, tiny_bert_dir):
         lineage = version.lineage
         assert lineage["datasets"]["validation"]["id"] == validation
         assert len(lineage["datasets"]["train"]["sha256"]) == 64
-        assert lineage["base_model"] == str(tiny_bert_dir)
+        assert lineage["base_model"] == tiny_bert_name
         assert lineage["config"]["epochs"] == 2 and "torch" in lineage["library_versions"]
         assert [e["epoch"] for e in lineage["evaluations"]] == [1, 2]
         assert set(version.metrics["test"]) >= {"accuracy", "entity_f1"}
@@ -96,9 +96,9 @@ def test_a_job_runs_to_a_registered_version_with_lineage(db, tiny_bert_dir):
     assert worker.run_once() is False  # nothing left
 
 
-def test_a_failing_job_fails_alone_and_the_worker_goes_on(db, tiny_bert_dir):
-    broken = make_job(db, tiny_config(tiny_bert_dir / "missing", max_steps=2))
-    good = make_job(db, tiny_config(tiny_bert_dir, max_steps=2))
+def test_a_failing_job_fails_alone_and_the_worker_goes_on(db, tiny_bert_name):
+    broken = make_job(db, tiny_config("tiny-bert-missing", max_steps=2))
+    good = make_job(db, tiny_config(tiny_bert_name, max_steps=2))
     worker = Worker(db.url, migrate=False, **FAST)
     assert worker.run_once() and worker.run_once()
     failed = status_of(db, broken.id)
@@ -106,8 +106,8 @@ def test_a_failing_job_fails_alone_and_the_worker_goes_on(db, tiny_bert_dir):
     assert status_of(db, good.id).status == "succeeded"
 
 
-def test_cancel_stops_a_running_job_within_seconds(db, tiny_bert_dir):
-    job = make_job(db, tiny_config(tiny_bert_dir, max_steps=20000))
+def test_cancel_stops_a_running_job_within_seconds(db, tiny_bert_name):
+    job = make_job(db, tiny_config(tiny_bert_name, max_steps=20000))
     with worker_thread(db):
         wait_for(lambda: status_of(db, job.id).progress.get("step"), 30, "training to start")
         asked = time.monotonic()
@@ -120,15 +120,15 @@ def test_cancel_stops_a_running_job_within_seconds(db, tiny_bert_dir):
         assert registry.list_models(session) == []
 
 
-def test_a_killed_child_fails_its_job_and_the_worker_survives(db, tiny_bert_dir):
-    doomed = make_job(db, tiny_config(tiny_bert_dir, max_steps=20000))
+def test_a_killed_child_fails_its_job_and_the_worker_survives(db, tiny_bert_name):
+    doomed = make_job(db, tiny_config(tiny_bert_name, max_steps=20000))
     with worker_thread(db):
         wait_for(lambda: status_of(db, doomed.id).progress.get("step"), 30, "training to start")
         (child,) = job_children()
         os.kill(child.pid, signal.SIGKILL)  # what the kernel's OOM killer does
         failed = wait_for(lambda: status_of(db, doomed.id).error, 10, "the job to fail")
         assert "killed by SIGKILL" in failed and status_of(db, doomed.id).status == "failed"
-        after = make_job(db, tiny_config(tiny_bert_dir, max_steps=2))
+        after = make_job(db, tiny_config(tiny_bert_name, max_steps=2))
         wait_for(lambda: status_of(db, after.id).status == "succeeded", 30, "the next job")
 
 
@@ -158,8 +158,8 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads child pids from /proc")
-def test_a_worker_killed_mid_job_is_resumed_from_its_checkpoint_exactly_once(db, tiny_bert_dir):
-    job = make_job(db, tiny_config(tiny_bert_dir, max_steps=600, checkpoint_every=20))
+def test_a_worker_killed_mid_job_is_resumed_from_its_checkpoint_exactly_once(db, tiny_bert_name):
+    job = make_job(db, tiny_config(tiny_bert_name, max_steps=600, checkpoint_every=20))
     checkpoints = artifacts.resolve(f"jobs/{job.id}/run/checkpoints")
     first = _start_worker_process(db, "--id", "doomed")
     try:
@@ -197,8 +197,8 @@ def test_a_worker_killed_mid_job_is_resumed_from_its_checkpoint_exactly_once(db,
     assert versions[0].lineage["attempts"] == 2
 
 
-def test_stopping_a_worker_mid_job_puts_the_job_back_without_using_an_attempt(db, tiny_bert_dir):
-    job = make_job(db, tiny_config(tiny_bert_dir, max_steps=20000))
+def test_stopping_a_worker_mid_job_puts_the_job_back_without_using_an_attempt(db, tiny_bert_name):
+    job = make_job(db, tiny_config(tiny_bert_name, max_steps=20000))
     with worker_thread(db):
         wait_for(lambda: status_of(db, job.id).progress.get("step"), 30, "training to start")
     assert not job_children()

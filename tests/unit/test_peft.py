@@ -18,6 +18,9 @@ from open_interpreter.errors import (
 from open_interpreter.peft import count_parameters, default_target_modules, peft_config
 
 from .tiny_data import ner_sentences, sentiment_texts
+from .tiny_language_models import one_thread  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 QUICK = {"epochs": 2, "learning_rate": 1e-2, "batch_size": 8, "progress": False}
 

@@ -17,7 +17,10 @@ from open_interpreter.prompting import (
     score_continuations,
 )
 
-from .tiny_prompting import word_llama, word_llama_dir  # noqa: F401 - fixtures
+from . import tiny_prompting
+
+word_llama_dir = tiny_prompting.word_llama_dir  # fixtures: the tiny word-level Llama
+word_llama = tiny_prompting.word_llama
 
 PROMPTS = [
     "system you are a helpful classifier user this film is good answer",
@@ -57,7 +60,9 @@ def test_prompts_without_a_shared_prefix_score_the_same(word_llama):
     model, tokenizer = word_llama
     prompts = ["this film is good", "it was awful and bad", "okay"]
     scores = score_continuations(model, tokenizer, prompts, CONTINUATIONS, batch_size=2)
-    np.testing.assert_allclose(scores, naive_scores(model, tokenizer, prompts, CONTINUATIONS), atol=1e-4)
+    np.testing.assert_allclose(
+        scores, naive_scores(model, tokenizer, prompts, CONTINUATIONS), atol=1e-4
+    )
 
 
 def test_mean_reduction_divides_by_the_token_count(word_llama):
@@ -124,7 +129,9 @@ def test_templates_are_checked_when_the_classifier_is_made(word_llama):
         PromptClassifier(*word_llama, Verbalizer.build(["a"]), template=PromptTemplate("hi"))
     with pytest.raises(TemplateError, match="product"):
         PromptClassifier(
-            *word_llama, Verbalizer.build(["a"]), template=PromptTemplate("{{ text }} {{ product }}")
+            *word_llama,
+            Verbalizer.build(["a"]),
+            template=PromptTemplate("{{ text }} {{ product }}"),
         )
     with pytest.raises(TemplateError, match="prodcut"):
         PromptClassifier(*word_llama, Verbalizer.build(["a"]), variables={"prodcut": "phone"})

@@ -64,7 +64,8 @@ def test_conversation_text_uses_the_chat_template_or_plain_text():
         "<|im_end|> <|im_start|> assistant positive <|im_end|> <|im_start|> user it was bad "
         "<|im_end|> <|im_start|> assistant "
     )
-    plain = conversation_text(tokenizer, [("Review: good\nSentiment:", "positive"), ("x", None)])
+    turns = [("Review: good\nSentiment:", "positive"), ("x", None)]
+    plain = conversation_text(tokenizer, turns, chat=False)
     assert plain == "Review: good\nSentiment: positive\n\nx"
 
 

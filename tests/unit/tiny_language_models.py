@@ -63,6 +63,17 @@ def build_chat_tokenizer(chat_template: str | None = CHAT_TEMPLATE):
     return tokenizer
 
 
+@pytest.fixture
+def one_thread():
+    """Run torch on one thread: tiny models only lose time syncing threads on a busy CPU."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2-layer, 32-wide Llama causal LM with a chat tokenizer, saved (read-only)."""

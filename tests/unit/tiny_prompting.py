@@ -6,9 +6,12 @@ the tests know what is scored. Import the fixture into a test module to use it.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+
+from .tiny_data import sentiment_texts
 
 CHAT_TEMPLATE = (
     "{% for message in messages %}"
@@ -89,3 +92,36 @@ def word_llama(word_llama_dir: Path):
 
     model = AutoModelForCausalLM.from_pretrained(word_llama_dir).eval()
     return model, AutoTokenizer.from_pretrained(word_llama_dir)
+
+
+def tiny_eval_config(tmp_path: Path, model_dir: Path, encoder_dir: Path) -> Path:
+    """Write a CSV of tiny reviews and a prompt-evaluation config of every strategy over it."""
+    texts, labels = sentiment_texts(80, seed=0)
+    rows = ["text,label", *(f"{t},{label}" for t, label in zip(texts, labels, strict=True))]
+    (tmp_path / "reviews.csv").write_text("\n".join(rows) + "\n")
+    config = {
+        "data": "reviews.csv",
+        "deduplicate": True,
+        "dev_fraction": 0.5,
+        "dev_size": 10,
+        "model": str(model_dir),
+        "encoder": str(encoder_dir),
+        "resamples": 50,
+        "descriptions": {"positive": "good great loved", "negative": ["bad awful", "hated"]},
+        "verbalizers": {"words": {"positive": ["positive", "good"], "negative": "negative"}},
+        "templates": {"review": "review {{ text }} sentiment {{ labels | join(' ') }}"},
+        "runs": [
+            {"strategy": "majority"},
+            {"strategy": "embedding"},
+            {"strategy": "zero-shot", "template": "review", "calibrate": [False, True]},
+            {
+                "strategy": "few-shot",
+                "verbalizer": "words",
+                "k": 2,
+                "selection": ["random", "nearest"],
+            },
+        ],
+    }
+    path = tmp_path / "reviews.yaml"
+    path.write_text(json.dumps(config))  # JSON is YAML
+    return path

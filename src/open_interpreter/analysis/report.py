@@ -249,8 +249,13 @@ class RobustnessReport:
         ]
         return ["perturbation", "original", "perturbed", "expected", "prediction", "score"], rows
 
-    def to_markdown(self) -> str:
-        """The report as Markdown: the table, the attack and the worst examples."""
+    def to_markdown(self, *, examples: bool = True) -> str:
+        """The report as Markdown: the table, the attack and the worst examples.
+
+        Args:
+            examples: Include the attacked and the worst examples (their text comes from
+                the data: leave it out where the data's licence keeps it private).
+        """
         parts = [
             f"## Robustness of {self.model}",
             "",
@@ -263,10 +268,10 @@ class RobustnessReport:
             self._attack_line(),
         ]
         header, rows = self._attack_rows()
-        if rows:
+        if rows and examples:
             parts += ["", table_markdown(header, rows)]
         header, rows = self._worst_rows()
-        if rows:
+        if rows and examples:
             parts += ["", "### Worst examples", "", table_markdown(header, rows)]
         return "\n".join(parts)
 

@@ -13,6 +13,7 @@ from open_interpreter import __version__
 from open_interpreter.cli.analysis import explain, robustness
 from open_interpreter.cli.generate import chat, generate
 from open_interpreter.cli.models import models
+from open_interpreter.cli.prompt import prompt
 from open_interpreter.cli.serve import keys, serve
 from open_interpreter.cli.train import train
 from open_interpreter.cli.use import evaluate, predict
@@ -48,6 +49,7 @@ main.add_command(robustness)
 main.add_command(generate)
 main.add_command(chat)
 main.add_command(models)
+main.add_command(prompt)
 main.add_command(serve)
 main.add_command(keys)
 main.add_command(worker)

@@ -80,17 +80,42 @@ def _show(predictions: Any, as_json: bool) -> None:
 @prompt.command()
 @click.argument("model")
 @click.argument("texts", nargs=-1)
-@click.option("--file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Read texts from this file, one per line.")
-@click.option("--label", "label_specs", multiple=True, required=True,
-              help="A label: NAME, or NAME=WORD|WORD (an LM's words; an encoder's descriptions).")
-@click.option("--template", help="Jinja2 text with {{ text }}, a template file, or a library NAME[@VERSION].")
-@click.option("--examples", type=click.Path(exists=True, dir_okay=False),
-              help="Labelled file (CSV/TSV/JSONL) of demonstrations: few-shot.")
-@click.option("-k", "--k", "k", type=click.IntRange(min=1), default=4, show_default=True,
-              help="Demonstrations per prompt.")
-@click.option("--selection", type=click.Choice(["nearest", "random", "balanced"]),
-              default="nearest", show_default=True, help="How demonstrations are chosen.")
+@click.option(
+    "--file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read texts from this file, one per line.",
+)
+@click.option(
+    "--label",
+    "label_specs",
+    multiple=True,
+    required=True,
+    help="A label: NAME, or NAME=WORD|WORD (an LM's words; an encoder's descriptions).",
+)
+@click.option(
+    "--template", help="Jinja2 text with {{ text }}, a template file, or a library NAME[@VERSION]."
+)
+@click.option(
+    "--examples",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Labelled file (CSV/TSV/JSONL) of demonstrations: few-shot.",
+)
+@click.option(
+    "-k",
+    "--k",
+    "k",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Demonstrations per prompt.",
+)
+@click.option(
+    "--selection",
+    type=click.Choice(["nearest", "random", "balanced"]),
+    default="nearest",
+    show_default=True,
+    help="How demonstrations are chosen.",
+)
 @click.option("--calibrate", is_flag=True, help="Contextual calibration on content-free inputs.")
 @click.option("--max-words", type=click.IntRange(min=1), help="Cut each text to this many words.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with every distribution.")
@@ -137,11 +162,19 @@ def run(
 @prompt.command()
 @click.argument("model")
 @click.argument("texts", nargs=-1)
-@click.option("--file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Read texts from this file, one per line.")
+@click.option(
+    "--file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read texts from this file, one per line.",
+)
 @click.option("--types", required=True, help="Entity types, comma-separated: person,location.")
-@click.option("--retries", type=click.IntRange(min=0), default=1, show_default=True,
-              help="Times an unreadable answer is asked again.")
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Times an unreadable answer is asked again.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with the raw answers.")
 @handle_errors
 def extract(
@@ -175,9 +208,13 @@ def extract(
 
 @prompt.command(name="eval")
 @click.argument("items", nargs=-1, required=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              default=DEFAULT_EVAL_OUTPUT, show_default=True,
-              help="Folder for NAME.json and NAME.md of each evaluation.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_EVAL_OUTPUT,
+    show_default=True,
+    help="Folder for NAME.json and NAME.md of each evaluation.",
+)
 @handle_errors
 def evaluate(items: tuple[str, ...], out: Path) -> None:
     """Score the runs of each CONFIG file on its labelled dev set; KEY=VALUE overrides apply to all.
@@ -205,8 +242,11 @@ def evaluate(items: tuple[str, ...], out: Path) -> None:
 @prompt.command()
 @click.argument("name")
 @click.option("--text", help="The template (Jinja2), e.g. 'Topic of: {{ text }}'.")
-@click.option("--file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Read the template from a file (YAML/JSON with text and system, or text).")
+@click.option(
+    "--file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the template from a file (YAML/JSON with text and system, or text).",
+)
 @click.option("--system", help="A system message (Jinja2 too).")
 @click.option("--description", default="", help="What the template is for.")
 @handle_errors

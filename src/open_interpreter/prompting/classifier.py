@@ -264,7 +264,9 @@ class PromptClassifier:
 
     def _render(self, text: str, demos: list[Demonstration]) -> str:
         values: dict[str, Any] = {"labels": self.verbalizer.answers, **self.variables}
-        shown = [(trim_words(d.text, self.demo_words), self.verbalizer.answer(d.label)) for d in demos]
+        shown = [
+            (trim_words(d.text, self.demo_words), self.verbalizer.answer(d.label)) for d in demos
+        ]
         turns: list[tuple[str, str | None]] = []
         if "examples" in self.template.variables:  # the template lays them out itself
             values["examples"] = [{"text": t, "label": answer} for t, answer in shown]

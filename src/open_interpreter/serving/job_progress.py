@@ -12,6 +12,7 @@ The job runner's event recorder feeds every event to :class:`RunFigures` and mer
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from open_interpreter.serving.resources import ProcessFigures
@@ -49,13 +50,13 @@ class RunFigures:
         metrics = event.get("metrics") or {}
         name = self.metric or next((m for m in _DEFAULT_METRICS if m in metrics), None)
         self._last = {"epoch": event.get("epoch"), "step": event.get("step"), "metrics": metrics}
-        if name is None or not isinstance(metrics.get(name), int | float):
+        value = metrics.get(name) if name else None
+        if not isinstance(value, int | float) or not math.isfinite(value):
             return
-        value = float(metrics[name])
         if self._best is None or _better(name, value, self._best["value"]):
             self._best = {
                 "name": name,
-                "value": value,
+                "value": float(value),
                 "epoch": event.get("epoch"),
                 "step": event.get("step"),
             }

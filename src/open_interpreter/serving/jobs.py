@@ -9,6 +9,7 @@ raise library errors, never HTTP ones. See ``docs/jobs.md``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -19,13 +20,14 @@ from sqlalchemy.orm import Session
 
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.errors import ConfigError, ConflictError, NotFoundError
-from open_interpreter.serving.registry import validate_model_name
+from open_interpreter.serving.registry import MAX_DB_INT, validate_model_name
 from open_interpreter.storage import artifacts
 from open_interpreter.storage.tables import Dataset, FineTuneJob, JobEvent, utcnow
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 FINISHED = frozenset({"succeeded", "failed", "cancelled"})
 MAX_ATTEMPTS = 3
+_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # what a stored id can look like (``ft_3f9a…``)
 # Settings the server decides for a job: where it writes, what it resumes, which files.
 _SERVER_SETTINGS = ("output_dir", "resume_from")
 _SERVER_DATA = ("train", "validation", "test")
@@ -89,7 +91,9 @@ def create_job(
         "test_dataset_id": test_dataset_id,
     }
     for field, dataset_id in datasets.items():
-        if dataset_id is not None and session.get(Dataset, dataset_id) is None:
+        if dataset_id is not None and (
+            not _is_id(dataset_id) or session.get(Dataset, dataset_id) is None
+        ):
             raise NotFoundError(f"{field}: no dataset with id {dataset_id!r}")
     job = FineTuneJob(
         id=artifacts.new_id("ft"),
@@ -114,7 +118,7 @@ def get_job(session: Session, job_id: str) -> FineTuneJob:
     Raises:
         NotFoundError: No job has that id.
     """
-    job = session.get(FineTuneJob, job_id, populate_existing=True)
+    job = session.get(FineTuneJob, job_id, populate_existing=True) if _is_id(job_id) else None
     if job is None:
         raise NotFoundError(f"no fine-tune job with id {job_id!r}")
     return job
@@ -136,8 +140,8 @@ def list_jobs(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(FineTuneJob.created_at.desc(), FineTuneJob.id.desc())
-        .limit(limit)
-        .offset(offset)
+        .limit(_bounded(limit))
+        .offset(_bounded(offset))
     )
     return list(rows), total
 
@@ -180,14 +184,8 @@ def job_events(
     Raises:
         NotFoundError: No such job.
     """
-    rows = list(
-        session.scalars(
-            select(JobEvent)
-            .where(JobEvent.job_id == job_id, JobEvent.id > after_id)
-            .order_by(JobEvent.id)
-            .limit(limit)
-        )
-    )
+    query = select(JobEvent).where(JobEvent.job_id == job_id, JobEvent.id > _bounded(after_id))
+    rows = list(session.scalars(query.order_by(JobEvent.id).limit(_bounded(limit))))
     if not rows:
         get_job(session, job_id)
     return rows
@@ -393,7 +391,22 @@ def _job_config(config: dict[str, Any]) -> FineTuneConfig:
             f"{', '.join(chosen)} cannot be set for a job: the server chooses where a job "
             "writes and resumes, and its data comes from the dataset ids"
         )
+    if _looks_like_a_path(parsed.model):
+        raise ConfigError(
+            f"model={parsed.model!r}: a job's base model is a catalogue alias, a model-store "
+            "name or a Hub id (org/name), never a path on the server"
+        )
     return parsed
+
+
+def _looks_like_a_path(name: str) -> bool:
+    """True for names that would be read as a server path rather than a model name."""
+    return (
+        name.startswith(("/", "~", "."))
+        or "\\" in name
+        or ".." in name.split("/")
+        or name.count("/") > 1
+    )
 
 
 def _set_if(
@@ -417,6 +430,15 @@ def _set_if(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+def _bounded(number: int) -> int:
+    """``number`` within what every database can bind (a page size, an offset, an id)."""
+    return min(max(number, 0), MAX_DB_INT)
 
 
 def _under(lease: Lease) -> list[Any]:

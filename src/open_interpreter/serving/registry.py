@@ -35,6 +35,7 @@ from open_interpreter.storage import artifacts
 from open_interpreter.storage.tables import FineTuneJob, ModelVersion, RegisteredModel, utcnow
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+MAX_DB_INT = 2**31 - 1  # the largest INTEGER (ids, versions) PostgreSQL stores
 STAGES = ("none", "production", "archived")
 MANIFEST = "oi_model.json"
 RETRIES = 5  # registrations racing for the same version number
@@ -49,7 +50,7 @@ def validate_model_name(name: str) -> str:
     Raises:
         ConfigError: The name does not match (it also becomes a directory name).
     """
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+    if not _is_name(name):
         raise ConfigError(
             f"invalid model name {name!r}: use a letter or digit, then up to 99 letters, "
             "digits, '.', '_' or '-'"
@@ -196,7 +197,7 @@ def get_model(session: Session, name: str) -> RegisteredModel:
     Raises:
         NotFoundError: No model has that name.
     """
-    model = session.get(RegisteredModel, name)
+    model = session.get(RegisteredModel, name) if _is_name(name) else None
     if model is None:
         raise NotFoundError(f"no registered model named {name!r}")
     return model
@@ -233,8 +234,10 @@ def get_version(
     get_model(session, name)
     query = select(ModelVersion).where(ModelVersion.model_name == name)
     if version is not None:
-        query = query.where(ModelVersion.version == version)
         missing = f"model {name!r} has no version {version}"
+        if not 0 < version <= MAX_DB_INT:
+            raise NotFoundError(missing)
+        query = query.where(ModelVersion.version == version)
     elif stage is not None:
         if stage not in STAGES:
             raise ConfigError(f"unknown stage {stage!r}; use one of {list(STAGES)}")
@@ -382,12 +385,21 @@ def _move_into_place(staging: Path, final: Path) -> Path:
 
 def _lock_model(session: Session, name: str) -> RegisteredModel:
     """The model row, locked for this transaction on PostgreSQL (SQLite serialises writers)."""
-    model = session.scalars(
-        select(RegisteredModel).where(RegisteredModel.name == name).with_for_update()
-    ).first()
+    model = (
+        session.scalars(
+            select(RegisteredModel).where(RegisteredModel.name == name).with_for_update()
+        ).first()
+        if _is_name(name)
+        else None
+    )
     if model is None:
         raise NotFoundError(f"no registered model named {name!r}")
     return model
+
+
+def _is_name(name: object) -> bool:
+    """Whether ``name`` could be a registered model's (else it names none: no query needed)."""
+    return isinstance(name, str) and NAME_PATTERN.fullmatch(name) is not None
 
 
 def _production(session: Session, name: str) -> ModelVersion | None:

@@ -168,14 +168,15 @@ def trackers(config: FineTuneConfig, on_event: OnEvent | None) -> Iterator[OnEve
         if not opened:
             yield on_event
             return
+        active = list(opened)
 
         def fan_out(event: dict[str, Any]) -> bool | None:
-            for tracker in list(opened):
+            for tracker in list(active):
                 try:
                     tracker(event)
                 except Exception as exc:
                     logger.warning("%s stopped logging: %s", type(tracker).__name__, exc)
-                    opened.remove(tracker)
+                    active.remove(tracker)
             return on_event(event) if on_event is not None else None
 
         yield fan_out

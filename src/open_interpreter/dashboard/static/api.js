@@ -15,7 +15,9 @@ export class ApiError extends Error {
 
 let resolveKey;
 let reloadOnSave = false; // a key was refused: what failed must run again
-const keyReady = new Promise((resolve) => { resolveKey = resolve; });
+const keyReady = new Promise((resolve) => {
+  resolveKey = resolve;
+});
 
 /** The stored API key ('' when none). */
 export function apiKey() {
@@ -76,7 +78,11 @@ export async function api(path, { method = 'GET', json, form, signal, raw = fals
   const response = await fetch(path, { method, headers, body, signal });
   if (!response.ok) {
     let problem = {};
-    try { problem = await response.json(); } catch { /* not JSON */ }
+    try {
+      problem = await response.json();
+    } catch {
+      /* not JSON */
+    }
     if (response.status === 401 && authRequired) {
       localStorage.removeItem(KEY_STORAGE);
       reloadOnSave = true;
@@ -105,7 +111,11 @@ export function parseEventBlock(block) {
   }
   if (!data.length) return null;
   const text = data.join('\n');
-  try { return { id, type, data: JSON.parse(text) }; } catch { return { id, type, data: text }; }
+  try {
+    return { id, type, data: JSON.parse(text) };
+  } catch {
+    return { id, type, data: text };
+  }
 }
 
 /**
@@ -167,7 +177,10 @@ export function h(tag, attributes = {}, ...children) {
 
 /** Show an error (an ApiError's detail, or any error's message) in `target`. */
 export function showError(target, error) {
-  const text = error instanceof ApiError ? `${error.problem.title || 'error'}: ${error.message}` : String(error.message || error);
+  const text =
+    error instanceof ApiError
+      ? `${error.problem.title || 'error'}: ${error.message}`
+      : String(error.message || error);
   target.replaceChildren(h('p', { class: 'error', role: 'alert' }, text));
 }
 
@@ -203,7 +216,10 @@ export function formatBytes(bytes) {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let value = bytes;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
   return `${value.toFixed(value >= 100 || unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
@@ -218,6 +234,11 @@ export function jobSeconds(job) {
 /** A status badge whose text is the status. */
 export function badge(status) {
   return h('span', { class: `badge ${status}` }, status);
+}
+
+/** A registry stage in words: 'none' (registered, not in use by default) reads 'registered'. */
+export function stageLabel(stage) {
+  return stage === 'none' ? 'registered' : stage;
 }
 
 /** Query-string parameter `name` of this page. */

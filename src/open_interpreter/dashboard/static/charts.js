@@ -4,7 +4,16 @@
 
 import { h } from './api.js';
 
-export const COLORS = ['#1d4ed8', '#c2410c', '#047857', '#7c3aed', '#be123c', '#0e7490', '#a16207', '#4b5563'];
+export const COLORS = [
+  '#1d4ed8',
+  '#c2410c',
+  '#047857',
+  '#7c3aed',
+  '#be123c',
+  '#0e7490',
+  '#a16207',
+  '#4b5563',
+];
 
 let plotly;
 
@@ -38,6 +47,7 @@ export class LineChart {
     this.options = { title, xTitle, yTitle, logY, summary, yRange };
     this.series = [];
     this.timer = null;
+    this.revision = 0;
     container.setAttribute('role', 'img');
     container.setAttribute('aria-label', title);
     this.summary = h('p', { class: 'chart-summary', 'aria-live': 'polite' });
@@ -51,9 +61,17 @@ export class LineChart {
     if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = null;
-        this.draw().catch((error) => { this.summary.textContent = error.message; });
+        this.draw().catch((error) => {
+          this.summary.textContent = error.message;
+        });
       }, 250);
     }
+  }
+
+  /** Change options (e.g. {logY: true}) and redraw. */
+  configure(changes) {
+    Object.assign(this.options, changes);
+    this.set(this.series);
   }
 
   async draw() {
@@ -70,10 +88,19 @@ export class LineChart {
     // The card's heading names the chart; plotly draws no title of its own.
     const { xTitle, yTitle, logY, yRange } = this.options;
     const legend = this.series.length > 1;
+    // Series arrays grow in place; a new datarevision tells plotly to read them again.
+    this.revision += 1;
     const layout = {
+      datarevision: this.revision,
       margin: { l: 60, r: 16, t: legend ? 34 : 12, b: 48 },
       xaxis: { title: { text: xTitle }, zeroline: false, automargin: true },
-      yaxis: { title: { text: yTitle }, type: logY ? 'log' : 'linear', zeroline: false, automargin: true, range: yRange || undefined },
+      yaxis: {
+        title: { text: yTitle },
+        type: logY ? 'log' : 'linear',
+        zeroline: false,
+        automargin: true,
+        range: yRange || undefined,
+      },
       showlegend: legend,
       legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom' },
       hovermode: 'x unified',
@@ -97,18 +124,33 @@ export function last(series) {
  * gold label), so the diagonal reads as recall. Counts are printed in every cell.
  */
 export function heatmapTable(labels, matrix, caption) {
-  const head = h('tr', {}, h('th', { scope: 'col' }, 'gold ↓ predicted →'),
-    labels.map((label) => h('th', { scope: 'col' }, label)));
+  const head = h(
+    'tr',
+    {},
+    h('th', { scope: 'col' }, 'gold ↓ predicted →'),
+    labels.map((label) => h('th', { scope: 'col' }, label)),
+  );
   const rows = matrix.map((row, i) => {
     const total = row.reduce((a, b) => a + b, 0) || 1;
-    return h('tr', {}, h('th', { scope: 'row' }, labels[i]), row.map((count, j) => {
-      const share = count / total;
-      const style = `background: ${shade(share)}; color: ${share > 0.55 ? '#ffffff' : '#1a1f2b'}`;
-      const title = `gold ${labels[i]}, predicted ${labels[j]}: ${count} (${Math.round(share * 100)}% of the row)`;
-      return h('td', { style, title, dataset: { gold: labels[i], predicted: labels[j] } }, String(count));
-    }));
+    return h(
+      'tr',
+      {},
+      h('th', { scope: 'row' }, labels[i]),
+      row.map((count, j) => {
+        const share = count / total;
+        const style = `background: ${shade(share)}; color: ${share > 0.55 ? '#ffffff' : '#1a1f2b'}`;
+        const title = `gold ${labels[i]}, predicted ${labels[j]}: ${count} (${Math.round(share * 100)}% of the row)`;
+        return h('td', { style, title, dataset: { gold: labels[i], predicted: labels[j] } }, String(count));
+      }),
+    );
   });
-  return h('table', { class: 'heatmap' }, h('caption', {}, caption), h('thead', {}, head), h('tbody', {}, rows));
+  return h(
+    'table',
+    { class: 'heatmap' },
+    h('caption', { class: 'visually-hidden' }, caption),
+    h('thead', {}, head),
+    h('tbody', {}, rows),
+  );
 }
 
 function shade(share) {

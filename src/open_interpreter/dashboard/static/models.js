@@ -1,77 +1,168 @@
 // Models: the registry with every version's stage, metrics and lineage; promote, roll back.
 
-import { api, badge, formatTime, h, num, showError } from './api.js';
+import { api, formatTime, h, num, showError, stageLabel } from './api.js';
 
 const container = document.getElementById('models');
 const status = document.getElementById('models-status');
 
-/** The headline numbers of a version: per report (after, test...), its scalar metrics. */
+const HEADLINE = ['entity_f1', 'accuracy', 'macro_f1'];
+
+/** The headline numbers of a version, after fine-tuning (validation) and on test data. */
 function metricsList(metrics) {
-  const parts = [];
-  for (const [split, values] of Object.entries(metrics || {})) {
-    if (values && typeof values === 'object') {
-      const shown = Object.entries(values).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${num(v)}`);
-      if (shown.length) parts.push(h('div', {}, h('strong', {}, `${split}: `), shown.join(', ')));
-    }
-  }
-  return parts.length ? parts : '–';
+  const parts = ['after', 'test']
+    .filter((split) => metrics?.[split])
+    .map((split) => {
+      const shown = HEADLINE.filter((k) => typeof metrics[split][k] === 'number').map(
+        (k) => `${k} ${num(metrics[split][k])}`,
+      );
+      return h('div', {}, h('strong', {}, split === 'after' ? 'validation: ' : 'test: '), shown.join(' · '));
+    });
+  return parts.length ? parts : h('span', { class: 'muted' }, 'no report');
+}
+
+function describeSetting(key, value) {
+  if (key === 'peft') return `peft=${value.method}${value.r ? ` r=${value.r}` : ''}`;
+  return `${key}=${value}`;
 }
 
 function lineage(version) {
   const l = version.lineage || {};
   const config = l.config || {};
   const datasets = Object.entries(l.datasets || {}).map(([split, d]) =>
-    h('div', {}, `${split}: ${d.name} (${d.num_examples} examples, ${d.id}, sha256 ${String(d.sha256).slice(0, 12)}…)`));
+    h(
+      'div',
+      {},
+      `${split}: ${d.name} (${d.num_examples} examples, ${d.id}, sha256 ${String(d.sha256).slice(0, 12)}…)`,
+    ),
+  );
   const settings = ['learning_rate', 'epochs', 'batch_size', 'task', 'peft']
     .filter((key) => config[key] !== undefined && config[key] !== null)
-    .map((key) => `${key}=${typeof config[key] === 'object' ? JSON.stringify(config[key]) : config[key]}`);
-  const libraries = Object.entries(l.library_versions || {}).map(([k, v]) => `${k} ${v}`).join(', ');
+    .map((key) => describeSetting(key, config[key]));
+  const libraries = Object.entries(l.library_versions || {})
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   const pairs = [
     ['Base model', l.base_model || version.base_model],
-    ['Fine-tune job', version.job_id ? h('a', { href: `/runs/${version.job_id}`, class: 'mono' }, version.job_id) : (l.source || '–')],
+    [
+      'Fine-tune job',
+      version.job_id
+        ? h('a', { href: `/runs/${version.job_id}`, class: 'mono' }, version.job_id)
+        : l.source || '–',
+    ],
     ['Data', datasets.length ? datasets : '–'],
     ['Labels', (l.labels || []).join(', ') || '–'],
     ['Settings', settings.join(', ') || '–'],
     ['Epoch evaluations', String((l.evaluations || []).length)],
     ['Libraries', libraries || '–'],
   ];
-  return h('details', {}, h('summary', {}, 'Lineage'),
-    h('dl', { class: 'pairs' }, pairs.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
+  return h(
+    'details',
+    {},
+    h('summary', {}, 'Lineage'),
+    h(
+      'dl',
+      { class: 'pairs' },
+      pairs.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+    ),
+  );
 }
 
 function versionRow(model, version) {
   const name = encodeURIComponent(model.name);
-  const promote = version.stage === 'production' ? '' : h('button', {
-    type: 'button',
-    'aria-label': `Promote ${model.name} version ${version.version} to production`,
-    onclick: () => act(`/v1/models/${name}/promote`, { version: version.version }, `${model.name} v${version.version} is now in production.`),
-  }, 'Promote');
-  return h('tr', { dataset: { version: version.version, stage: version.stage } },
+  const promote =
+    version.stage === 'production'
+      ? ''
+      : h(
+          'button',
+          {
+            type: 'button',
+            'aria-label': `Promote ${model.name} version ${version.version} to production`,
+            onclick: () =>
+              act(
+                `/v1/models/${name}/promote`,
+                { version: version.version },
+                `${model.name} v${version.version} is now in production.`,
+              ),
+          },
+          'Promote',
+        );
+  return h(
+    'tr',
+    { dataset: { version: version.version, stage: version.stage } },
     h('th', { scope: 'row' }, `v${version.version}`),
-    h('td', {}, badge(version.stage)),
+    h('td', {}, h('span', { class: `badge ${version.stage}` }, stageLabel(version.stage))),
     h('td', {}, formatTime(version.created_at)),
     h('td', {}, metricsList(version.metrics)),
     h('td', {}, lineage(version)),
-    h('td', {}, h('div', { class: 'actions' }, promote,
-      h('a', { href: `/evaluation?model=${name}&version=${version.version}` }, 'Evaluation'),
-      h('a', { href: `/playground?model=${name}&version=${version.version}` }, 'Try it'))));
+    h(
+      'td',
+      {},
+      h(
+        'div',
+        { class: 'actions' },
+        promote,
+        h('a', { href: `/evaluation?model=${name}&version=${version.version}` }, 'Evaluation'),
+        h('a', { href: `/playground?model=${name}&version=${version.version}` }, 'Try it'),
+      ),
+    ),
+  );
 }
 
 function modelCard(model) {
   const name = encodeURIComponent(model.name);
   const hasProduction = model.versions.some((v) => v.stage === 'production');
-  return h('section', { class: 'card', id: `model-${model.name}`, 'aria-labelledby': `title-${model.name}` },
-    h('div', { class: 'page-head' },
-      h('h2', { id: `title-${model.name}` }, model.name, ' ', h('span', { class: 'muted' }, `· ${model.task}`)),
-      h('button', {
-        type: 'button',
-        disabled: !hasProduction,
-        onclick: () => act(`/v1/models/${name}/rollback`, undefined, `${model.name}: rolled back.`),
-      }, 'Roll back production')),
-    h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
-      h('caption', { class: 'visually-hidden' }, `Versions of ${model.name}`),
-      h('thead', {}, h('tr', {}, ['Version', 'Stage', 'Created', 'Metrics', 'Lineage', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, model.versions.slice().reverse().map((v) => versionRow(model, v))))));
+  return h(
+    'section',
+    { class: 'card', id: `model-${model.name}`, 'aria-labelledby': `title-${model.name}` },
+    h(
+      'div',
+      { class: 'page-head' },
+      h(
+        'h2',
+        { id: `title-${model.name}` },
+        model.name,
+        ' ',
+        h('span', { class: 'muted' }, `· ${model.task}`),
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          disabled: !hasProduction,
+          onclick: () => act(`/v1/models/${name}/rollback`, undefined, `${model.name}: rolled back.`),
+        },
+        'Roll back production',
+      ),
+    ),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'data' },
+        h('caption', { class: 'visually-hidden' }, `Versions of ${model.name}`),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Version', 'Stage', 'Created', 'Metrics', 'Lineage', 'Actions'].map((t) =>
+              h('th', { scope: 'col' }, t),
+            ),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          model.versions
+            .slice()
+            .reverse()
+            .map((v) => versionRow(model, v)),
+        ),
+      ),
+    ),
+  );
 }
 
 async function act(path, json, done) {
@@ -86,10 +177,14 @@ async function act(path, json, done) {
 
 async function load() {
   const models = await api('/v1/models');
-  container.replaceChildren(...(models.data.length
-    ? models.data.map(modelCard)
-    : [h('p', { class: 'muted' }, 'No registered models yet: a successful fine-tune registers one.')]));
+  container.replaceChildren(
+    ...(models.data.length
+      ? models.data.map(modelCard)
+      : [h('p', { class: 'muted' }, 'No registered models yet: a successful fine-tune registers one.')]),
+  );
   if (location.hash) document.getElementById(decodeURIComponent(location.hash.slice(1)))?.scrollIntoView();
 }
 
-load().then(() => performance.mark('oi:first-content')).catch((error) => showError(container, error));
+load()
+  .then(() => performance.mark('oi:first-content'))
+  .catch((error) => showError(container, error));

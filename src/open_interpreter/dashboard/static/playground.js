@@ -2,7 +2,17 @@
 // the text; chat with generative models over POST /v1/generate (streamed), when the
 // server has that route.
 
-import { api, h, isMissingRoute, num, param, routeExists, showError, streamEvents } from './api.js';
+import {
+  api,
+  h,
+  isMissingRoute,
+  num,
+  param,
+  routeExists,
+  showError,
+  stageLabel,
+  streamEvents,
+} from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const GENERATIVE = new Set(['causal-lm', 'seq2seq']);
@@ -14,8 +24,15 @@ function model() {
 
 async function chooseModel(wantedVersion) {
   const m = model();
-  $('p-version').replaceChildren(h('option', { value: '' }, 'production (default)'),
-    ...(m ? m.versions.slice().reverse().map((v) => h('option', { value: v.version }, `v${v.version} (${v.stage})`)) : []));
+  $('p-version').replaceChildren(
+    h('option', { value: '' }, 'production (default)'),
+    ...(m
+      ? m.versions
+          .slice()
+          .reverse()
+          .map((v) => h('option', { value: v.version }, `v${v.version} (${stageLabel(v.stage)})`))
+      : []),
+  );
   if (wantedVersion) $('p-version').value = wantedVersion;
   $('p-task').textContent = m ? `Task: ${m.task}` : '';
   const generative = m && GENERATIVE.has(m.task);
@@ -34,8 +51,14 @@ export function highlighted(text, entities) {
   for (const e of [...entities].sort((a, b) => a.start - b.start)) {
     if (e.start < at) continue;
     parts.push(text.slice(at, e.start));
-    parts.push(h('mark', { class: 'entity', dataset: { type: e.type }, title: `${e.type}, score ${num(e.score)}` },
-      text.slice(e.start, e.end), h('span', { class: 'type' }, e.type)));
+    parts.push(
+      h(
+        'mark',
+        { class: 'entity', dataset: { type: e.type }, title: `${e.type}, score ${num(e.score)}` },
+        text.slice(e.start, e.end),
+        h('span', { class: 'type' }, e.type),
+      ),
+    );
     at = e.end;
   }
   parts.push(text.slice(at));
@@ -43,35 +66,67 @@ export function highlighted(text, entities) {
 }
 
 function labelScores(prediction) {
-  const scores = Object.entries(prediction.scores || { [prediction.label]: prediction.score }).sort((a, b) => b[1] - a[1]);
-  return h('div', { class: 'label-scores' },
-    h('p', {}, 'Predicted ', h('strong', { class: 'predicted-label' }, prediction.label), ` (${num(prediction.score)})`),
-    scores.map(([label, score]) => h('div', { class: 'score-row' },
-      h('span', {}, label),
-      h('span', { class: 'bar', role: 'img', 'aria-label': `${label} ${Math.round(score * 100)}%` }, h('span', { style: `width: ${(score * 100).toFixed(1)}%` })),
-      h('span', { class: 'num' }, num(score)))));
+  const scores = Object.entries(prediction.scores || { [prediction.label]: prediction.score }).sort(
+    (a, b) => b[1] - a[1],
+  );
+  return h(
+    'div',
+    { class: 'label-scores' },
+    h(
+      'p',
+      {},
+      'Predicted ',
+      h('strong', { class: 'predicted-label' }, prediction.label),
+      ` (${num(prediction.score)})`,
+    ),
+    scores.map(([label, score]) =>
+      h(
+        'div',
+        { class: 'score-row' },
+        h('span', {}, label),
+        h(
+          'span',
+          { class: 'bar', role: 'img', 'aria-label': `${label} ${Math.round(score * 100)}%` },
+          h('span', { style: `width: ${(score * 100).toFixed(1)}%` }),
+        ),
+        h('span', { class: 'num' }, num(score)),
+      ),
+    ),
+  );
 }
 
 function renderPrediction(text, prediction) {
   if (prediction.entities) {
-    return h('article', { class: 'prediction' }, highlighted(text, prediction.entities),
-      prediction.entities.length ? '' : h('p', { class: 'muted' }, 'No entities found.'));
+    return h(
+      'article',
+      { class: 'prediction' },
+      highlighted(text, prediction.entities),
+      prediction.entities.length ? '' : h('p', { class: 'muted' }, 'No entities found.'),
+    );
   }
   return h('article', { class: 'prediction' }, h('p', { class: 'muted' }, text), labelScores(prediction));
 }
 
 $('predict-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const lines = $('p-text').value.split('\n').map((t) => t.trim()).filter(Boolean);
+  const lines = $('p-text')
+    .value.split('\n')
+    .map((t) => t.trim())
+    .filter(Boolean);
   const m = model();
   if (!m || !lines.length) return;
-  const pairs = $('p-pair').value.split('\n').map((t) => t.trim());
+  const pairs = $('p-pair')
+    .value.split('\n')
+    .map((t) => t.trim());
   const texts = m.task === 'sentence-pair' ? lines.map((t, i) => [t, pairs[i] || '']) : lines;
   const body = { texts };
   if ($('p-version').value) body.version = Number($('p-version').value);
   $('predict-status').textContent = 'Predicting…';
   try {
-    const answer = await api(`/v1/models/${encodeURIComponent(m.name)}/predict`, { method: 'POST', json: body });
+    const answer = await api(`/v1/models/${encodeURIComponent(m.name)}/predict`, {
+      method: 'POST',
+      json: body,
+    });
     $('predict-status').textContent = `${m.name} v${answer.version}`;
     $('predictions').replaceChildren(...answer.predictions.map((p, i) => renderPrediction(lines[i], p)));
   } catch (error) {
@@ -144,9 +199,11 @@ $('p-model').addEventListener('change', () => chooseModel());
 async function start() {
   const models = await api('/v1/models');
   state.models = models.data;
-  $('p-model').replaceChildren(...(state.models.length
-    ? state.models.map((m) => h('option', { value: m.name }, `${m.name} (${m.task})`))
-    : [h('option', { value: '' }, 'no registered models')]));
+  $('p-model').replaceChildren(
+    ...(state.models.length
+      ? state.models.map((m) => h('option', { value: m.name }, `${m.name} (${m.task})`))
+      : [h('option', { value: '' }, 'no registered models')]),
+  );
   if (param('model')) $('p-model').value = param('model');
   await chooseModel(param('version'));
   performance.mark('oi:first-content');

@@ -9,17 +9,25 @@ const RENDER = '/v1/prompts/render';
 const EVALUATE = '/v1/prompts/evaluate';
 
 function unavailable(which) {
-  const [notice, form] = which === 'render' ? ['render-unavailable', 'render-form'] : ['evaluate-unavailable', 'evaluate-form'];
+  const [notice, form] =
+    which === 'render' ? ['render-unavailable', 'render-form'] : ['evaluate-unavailable', 'evaluate-form'];
   $(notice).hidden = false;
   for (const control of $(form).elements) control.disabled = true;
 }
 
 function renderResults(inputs, answer) {
   const results = answer.results || answer.data || answer.rendered || [];
-  $('render-results').tBodies[0].replaceChildren(...results.map((r, i) => h('tr', {},
-    h('td', {}, inputs[i]?.text ?? ''),
-    h('td', {}, h('pre', {}, typeof r === 'string' ? r : r.prompt ?? r.rendered ?? '')),
-    h('td', {}, h('pre', {}, typeof r === 'string' ? '–' : r.output ?? r.completion ?? r.text ?? '–')))));
+  $('render-results').tBodies[0].replaceChildren(
+    ...results.map((r, i) =>
+      h(
+        'tr',
+        {},
+        h('td', {}, inputs[i]?.text ?? ''),
+        h('td', {}, h('pre', {}, typeof r === 'string' ? r : (r.prompt ?? r.rendered ?? ''))),
+        h('td', {}, h('pre', {}, typeof r === 'string' ? '–' : (r.output ?? r.completion ?? r.text ?? '–'))),
+      ),
+    ),
+  );
 }
 
 const interval = (ci) => (Array.isArray(ci) ? ` [${num(ci[0])}, ${num(ci[1])}]` : '');
@@ -27,28 +35,94 @@ const interval = (ci) => (Array.isArray(ci) ? ` [${num(ci[0])}, ${num(ci[1])}]` 
 function evaluationTable(table) {
   const rows = table.rows || [];
   const parts = [
-    h('p', { class: 'muted' }, `${table.name ?? ''}: ${table.examples ?? '?'} dev examples, labels ${(table.labels || []).join(', ')}`),
-    h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'prompt-eval-rows' },
-      h('caption', {}, 'Runs, best accuracy first (95% bootstrap intervals)'),
-      h('thead', {}, h('tr', {}, ['run', 'strategy', 'accuracy', 'macro F1', 'seconds'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, rows.map((r) => h('tr', {}, h('th', { scope: 'row' }, r.name), h('td', {}, r.settings?.strategy ?? ''),
-        h('td', { class: 'num' }, `${num(r.accuracy)}${interval(r.accuracy_ci)}`),
-        h('td', { class: 'num' }, `${num(r.macro_f1)}${interval(r.macro_f1_ci)}`),
-        h('td', { class: 'num' }, num(r.seconds, 1))))))),
+    h(
+      'p',
+      { class: 'muted' },
+      `${table.name ?? ''}: ${table.examples ?? '?'} dev examples, labels ${(table.labels || []).join(', ')}`,
+    ),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'data', id: 'prompt-eval-rows' },
+        h('caption', {}, 'Runs, best accuracy first (95% bootstrap intervals)'),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['run', 'strategy', 'accuracy', 'macro F1', 'seconds'].map((t) => h('th', { scope: 'col' }, t)),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          rows.map((r) =>
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'row' }, r.name),
+              h('td', {}, r.settings?.strategy ?? ''),
+              h('td', { class: 'num' }, `${num(r.accuracy)}${interval(r.accuracy_ci)}`),
+              h('td', { class: 'num' }, `${num(r.macro_f1)}${interval(r.macro_f1_ci)}`),
+              h('td', { class: 'num' }, num(r.seconds, 1)),
+            ),
+          ),
+        ),
+      ),
+    ),
   ];
   if (table.effects?.length) {
-    parts.push(h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
-      h('caption', {}, 'Measured effects (changed minus baseline)'),
-      h('thead', {}, h('tr', {}, ['change', 'baseline', 'changed', 'accuracy', 'macro F1'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, table.effects.map((e) => h('tr', {}, h('th', { scope: 'row' }, e.change), h('td', {}, e.baseline), h('td', {}, e.changed),
-        h('td', { class: 'num' }, `${num(e.accuracy)}${interval(e.accuracy_ci)}`), h('td', { class: 'num' }, num(e.macro_f1))))))));
+    parts.push(
+      h(
+        'div',
+        { class: 'table-wrap' },
+        h(
+          'table',
+          { class: 'data' },
+          h('caption', {}, 'Measured effects (changed minus baseline)'),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ['change', 'baseline', 'changed', 'accuracy', 'macro F1'].map((t) =>
+                h('th', { scope: 'col' }, t),
+              ),
+            ),
+          ),
+          h(
+            'tbody',
+            {},
+            table.effects.map((e) =>
+              h(
+                'tr',
+                {},
+                h('th', { scope: 'row' }, e.change),
+                h('td', {}, e.baseline),
+                h('td', {}, e.changed),
+                h('td', { class: 'num' }, `${num(e.accuracy)}${interval(e.accuracy_ci)}`),
+                h('td', { class: 'num' }, num(e.macro_f1)),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
   }
   return parts;
 }
 
 $('render-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const inputs = $('t-inputs').value.split('\n').map((t) => t.trim()).filter(Boolean).map((text) => ({ text }));
+  const inputs = $('t-inputs')
+    .value.split('\n')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((text) => ({ text }));
   const body = { template: $('t-template').value, inputs };
   if ($('t-model').value) body.model = $('t-model').value;
   $('render-status').textContent = 'Running…';
@@ -91,8 +165,11 @@ async function start() {
   if (!canEvaluate) unavailable('evaluate');
   performance.mark('oi:first-content');
   const models = await api('/v1/models').catch(() => ({ data: [] }));
-  $('t-model').append(...models.data.filter((m) => ['causal-lm', 'seq2seq'].includes(m.task))
-    .map((m) => h('option', { value: m.name }, `${m.name} (${m.task})`)));
+  $('t-model').append(
+    ...models.data
+      .filter((m) => ['causal-lm', 'seq2seq'].includes(m.task))
+      .map((m) => h('option', { value: m.name }, `${m.name} (${m.task})`)),
+  );
 }
 
 start();

@@ -2,7 +2,18 @@
 // validation metrics per epoch, throughput, ETA, resources, logs, cancel, final report.
 
 import {
-  ApiError, api, badge, formatBytes, formatDuration, h, jobSeconds, num, parseTime, showError, streamEvents,
+  ApiError,
+  api,
+  badge,
+  formatBytes,
+  formatDuration,
+  h,
+  jobSeconds,
+  num,
+  parseTime,
+  showError,
+  stageLabel,
+  streamEvents,
 } from './api.js';
 import { LineChart, last } from './charts.js';
 
@@ -22,15 +33,25 @@ let lastEventId = 0;
 let ended = false;
 
 const lossChart = new LineChart($('loss-chart'), {
-  title: 'Loss per step', xTitle: 'step', yTitle: 'loss',
-  summary: () => (curves.loss.y.length ? `Latest training loss ${num(last(curves.loss), 4)} at step ${last({ y: curves.loss.x })}.` : 'No steps yet.'),
+  title: 'Loss per step',
+  xTitle: 'step',
+  yTitle: 'loss',
+  summary: () =>
+    curves.loss.y.length
+      ? `Latest training loss ${num(last(curves.loss), 4)} at step ${last({ y: curves.loss.x })}.`
+      : 'No steps yet.',
 });
 const lrChart = new LineChart($('lr-chart'), {
-  title: 'Learning rate per step', xTitle: 'step', yTitle: 'learning rate',
+  title: 'Learning rate per step',
+  xTitle: 'step',
+  yTitle: 'learning rate',
   summary: () => (curves.lr.y.length ? `Learning rate now ${last(curves.lr).toExponential(2)}.` : ''),
 });
 const evalChart = new LineChart($('eval-chart'), {
-  title: 'Validation metrics per epoch', xTitle: 'epoch', yTitle: 'score', yRange: [0, 1.05],
+  title: 'Validation metrics per epoch',
+  xTitle: 'epoch',
+  yTitle: 'score',
+  yRange: [0, 1.05],
   summary: (series) => series.map((s) => `${s.name} ${num(last(s))}`).join(', '),
 });
 
@@ -78,11 +99,26 @@ function onEvaluation(data) {
 function renderEvaluations() {
   const names = [...new Set(evaluations.flatMap((e) => Object.keys(e.metrics || {})))];
   const table = $('eval-table');
-  table.tHead.replaceChildren(h('tr', {}, h('th', { scope: 'col' }, 'Epoch'), h('th', { scope: 'col' }, 'Step'),
-    names.map((n) => h('th', { scope: 'col', class: 'num' }, n))));
-  table.tBodies[0].replaceChildren(...evaluations.map((e) => h('tr', {},
-    h('td', {}, String(e.epoch)), h('td', {}, String(e.step)),
-    names.map((n) => h('td', { class: 'num' }, num(e.metrics[n], 4))))));
+  table.tHead.replaceChildren(
+    h(
+      'tr',
+      {},
+      h('th', { scope: 'col' }, 'Epoch'),
+      h('th', { scope: 'col' }, 'Step'),
+      names.map((n) => h('th', { scope: 'col', class: 'num' }, n)),
+    ),
+  );
+  table.tBodies[0].replaceChildren(
+    ...evaluations.map((e) =>
+      h(
+        'tr',
+        {},
+        h('td', {}, String(e.epoch)),
+        h('td', {}, String(e.step)),
+        names.map((n) => h('td', { class: 'num' }, num(e.metrics[n], 4))),
+      ),
+    ),
+  );
 }
 
 function addLog(text, time, detail) {
@@ -101,7 +137,10 @@ function onEvent(event) {
   if (event.type === 'step') onStep(data);
   else if (event.type === 'evaluation') onEvaluation(data);
   else if (event.type === 'status') {
-    addLog(`status: ${data.status}${data.reason ? ` (${data.reason})` : ''}${data.error ? ` — ${data.error}` : ''}`, data.created_at);
+    addLog(
+      `status: ${data.status}${data.reason ? ` (${data.reason})` : ''}${data.error ? ` — ${data.error}` : ''}`,
+      data.created_at,
+    );
   } else if (event.type === 'log') addLog(data.message, data.created_at, data.traceback);
   else if (event.type === 'end') {
     ended = true;
@@ -122,25 +161,33 @@ async function follow() {
         return;
       }
     }
-    if (!ended) await new Promise((resolve) => { setTimeout(resolve, 1000); });
+    if (!ended)
+      await new Promise((resolve) => {
+        setTimeout(resolve, 1000);
+      });
   }
 }
 
 function renderJob() {
   const p = job.progress || {};
-  $('run-status').replaceChildren(badge(job.status), job.cancel_requested && job.status === 'running' ? ' cancelling…' : '');
+  $('run-status').replaceChildren(
+    badge(job.status),
+    job.cancel_requested && job.status === 'running' ? ' cancelling…' : '',
+  );
   $('s-model').textContent = job.model_name;
   $('s-base').textContent = job.config?.model?.split('/').filter(Boolean).pop() || '–';
   $('s-base').title = job.config?.model || '';
   $('s-step').textContent = p.total_steps ? `${p.step ?? 0} / ${p.total_steps}` : '–';
   $('s-loss').textContent = num(p.loss, 4);
-  $('s-throughput').textContent = typeof p.samples_per_second === 'number' ? `${p.samples_per_second.toFixed(1)} samples/s` : '–';
+  $('s-throughput').textContent =
+    typeof p.samples_per_second === 'number' ? `${p.samples_per_second.toFixed(1)} samples/s` : '–';
   $('s-eta').textContent = job.status === 'running' ? formatDuration(p.eta_seconds) : '–';
   $('s-duration').textContent = formatDuration(jobSeconds(job));
   $('s-best').textContent = p.best_metric ? `${p.best_metric.name} ${num(p.best_metric.value)}` : '–';
   const r = p.resources;
   $('s-resources').textContent = r ? `${Math.round(r.cpu_percent)}% · ${formatBytes(r.rss_bytes)}` : '–';
-  const done = job.status === 'succeeded' ? 100 : p.total_steps ? Math.floor((100 * (p.step || 0)) / p.total_steps) : 0;
+  const done =
+    job.status === 'succeeded' ? 100 : p.total_steps ? Math.floor((100 * (p.step || 0)) / p.total_steps) : 0;
   $('run-progress').setAttribute('aria-valuenow', String(done));
   $('run-progress').firstElementChild.style.width = `${done}%`;
   $('cancel-button').hidden = FINISHED.has(job.status) || job.cancel_requested;
@@ -172,26 +219,67 @@ async function showFinalReport() {
   const report = await api(`/v1/models/${name}/versions/${version.version}/report`);
   const body = $('final-body');
   body.replaceChildren(
-    h('p', {}, 'Registered as ', h('a', { href: `/models#model-${job.model_name}` }, job.model_name),
-      ` version ${version.version} (${version.stage}). `,
-      h('a', { href: `/evaluation?model=${name}&version=${version.version}` }, 'Full evaluation: per-label scores and confusion matrix')),
+    h(
+      'p',
+      {},
+      'Registered as ',
+      h('a', { href: `/models#model-${job.model_name}` }, job.model_name),
+      ` version ${version.version} (${stageLabel(version.stage)}). `,
+      h(
+        'a',
+        { href: `/evaluation?model=${name}&version=${version.version}` },
+        'Full evaluation: per-label scores and confusion matrix',
+      ),
+    ),
     comparisonTable(report.comparison),
-    h('p', { class: 'muted' }, `${report.summary.steps ?? '–'} steps in ${formatDuration(report.summary.train_seconds)}, `,
-      `${num(report.summary.samples_per_second, 1)} samples/s.`),
-    h('pre', {}, (report.reports.test || report.reports.after || {}).text || ''));
+    h(
+      'p',
+      { class: 'muted' },
+      `${report.summary.steps ?? '–'} steps in ${formatDuration(report.summary.train_seconds)}, `,
+      `${num(report.summary.samples_per_second, 1)} samples/s.`,
+    ),
+    h('pre', {}, (report.reports.test || report.reports.after || {}).text || ''),
+  );
   $('final-report').hidden = false;
 }
 
 function comparisonTable(comparison) {
   if (!comparison) return '';
-  return h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'final-comparison' },
-    h('caption', {}, 'Before and after fine-tuning'),
-    h('thead', {}, h('tr', {}, ['Metric', 'Before', 'After', 'Change'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, Object.entries(comparison).map(([metric, c]) => h('tr', {},
-      h('th', { scope: 'row' }, metric), h('td', { class: 'num' }, num(c.before)),
-      h('td', { class: 'num' }, num(c.after)), h('td', { class: 'num' }, `${c.change >= 0 ? '+' : ''}${num(c.change)}`))))));
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'data', id: 'final-comparison' },
+      h('caption', {}, 'Before and after fine-tuning'),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Metric', 'Before', 'After', 'Change'].map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        Object.entries(comparison).map(([metric, c]) =>
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, metric),
+            h('td', { class: 'num' }, num(c.before)),
+            h('td', { class: 'num' }, num(c.after)),
+            h('td', { class: 'num' }, `${c.change >= 0 ? '+' : ''}${num(c.change)}`),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
+$('loss-log').addEventListener('change', (event) => lossChart.configure({ logY: event.target.checked }));
 $('cancel-button').addEventListener('click', async () => {
   const button = $('cancel-button');
   button.disabled = true;
@@ -210,7 +298,11 @@ async function start() {
   await refreshJob();
   if (!job) return;
   performance.mark('oi:first-content');
-  api(`/v1/datasets/${job.train_dataset_id}`).then((d) => { $('s-dataset').textContent = d.name; }).catch(() => {});
+  api(`/v1/datasets/${job.train_dataset_id}`)
+    .then((d) => {
+      $('s-dataset').textContent = d.name;
+    })
+    .catch(() => {});
   const poll = setInterval(() => {
     if (job && FINISHED.has(job.status) && ended) clearInterval(poll);
     else refreshJob();

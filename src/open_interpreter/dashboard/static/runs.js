@@ -11,6 +11,7 @@ const textFilter = document.getElementById('text-filter');
 
 const state = {
   jobs: [],
+  total: 0, // runs on the server; the page lists the newest 500
   datasets: new Map(),
   versionMetrics: new Map(), // job id -> headline metric of the version it registered
   sort: { key: 'created', descending: true },
@@ -48,8 +49,9 @@ function visibleJobs() {
   const rows = state.jobs.filter((job) => {
     if (status && job.status !== status) return false;
     if (!text) return true;
-    return [job.id, job.model_name, baseModel(job), datasetName(job.train_dataset_id)]
-      .some((value) => value.toLowerCase().includes(text));
+    return [job.id, job.model_name, baseModel(job), datasetName(job.train_dataset_id)].some((value) =>
+      value.toLowerCase().includes(text),
+    );
   });
   const value = SORT_VALUES[state.sort.key];
   const sign = state.sort.descending ? -1 : 1;
@@ -79,24 +81,47 @@ function row(job) {
     },
   });
   const base = job.config?.model || '';
-  return h('tr', { dataset: { id: job.id, status: job.status } },
-    h('td', {}, checkbox),
-    h('td', {}, h('a', { href: `/runs/${job.id}`, class: 'mono' }, job.id)),
-    h('td', {}, badge(job.status), progressText(job)),
-    h('td', {}, job.model_name),
-    h('td', { title: base }, baseModel(job)),
-    h('td', {}, datasetName(job.train_dataset_id)),
-    h('td', { class: 'num' }, best ? `${best.name} ${num(best.value)}` : '–'),
-    h('td', { class: 'num' }, formatDuration(jobSeconds(job))),
-    h('td', {}, formatTime(job.created_at)));
+  // data-label names each cell where narrow screens show rows as cards.
+  return h(
+    'tr',
+    { dataset: { id: job.id, status: job.status } },
+    h('td', { class: 'select' }, checkbox),
+    h('td', { dataset: { label: 'Run' } }, h('a', { href: `/runs/${job.id}`, class: 'mono' }, job.id)),
+    h('td', { dataset: { label: 'Status' } }, badge(job.status), progressText(job)),
+    h('td', { dataset: { label: 'Model' } }, job.model_name),
+    h('td', { title: base, dataset: { label: 'Base model' } }, baseModel(job)),
+    h('td', { dataset: { label: 'Dataset' } }, datasetName(job.train_dataset_id)),
+    h(
+      'td',
+      { class: 'num', dataset: { label: 'Best metric' } },
+      best ? `${best.name} ${num(best.value)}` : '–',
+    ),
+    h('td', { class: 'num', dataset: { label: 'Duration' } }, formatDuration(jobSeconds(job))),
+    h('td', { dataset: { label: 'Created' } }, formatTime(job.created_at)),
+  );
 }
 
 function render() {
   const rows = visibleJobs();
-  tbody.replaceChildren(...(rows.length
-    ? rows.map(row)
-    : [h('tr', {}, h('td', { colspan: 9, class: 'muted' }, state.jobs.length ? 'No run matches the filters.' : 'No runs yet: launch one with “New fine-tune”.'))]));
-  count.textContent = `${rows.length} of ${state.jobs.length} runs`;
+  tbody.replaceChildren(
+    ...(rows.length
+      ? rows.map(row)
+      : [
+          h(
+            'tr',
+            {},
+            h(
+              'td',
+              { colspan: 9, class: 'muted' },
+              state.jobs.length
+                ? 'No run matches the filters.'
+                : 'No runs yet: launch one with “New fine-tune”.',
+            ),
+          ),
+        ]),
+  );
+  const more = state.total > state.jobs.length ? ` (the newest ${state.jobs.length} of ${state.total})` : '';
+  count.textContent = `${rows.length} of ${state.jobs.length} runs${more}`;
   for (const th of table.querySelectorAll('th[data-key]')) {
     const sorted = th.dataset.key === state.sort.key;
     th.setAttribute('aria-sort', sorted ? (state.sort.descending ? 'descending' : 'ascending') : 'none');
@@ -104,8 +129,12 @@ function render() {
 }
 
 async function loadJobs() {
-  const [jobs, datasets] = await Promise.all([api('/v1/fine-tunes?limit=500'), api('/v1/datasets?limit=500')]);
+  const [jobs, datasets] = await Promise.all([
+    api('/v1/fine-tunes?limit=500'),
+    api('/v1/datasets?limit=500'),
+  ]);
   state.jobs = jobs.data;
+  state.total = jobs.count;
   state.datasets = new Map(datasets.data.map((d) => [d.id, d]));
   render();
   fillDatasetSelects(datasets.data);
@@ -132,7 +161,9 @@ async function start() {
     showError(tbody.parentElement.parentElement, error);
     return;
   }
-  loadVersionMetrics().catch(() => { /* a predict-scope listing is a nicety here */ });
+  loadVersionMetrics().catch(() => {
+    /* a predict-scope listing is a nicety here */
+  });
   setInterval(() => {
     if (state.jobs.some((job) => job.status === 'running' || job.status === 'queued')) {
       loadJobs().catch(() => {});
@@ -143,7 +174,10 @@ async function start() {
 for (const th of table.querySelectorAll('th[data-key]')) {
   th.querySelector('button').addEventListener('click', () => {
     const key = th.dataset.key;
-    state.sort = { key, descending: state.sort.key === key ? !state.sort.descending : key === 'created' || key === 'best' };
+    state.sort = {
+      key,
+      descending: state.sort.key === key ? !state.sort.descending : key === 'created' || key === 'best',
+    };
     render();
   });
 }
@@ -174,15 +208,21 @@ for (const radio of form.querySelectorAll('input[name="source"]')) {
 }
 
 document.getElementById('f-peft').addEventListener('change', (event) => {
-  for (const id of ['f-peft-method', 'f-peft-r']) document.getElementById(id).disabled = !event.target.checked;
+  for (const id of ['f-peft-method', 'f-peft-r'])
+    document.getElementById(id).disabled = !event.target.checked;
 });
 
 function fillDatasetSelects(datasets) {
   const train = document.getElementById('f-train');
   const validation = document.getElementById('f-validation');
   const chosen = [train.value, validation.value];
-  const options = datasets.map((d) => h('option', { value: d.id }, `${d.name} (${d.num_examples} examples, ${d.id})`));
-  train.replaceChildren(h('option', { value: '' }, datasets.length ? 'choose…' : 'no datasets yet: upload one'), ...options);
+  const options = datasets.map((d) =>
+    h('option', { value: d.id }, `${d.name} (${d.num_examples} examples, ${d.id})`),
+  );
+  train.replaceChildren(
+    h('option', { value: '' }, datasets.length ? 'choose…' : 'no datasets yet: upload one'),
+    ...options,
+  );
   validation.replaceChildren(h('option', { value: '' }, 'none'), ...options.map((o) => o.cloneNode(true)));
   [train.value, validation.value] = chosen;
 }

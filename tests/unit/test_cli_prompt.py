@@ -1,0 +1,151 @@
+"""``OpenInterpreter.zero_shot / few_shot / extract_entities`` and ``oi prompt`` on tiny models."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from open_interpreter import OpenInterpreter
+from open_interpreter.cli import main
+from open_interpreter.errors import ModelStateError
+from open_interpreter.prompting import PromptPrediction, PromptPredictions
+
+from . import tiny_prompting
+from .tiny_data import sentiment_texts
+from .tiny_prompting import tiny_eval_config
+
+word_llama_dir = tiny_prompting.word_llama_dir  # fixture: the tiny word-level Llama
+
+
+def test_zero_shot_by_a_language_model_gives_label_distributions(word_llama_dir):
+    interpreter = OpenInterpreter(str(word_llama_dir))
+    one = interpreter.zero_shot("this film is good", labels=["positive", "negative"])
+    assert isinstance(one, PromptPrediction) and one.label in ("positive", "negative")
+    assert sum(one.distribution.values()) == pytest.approx(1.0)
+    many = interpreter.zero_shot(
+        ["this film is good", "it was bad"],
+        labels={"positive": ["positive", "very good"], "negative": "negative"},
+        template="review {{ text }} sentiment",
+        calibrate=True,
+    )
+    assert isinstance(many, PromptPredictions) and len(many) == 2
+    assert many.method == "lm zero-shot" and set(many.bias) == {"positive", "negative"}
+    np.testing.assert_allclose(many.probabilities.sum(axis=1), 1.0)
+
+
+def test_zero_shot_by_an_encoder_compares_embeddings(tiny_bert_dir):
+    interpreter = OpenInterpreter(str(tiny_bert_dir))
+    predictions = interpreter.zero_shot(
+        ["this film is great", "the movie is awful"],
+        labels={"positive": "good great loved", "negative": ["bad", "awful hated"]},
+    )
+    assert predictions.method == "embedding zero-shot"
+    assert predictions.labels == ["positive", "negative"]
+    with pytest.raises(ModelStateError, match="language model"):
+        interpreter.few_shot("the film", ["good film"], example_labels=["positive"])
+
+
+def test_few_shot_shows_demonstrations_from_labelled_examples(word_llama_dir):
+    texts, labels = sentiment_texts(20)
+    interpreter = OpenInterpreter(str(word_llama_dir))
+    predictions = interpreter.few_shot(
+        ["this film is good", "it was bad"],
+        texts,
+        k=2,
+        example_labels=labels,
+        selection="balanced",
+        calibrate=True,
+    )
+    assert predictions.method == "2-shot balanced"
+    assert sorted(predictions.labels) == ["negative", "positive"]
+    assert predictions.bias is not None
+
+
+def test_extraction_with_a_random_model_reports_instead_of_crashing(word_llama_dir):
+    interpreter = OpenInterpreter(str(word_llama_dir))
+    result = interpreter.extract_entities(
+        "john visited paris", ["person", "location"], retries=1, max_new_tokens=4
+    )
+    assert result.error is not None and result.attempts == 2 and result.entities == []
+
+
+def test_oi_prompt_run_prints_labels_and_json(word_llama_dir):
+    runner = CliRunner()
+    args = ["prompt", "run", str(word_llama_dir), "this film is good", "it was bad"]
+    result = runner.invoke(
+        main, [*args, "--label", "positive=positive|good", "--label", "negative"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 2 and lines[0].split("\t")[0] in ("positive", "negative")
+    result = runner.invoke(main, [*args, "--label", "positive", "--label", "negative", "--json"])
+    assert json.loads(result.output)["predictions"][1]["text"] == "it was bad"
+
+
+def test_oi_prompt_run_few_shot_from_a_file(word_llama_dir, tmp_path):
+    texts, labels = sentiment_texts(12)
+    rows = ["text,label", *(f"{t},{label}" for t, label in zip(texts, labels, strict=True))]
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    result = CliRunner().invoke(
+        main,
+        [
+            *["prompt", "run", str(word_llama_dir), "the movie is great", "--label", "positive"],
+            *["--label", "negative", "--examples", str(tmp_path / "train.csv"), "-k", "2"],
+            *["--selection", "random", "--calibrate"],
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("calibrated; label bias")
+
+
+def test_template_mistakes_are_one_clean_line(word_llama_dir):
+    result = CliRunner().invoke(
+        main,
+        [
+            *["prompt", "run", str(word_llama_dir), "good", "--label", "positive"],
+            *["--template", "{{ text }} about {{ product }}"],
+        ],
+    )
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("Error: template") and "{{ product }}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_oi_prompt_library_commands(tmp_path):
+    runner = CliRunner()
+    (tmp_path / "topic.yaml").write_text("text: 'Which topic? {{ text }}'\nsystem: Be brief.\n")
+    first = runner.invoke(main, ["prompt", "save", "topic", "--text", "Topic of: {{ text }}"])
+    assert first.exit_code == 0 and first.output.strip() == "topic@1 (variables: text)"
+    second = runner.invoke(
+        main, ["prompt", "save", "topic", "--file", str(tmp_path / "topic.yaml")]
+    )
+    assert second.output.startswith("topic@2")
+    listed = runner.invoke(main, ["prompt", "list"])
+    assert listed.output.startswith("topic@2\ttext\t")
+    shown = runner.invoke(main, ["prompt", "show", "topic@2"])
+    assert "[system]\nBe brief.\n[user]\nWhich topic? {{ text }}" in shown.output
+    diff = runner.invoke(main, ["prompt", "diff", "topic"])
+    assert "-Topic of: {{ text }}" in diff.output and "+Which topic? {{ text }}" in diff.output
+    same = runner.invoke(main, ["prompt", "diff", "topic@1", "topic@1"])
+    assert same.output == "(no difference)\n"
+    missing = runner.invoke(main, ["prompt", "show", "topik"])
+    assert missing.exit_code == 1 and "no prompt named 'topik'" in missing.output
+    used = runner.invoke(main, ["prompt", "save", "x"])
+    assert used.exit_code == 2 and "exactly one of --text and --file" in used.output
+
+
+def test_oi_prompt_eval_prints_and_saves_the_table(word_llama_dir, tiny_bert_dir, tmp_path):
+    config = tiny_eval_config(tmp_path, word_llama_dir, tiny_bert_dir)
+    out = tmp_path / "results"
+    result = CliRunner().invoke(
+        main, ["prompt", "eval", str(config), "dev_size=6", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "| run | accuracy | 95% CI | macro-F1 | 95% CI | seconds |" in result.output
+    assert "6 dev examples" in result.output
+    assert (out / "reviews.json").is_file() and (out / "reviews.md").is_file()
+    bad = CliRunner().invoke(main, ["prompt", "eval", str(config), "runs=[{strategy: guess}]"])
+    assert bad.exit_code == 1 and "strategy" in bad.output
