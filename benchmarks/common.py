@@ -169,7 +169,7 @@ def machine() -> dict[str, Any]:
     import transformers
 
     from open_interpreter import __version__
-    from open_interpreter.training.runtime import cpu_has_native_bf16
+    from open_interpreter.runtime import cpu_has_native_bf16
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {

@@ -87,6 +87,7 @@ def predict(interpreter: OpenInterpreter, texts: Any) -> Any:
         features,
         pad_id=interpreter.tokenizer.pad_token_id,
         batch_size=interpreter.config.eval_batch_size,
+        precision=interpreter.config.precision,
     )
     predictions = task.decode(examples, features, result, dict(enumerate(interpreter.labels)))
     if spans is not None:

@@ -121,7 +121,7 @@ class OpenInterpreter(GenerativeMethods, PromptingMethods):
         from open_interpreter.models.loading import add_head
         from open_interpreter.models.resolve import resolve_model
         from open_interpreter.peft import load_four_bit
-        from open_interpreter.training.runtime import seed_everything
+        from open_interpreter.runtime import seed_everything
 
         if self.model is None:
             self.load_model()
@@ -238,7 +238,9 @@ class OpenInterpreter(GenerativeMethods, PromptingMethods):
 
         Returns:
             A report that formats as a float (its accuracy: ``f"{report:.2f}"``) and prints
-            the per-label precision/recall/F1 table (and entity-level scores for NER).
+            the per-label precision/recall/F1 table (and entity-level scores for NER). For
+            a language model and conversations: a ``GenerationReport`` (loss, perplexity,
+            exact match, token F1, BLEU, ROUGE).
         """
         from open_interpreter import inference
         from open_interpreter.data.chat import looks_like_chat

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from .site import Site, insert_runs, serve
+from open_interpreter.storage import Database
+
+from .site import TINY_BERT, Site, insert_runs, serve
 
 CHROMIUM = os.environ.get("OI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,12 +49,11 @@ def browser() -> Iterator:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """``oi serve`` with API keys on, one embedded worker and 100 finished runs of history."""
+def site(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path) -> Iterator[Site]:
+    """``oi serve`` with API keys on, one embedded worker, 100 finished runs of history, and
+    the tiny BERT in its model store as ``tiny-bert`` (a job's base model is a name)."""
     home = tmp_path_factory.mktemp("dashboard") / "home"
-    home.mkdir(parents=True)
-    from open_interpreter.storage import Database
-
+    shutil.copytree(tiny_bert_dir, home / "models" / TINY_BERT)
     database_url = f"sqlite:///{home / 'oi.db'}"
     Database(database_url).dispose()
     insert_runs(database_url, HISTORY_RUNS)

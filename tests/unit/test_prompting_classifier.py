@@ -173,3 +173,17 @@ def test_verbalizers_reject_ambiguous_words():
     verbalizer = Verbalizer.build({"sports": ["sport", "football"], "tech": "technology"})
     assert verbalizer.answers == ["sport", "technology"]
     assert verbalizer.flat() == (["sport", "football", "technology"], [0, 0, 1])
+
+
+def test_a_template_may_lay_out_the_demonstrations_itself(word_llama):
+    template = PromptTemplate(
+        "{% for e in examples %}review {{ e.text }} sentiment {{ e.label }} {% endfor %}"
+        "review {{ text }} sentiment"
+    )
+    clf = PromptClassifier(
+        *word_llama, Verbalizer.build(["positive", "negative"]), template=template
+    )
+    prompt = clf.prompt("okay", [Demonstration("good", "positive")])
+    assert prompt.count("<|im_start|> user") == 1
+    assert "review good sentiment positive review okay sentiment" in prompt
+    assert "user review okay sentiment <|im_end|>" in clf.prompt("okay")

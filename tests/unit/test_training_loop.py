@@ -13,7 +13,7 @@ from open_interpreter.models.loading import add_head, load_backbone, load_tokeni
 from open_interpreter.tasks import TokenClassificationTask
 from open_interpreter.training.checkpoint import latest_checkpoint
 from open_interpreter.training.loop import train
-from open_interpreter.training.runtime import seed_everything
+from open_interpreter.runtime import seed_everything
 
 from .tiny_data import ner_sentences
 

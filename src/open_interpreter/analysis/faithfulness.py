@@ -16,6 +16,7 @@ the floor a method has to clear.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from open_interpreter.interpreter import OpenInterpreter
 
 RANDOM = "random"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -157,6 +160,7 @@ def faithfulness(
         ]
         curves[RANDOM].append(tuple(np.mean([d[i] for d in draws], axis=0) for i in (0, 1)))
     count = len(curves[RANDOM])
+    logger.info("faithfulness: %d explanations scored", count)
     if not count:
         raise DataError(
             "there is nothing to explain in the data (no texts, or no predicted entities)"

@@ -3,6 +3,7 @@ under a word-substitution attack, in one seeded, reproducible report."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ from open_interpreter.tasks.token_classification import entities_from_tags
 
 if TYPE_CHECKING:
     from open_interpreter.interpreter import OpenInterpreter
+
+logger = logging.getLogger(__name__)
 
 
 def robustness(
@@ -86,6 +89,9 @@ def robustness(
             )
         )
         candidates += _hurt(name, examples, perturbed, clean_predictions, predictions)
+        logger.info(
+            "robustness: %s %.4f (clean %.4f)", name, report.perturbations[-1].score, report.clean
+        )
     candidates.sort(key=lambda w: (w.score_after - w.score_before, w.index))
     report.worst = candidates[:worst]
     if attack_words > 0 and not isinstance(interpreter.task, SentencePairTask):
@@ -96,6 +102,7 @@ def robustness(
             limit=attack_limit,
             neighbours=resources.neighbours,
         )
+        logger.info("robustness: attack success rate %.3f", report.attack.success_rate)
     return report
 
 

@@ -182,7 +182,7 @@ def encode_seq2seq(
         labels = tokenizer(text_target=targets, truncation=True, max_length=max_length)["input_ids"]
         eos = tokenizer.eos_token_id
         # The decoder must learn to stop: end every target with </s> if the tokenizer did not.
-        labels = [ids if eos is None or ids[-1:] == [eos] else ids + [eos] for ids in labels]
+        labels = [ids if eos is None or ids[-1:] == [eos] else [*ids, eos] for ids in labels]
     return [
         Feature(input_ids=ids, labels=target, example=index)
         for index, (ids, target) in enumerate(zip(inputs, labels, strict=True))

@@ -5,8 +5,9 @@ mean) log-probability of the continuation's tokens given the prompt. The work is
 
 - the longest token prefix common to all prompts (the system message, the instruction,
   demonstrations shared by every input) runs once, and its ``past_key_values`` are reused;
-- prompts run in batches, sorted by length and left-padded, so the last position of every
-  row is the prompt's last token and only that position's logits are computed;
+- prompts run in batches, sorted by length and left-padded (to a multiple of 16 tokens,
+  so that kernels built for one shape serve the next batches), so the last position of
+  every row is the prompt's last token and only that position's logits are computed;
 - a continuation's first token is read off those logits; only the continuations longer
   than one token run again, all together, on top of the batch's cache.
 
@@ -29,6 +30,10 @@ Reduce = Literal["sum", "mean"]
 
 MIN_SHARED_PREFIX = 4
 """Fewer common tokens than this are not worth a separate forward pass."""
+
+PAD_TO_MULTIPLE = 16
+"""Batches are padded to a multiple of this many tokens: fewer distinct shapes, so the
+CPU kernels built for one shape (oneDNN primitives) are reused by the next batches."""
 
 
 def score_continuations(
@@ -157,7 +162,8 @@ def _score_batch(
     import torch
 
     device = _device(model)
-    rows, width = len(suffixes), max(len(s) for s in suffixes)
+    rows, longest = len(suffixes), max(len(s) for s in suffixes)
+    width = -(-longest // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     ids = torch.full((rows, width), pad, dtype=torch.long, device=device)
     mask = torch.zeros((rows, shared + width), dtype=torch.long, device=device)

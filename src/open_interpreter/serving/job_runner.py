@@ -245,9 +245,11 @@ class EventRecorder:
             keys = ("step", "epoch", "loss", "learning_rate", "samples_per_second")
             data = {k: event[k] for k in keys if k in event}
             data["resources"] = self._figures.measure()
+            # Only steps reset the step clock: with short epochs, evaluations would
+            # otherwise keep every step event out and starve the live loss curve.
+            self._last_write = now
         else:
             data = {k: v for k, v in event.items() if k != "type"}
-        self._last_write = now
         with self.db.session() as session:
             progress = {**self._progress, **self._figures.progress()} if self._progress else None
             progress = _json_safe(progress)

@@ -76,7 +76,11 @@ class Task(ABC):
             The task's report (an :class:`EvaluationReport` for classification tasks).
         """
         result = forward(
-            model, features, pad_id=tokenizer.pad_token_id, batch_size=config.eval_batch_size
+            model,
+            features,
+            pad_id=tokenizer.pad_token_id,
+            batch_size=config.eval_batch_size,
+            precision=config.precision,
         )
         predictions = self.decode(examples, features, result, dict(enumerate(labels)))
         return self.score(examples, predictions, labels, result.loss, split)

@@ -32,6 +32,7 @@ def forward(
     pad_id: int,
     batch_size: int = 64,
     device: torch.device | None = None,
+    precision: str = "fp32",
 ) -> ForwardResult:
     """Compute probabilities for every feature; sorted batches keep padding small.
 
@@ -41,11 +42,16 @@ def forward(
         pad_id: The tokenizer's padding id.
         batch_size: Features per forward pass.
         device: Where to run; the model's own device by default.
+        precision: ``auto`` runs in bf16 autocast where the hardware computes bf16
+            natively (about twice as fast on such CPUs), ``fp32`` never does.
 
     Returns:
         The probabilities and mean loss.
     """
+    from open_interpreter.runtime import autocast, use_bf16
+
     device = device or next(model.parameters()).device
+    bf16 = use_bf16(precision, device)
     was_training = model.training
     model.eval()
     probabilities: list[np.ndarray | None] = [None] * len(features)
@@ -54,7 +60,8 @@ def forward(
         for batch in inference_batches(features, batch_size):
             inputs = collate([features[i] for i in batch], pad_id)
             inputs = {k: v.to(device) for k, v in inputs.items()}
-            out = model(**inputs)
+            with autocast(device, bf16):
+                out = model(**inputs)
             if out.loss is not None:
                 weight = (
                     int((inputs["labels"] != -100).sum()) if out.logits.dim() == 3 else len(batch)

@@ -32,7 +32,7 @@ from open_interpreter.training.optim import (
     set_dropout,
 )
 from open_interpreter.training.progress import TrainingProgress
-from open_interpreter.training.runtime import autocast, pick_device, torch_threads, use_bf16
+from open_interpreter.runtime import autocast, pick_device, torch_threads, use_bf16
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from open_interpreter.inference import encode, score
 from open_interpreter.peft import attach_adapter
 from open_interpreter.training.loop import OnEvent, train
 from open_interpreter.training.result import FineTuneResult
-from open_interpreter.training.runtime import seed_everything
+from open_interpreter.runtime import seed_everything
 from open_interpreter.training.trackers import trackers
 
 if TYPE_CHECKING:

@@ -82,7 +82,13 @@ export class LineChart {
       name: s.name,
       x: s.x,
       y: s.y,
-      line: { color: s.color || COLORS[i % COLORS.length], width: 2, dash: s.dash || 'solid' },
+      // simplify: false draws every point (plotly drops collinear ones by default).
+      line: {
+        color: s.color || COLORS[i % COLORS.length],
+        width: 2,
+        dash: s.dash || 'solid',
+        simplify: false,
+      },
       marker: { size: 5 },
     }));
     // The card's heading names the chart; plotly draws no title of its own.

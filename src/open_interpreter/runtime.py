@@ -1,4 +1,4 @@
-"""Where and how a run computes: device, precision, threads and seeds."""
+"""Where and how models compute: device, precision (bf16 where native), threads and seeds."""
 
 from __future__ import annotations
 
