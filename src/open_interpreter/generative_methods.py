@@ -67,6 +67,18 @@ class GenerativeMethods:
                 "not generate text"
             )
 
+    def load_language_model(self) -> Any:
+        """Load the model as a text generator now (``generate`` otherwise does it lazily).
+
+        Returns:
+            The loaded causal-LM or seq2seq model.
+
+        Raises:
+            ModelStateError: The model cannot generate text.
+        """
+        self._ensure_language_model()
+        return self.model
+
     def generate(
         self,
         prompt: Prompt | list[Prompt],

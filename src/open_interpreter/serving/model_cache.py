@@ -74,10 +74,18 @@ class ModelCache:
                 self._evict()
             return loaded
 
+    def get_pretrained(self, name: str) -> LoadedModel:
+        """A pretrained generative model by name (catalogue, model store, Hub), loaded once."""
+        return self.get(Path(f"pretrained:{name}"))
+
     def _load(self, key: str, path: Path) -> LoadedModel:
         from open_interpreter.interpreter import OpenInterpreter
 
-        interpreter = OpenInterpreter.load(path)
+        if key.startswith("pretrained:"):
+            interpreter = OpenInterpreter(key.removeprefix("pretrained:"))
+            interpreter.load_language_model()
+        else:
+            interpreter = OpenInterpreter.load(path)
         self.loads += 1
         size = model_bytes(interpreter)
         logger.info("loaded model %s (%.1f MB)", path, size / 1e6)

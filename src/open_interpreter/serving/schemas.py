@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
@@ -187,3 +187,94 @@ class Health(BaseModel):
     version: str
     database: str
     loaded_models: int
+
+
+class ChatMessage(BaseModel):
+    """One turn of a conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["system", "user", "assistant"]
+    content: str = Field(max_length=100_000)
+
+
+class _Sampling(BaseModel):
+    """Generation settings shared by /generate and /chat/completions."""
+
+    temperature: float | None = Field(None, ge=0, le=5)
+    top_p: float | None = Field(None, gt=0, le=1)
+    stop: list[str] | None = Field(None, max_length=8)
+    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    stream: bool = False
+
+
+class GenerateRequest(_Sampling):
+    """A prompt or a conversation for a generative model (registry name or pretrained)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$"
+    )
+    prompt: str | None = Field(None, max_length=100_000)
+    messages: list[ChatMessage] | None = Field(None, min_length=1, max_length=200)
+    max_new_tokens: int | None = Field(None, ge=1, le=2048)
+    top_k: int | None = Field(None, ge=1, le=1000)
+    repetition_penalty: float | None = Field(None, ge=0.5, le=3)
+
+    @model_validator(mode="after")
+    def _one_input(self) -> GenerateRequest:
+        if (self.prompt is None) == (self.messages is None):
+            raise ValueError("give exactly one of prompt or messages")
+        return self
+
+    def input(self) -> str | list[dict[str, str]]:
+        """The prompt text or the conversation as plain dicts."""
+        return (
+            self.prompt
+            if self.prompt is not None
+            else [m.model_dump() for m in self.messages or []]
+        )
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments for ``OpenInterpreter.generate``."""
+        keys = (
+            "max_new_tokens",
+            "temperature",
+            "top_p",
+            "top_k",
+            "repetition_penalty",
+            "stop",
+            "seed",
+        )
+        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+
+
+class GenerateResponse(BaseModel):
+    """A generated answer."""
+
+    model: str
+    text: str
+
+
+class ChatCompletionRequest(_Sampling):
+    """The OpenAI chat-completions request subset this server understands."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$"
+    )
+    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
+    max_tokens: int | None = Field(None, ge=1, le=2048)
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments for ``OpenInterpreter.generate``."""
+        values = {
+            "max_new_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "stop": self.stop,
+            "seed": self.seed,
+        }
+        return {k: v for k, v in values.items() if v is not None}

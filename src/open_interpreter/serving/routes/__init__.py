@@ -7,6 +7,7 @@ from open_interpreter.serving.routes import (
     evaluations,
     fine_tune_history,
     fine_tunes,
+    generate,
     health,
     models,
     predict,
@@ -19,6 +20,7 @@ api.include_router(datasets.router)
 api.include_router(models.router)
 api.include_router(version_reports.router)
 api.include_router(predict.router)
+api.include_router(generate.router)
 api.include_router(fine_tunes.router)
 api.include_router(fine_tune_history.router)
 api.include_router(evaluations.router)

@@ -1,0 +1,111 @@
+"""``POST /v1/generate`` (with SSE streaming) and an OpenAI-compatible
+``POST /v1/chat/completions`` subset, for chat and other generative models."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from open_interpreter.serving.deps import PredictKey, SessionDep, StateDep
+from open_interpreter.serving.model_cache import LoadedModel
+from open_interpreter.serving.schemas import (
+    ChatCompletionRequest,
+    GenerateRequest,
+    GenerateResponse,
+)
+from open_interpreter.storage import artifacts
+
+router = APIRouter(tags=["generate"])
+
+
+async def _model(state: StateDep, session: SessionDep, name: str) -> LoadedModel:
+    """A registered model version by name, else a pretrained model (catalogue, store, Hub)."""
+    from open_interpreter.serving import registry
+    from open_interpreter.storage.tables import RegisteredModel
+
+    if session.get(RegisteredModel, name) is not None:
+        version = registry.get_version(session, name)
+        session.close()
+        return await run_in_threadpool(state.cache.get, artifacts.resolve(version.path))
+    session.close()
+    return await run_in_threadpool(state.cache.get_pretrained, name)
+
+
+@router.post("/generate", response_model=None)
+async def generate(
+    body: GenerateRequest, state: StateDep, session: SessionDep, _key: PredictKey
+) -> GenerateResponse | StreamingResponse:
+    """Answer a prompt or a conversation; with ``stream: true``, server-sent events
+    ``data: {"text": "..."}`` as pieces are produced, then ``event: end``."""
+    loaded = await _model(state, session, body.model)
+    options = body.options()
+    if body.stream:
+        pieces = await loaded.batcher.run(
+            lambda it: it.generate(body.input(), stream=True, **options)
+        )
+        return StreamingResponse(
+            _sse(pieces), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
+    text = await loaded.batcher.run(lambda it: it.generate(body.input(), **options))
+    return GenerateResponse(model=body.model, text=text)
+
+
+async def _sse(pieces: Iterator[str]) -> AsyncIterator[str]:
+    async for piece in iterate_in_threadpool(pieces):
+        yield f"data: {json.dumps({'text': piece})}\n\n"
+    yield "event: end\ndata: {}\n\n"
+
+
+@router.post("/chat/completions", response_model=None)
+async def chat_completions(
+    body: ChatCompletionRequest, state: StateDep, session: SessionDep, _key: PredictKey
+) -> dict[str, Any] | StreamingResponse:
+    """The OpenAI chat-completions subset: ``model``, ``messages``, ``max_tokens``,
+    ``temperature``, ``top_p``, ``stop``, ``seed``, ``stream``."""
+    loaded = await _model(state, session, body.model)
+    messages = [m.model_dump() for m in body.messages]
+    options = body.options()
+    created, ident = int(time.time()), artifacts.new_id("chatcmpl")
+    if body.stream:
+        pieces = await loaded.batcher.run(lambda it: it.generate(messages, stream=True, **options))
+        return StreamingResponse(
+            _chunks(pieces, ident, created, body.model), media_type="text/event-stream"
+        )
+    text = await loaded.batcher.run(lambda it: it.generate(messages, **options))
+    tokens = await loaded.batcher.run(lambda it: len(it.tokenizer(text)["input_ids"]))
+    return {
+        "id": ident,
+        "object": "chat.completion",
+        "created": created,
+        "model": body.model,
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        ],
+        "usage": {"completion_tokens": tokens},
+    }
+
+
+async def _chunks(
+    pieces: Iterator[str], ident: str, created: int, model: str
+) -> AsyncIterator[str]:
+    def chunk(delta: dict[str, str], finish: str | None) -> str:
+        body = {
+            "id": ident,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+        return f"data: {json.dumps(body)}\n\n"
+
+    yield chunk({"role": "assistant"}, None)
+    async for piece in iterate_in_threadpool(pieces):
+        yield chunk({"content": piece}, None)
+    yield chunk({}, "stop")
+    yield "data: [DONE]\n\n"
