@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import random
 import sys
 import time
@@ -106,6 +107,8 @@ def main() -> None:
     started = time.perf_counter()
     train, dev = load_data(args.dataset, settings["train_size"], settings["eval_size"], args.seed)
     ner = args.dataset == "conll2003"
+    train.source = "the training subset"  # where entity swaps draw from, as the report says
+    load = os.getloadavg()[0]
     names = [n for n, p in PERTURBATIONS.items() if ner or not p.tags_only]
     augment = {"perturbations": names, "rate": args.rate, "copies": 1}
     plain, plain_seconds = fine_tune(train, dev, settings, args.seed, {})
@@ -129,6 +132,7 @@ def main() -> None:
         report.model = f"minilm-l6 ({name} fine-tuning)"
         report.save(args.reports_dir, f"robustness_{args.dataset}_{name}")
     seconds = {
+        "load": load,
         "plain": plain_seconds,
         "augmented": robust_seconds,
         "total": time.perf_counter() - started,
@@ -159,7 +163,8 @@ def summary(
             f"examples, {tuning} (the augmented run: half the epochs over twice the data, the "
             f"same number of steps). Fine-tuning took {seconds['plain']:.0f} s plain and "
             f"{seconds['augmented']:.0f} s with augmentation; the whole command "
-            f"{seconds['total']:.0f} s.",
+            f"{seconds['total']:.0f} s on {os.cpu_count()} CPU cores, load average "
+            f"{seconds['load']:.1f} at the start.",
             "",
             "## Robustness of the plainly fine-tuned model",
             "",

@@ -15,7 +15,8 @@ import pytest
 
 from open_interpreter.storage import Database
 
-from .site import TINY_BERT, Site, insert_runs, serve
+from ..unit.tiny_language_models import tiny_llama_dir  # noqa: F401 - a fixture
+from .site import TINY_BERT, TINY_LLAMA, Site, insert_runs, serve
 
 CHROMIUM = os.environ.get("OI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -49,11 +50,17 @@ def browser() -> Iterator:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path) -> Iterator[Site]:
+def site(
+    tmp_path_factory: pytest.TempPathFactory,
+    tiny_bert_dir: Path,
+    tiny_llama_dir: Path,  # noqa: F811 - the fixture imported above
+) -> Iterator[Site]:
     """``oi serve`` with API keys on, one embedded worker, 100 finished runs of history, and
-    the tiny BERT in its model store as ``tiny-bert`` (a job's base model is a name)."""
+    in its model store the tiny BERT as ``tiny-bert`` (a job's base model is a name) and a
+    tiny Llama chat model as ``tiny-llama``."""
     home = tmp_path_factory.mktemp("dashboard") / "home"
     shutil.copytree(tiny_bert_dir, home / "models" / TINY_BERT)
+    shutil.copytree(tiny_llama_dir, home / "models" / TINY_LLAMA)
     database_url = f"sqlite:///{home / 'oi.db'}"
     Database(database_url).dispose()
     insert_runs(database_url, HISTORY_RUNS)

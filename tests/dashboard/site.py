@@ -23,6 +23,7 @@ from open_interpreter.storage.tables import Dataset, FineTuneJob, utcnow
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 TINY_BERT = "tiny-bert"  # the tiny BERT fixture, as a name in the server's model store
+TINY_LLAMA = "tiny-llama"  # the tiny Llama chat model, likewise
 
 
 @dataclass

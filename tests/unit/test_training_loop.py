@@ -10,10 +10,10 @@ import torch
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.errors import ConfigError
 from open_interpreter.models.loading import add_head, load_backbone, load_tokenizer
+from open_interpreter.runtime import seed_everything
 from open_interpreter.tasks import TokenClassificationTask
 from open_interpreter.training.checkpoint import latest_checkpoint
 from open_interpreter.training.loop import train
-from open_interpreter.runtime import seed_everything
 
 from .tiny_data import ner_sentences
 

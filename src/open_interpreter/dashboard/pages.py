@@ -62,12 +62,21 @@ def render(request: Request, template: str, *, nav: str, title: str, **context: 
     )
 
 
+GENERATIVE = frozenset({"causal-lm", "seq2seq"})
+
+
+def local_models() -> list[Any]:
+    """The base models this server offers: the catalogue, its model store, the Hugging Face
+    cache (:func:`~open_interpreter.models.inventory.list_models`; no weights are read)."""
+    from open_interpreter.models.inventory import list_models
+
+    return list_models()
+
+
 @router.get("/")
 def runs_page(request: Request):
     """Every fine-tune run: filter, sort, compare, and launch a new one."""
-    from open_interpreter.models.catalogue import CATALOGUE
-
-    return render(request, "runs.html", nav="runs", title="Runs", catalogue=CATALOGUE)
+    return render(request, "runs.html", nav="runs", title="Runs", base_models=local_models())
 
 
 @router.get("/runs/{job_id}")
@@ -102,8 +111,16 @@ def resources_page(request: Request):
 
 @router.get("/playground")
 def playground_page(request: Request):
-    """Try a model on typed text: labels with scores, entities in the text, or a chat."""
-    return render(request, "playground.html", nav="playground", title="Playground")
+    """Try a model on typed text: labels with scores, entities in the text, or a chat
+    (with a registered generative model or a pretrained one that is ready here)."""
+    pretrained = [
+        {"name": m.name, "task": m.kind, "description": m.description}
+        for m in local_models()
+        if m.kind in GENERATIVE and m.status.startswith("ready")
+    ]
+    return render(
+        request, "playground.html", nav="playground", title="Playground", pretrained=pretrained
+    )
 
 
 @router.get("/prompt-lab")

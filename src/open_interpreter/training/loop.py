@@ -24,6 +24,7 @@ from open_interpreter.data.encoding import Feature
 from open_interpreter.errors import ConfigError
 from open_interpreter.evaluation import EvaluationReport
 from open_interpreter.peft import ParameterCount, count_parameters
+from open_interpreter.runtime import autocast, pick_device, torch_threads, use_bf16
 from open_interpreter.training.checkpoint import load_checkpoint, save_checkpoint
 from open_interpreter.training.optim import (
     apply_freezing,
@@ -32,7 +33,6 @@ from open_interpreter.training.optim import (
     set_dropout,
 )
 from open_interpreter.training.progress import TrainingProgress
-from open_interpreter.runtime import autocast, pick_device, torch_threads, use_bf16
 
 logger = logging.getLogger(__name__)
 

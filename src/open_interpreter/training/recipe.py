@@ -19,9 +19,9 @@ from open_interpreter.data.validation import check_labels_known, seeded_split
 from open_interpreter.errors import DataError
 from open_interpreter.inference import encode, score
 from open_interpreter.peft import attach_adapter
+from open_interpreter.runtime import seed_everything
 from open_interpreter.training.loop import OnEvent, train
 from open_interpreter.training.result import FineTuneResult
-from open_interpreter.runtime import seed_everything
 from open_interpreter.training.trackers import trackers
 
 if TYPE_CHECKING:

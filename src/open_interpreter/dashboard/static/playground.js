@@ -34,8 +34,10 @@ async function chooseModel(wantedVersion) {
       : []),
   );
   if (wantedVersion) $('p-version').value = wantedVersion;
-  $('p-task').textContent = m ? `Task: ${m.task}` : '';
+  $('p-task').textContent = m ? `Task: ${m.task}${m.pretrained ? ' (pretrained)' : ''}` : '';
   const generative = m && GENERATIVE.has(m.task);
+  // Chat uses a registered model's default version (production, else the latest).
+  $('p-version').disabled = Boolean(generative);
   $('predict-box').hidden = Boolean(generative);
   $('pair-field').hidden = !m || m.task !== 'sentence-pair';
   $('predictions').replaceChildren();
@@ -196,14 +198,28 @@ $('chat-input').addEventListener('keydown', (event) => {
 });
 $('p-model').addEventListener('change', () => chooseModel());
 
+/** Pretrained generative models ready on the server (rendered into the page). */
+function pretrainedModels(registered) {
+  const names = new Set(registered.map((m) => m.name));
+  const listed = JSON.parse(document.getElementById('pretrained-models')?.textContent || '[]');
+  return listed.filter((m) => !names.has(m.name)).map((m) => ({ ...m, pretrained: true, versions: [] }));
+}
+
+function modelOptions(models) {
+  const option = (m) => h('option', { value: m.name }, `${m.name} (${m.task})`);
+  const registered = models.filter((m) => !m.pretrained);
+  const pretrained = models.filter((m) => m.pretrained);
+  if (!models.length) return [h('option', { value: '' }, 'no models')];
+  return [
+    registered.length ? h('optgroup', { label: 'Registered models' }, registered.map(option)) : null,
+    pretrained.length ? h('optgroup', { label: 'Pretrained chat models' }, pretrained.map(option)) : null,
+  ].filter(Boolean);
+}
+
 async function start() {
   const models = await api('/v1/models');
-  state.models = models.data;
-  $('p-model').replaceChildren(
-    ...(state.models.length
-      ? state.models.map((m) => h('option', { value: m.name }, `${m.name} (${m.task})`))
-      : [h('option', { value: '' }, 'no registered models')]),
-  );
+  state.models = [...models.data, ...pretrainedModels(models.data)];
+  $('p-model').replaceChildren(...modelOptions(state.models));
   if (param('model')) $('p-model').value = param('model');
   await chooseModel(param('version'));
   performance.mark('oi:first-content');
