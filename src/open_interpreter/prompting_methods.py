@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from open_interpreter.config import FineTuneConfig
     from open_interpreter.prompting import (
         Extraction,
         PromptPrediction,
@@ -23,6 +24,7 @@ class PromptingMethods:
 
     model: Any
     tokenizer: Any
+    config: FineTuneConfig
 
     if TYPE_CHECKING:
 
@@ -51,7 +53,8 @@ class PromptingMethods:
 
         A language model reads the prompt and each label's verbalizer words are scored by
         their log-likelihood as its answer; an encoder (``minilm-l6``) compares the text's
-        embedding with each label's description.
+        embedding with each label's description. A language model computes in bf16 where
+        the hardware does it natively, as ``config.precision`` (``auto``) says.
 
         Args:
             texts: A text or a list of texts.
@@ -93,6 +96,7 @@ class PromptingMethods:
             reduce=reduce,  # type: ignore[arg-type]
             max_words=max_words,
             variables=variables,
+            precision=self.config.precision,
         )
         return predictions[0] if isinstance(texts, str) else predictions
 
@@ -163,6 +167,7 @@ class PromptingMethods:
             seed=seed,
             max_words=max_words,
             demo_words=demo_words,
+            precision=self.config.precision,
         )
         return predictions[0] if isinstance(texts, str) else predictions
 

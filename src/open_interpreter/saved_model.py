@@ -221,6 +221,7 @@ def _loading_snippet(manifest: dict[str, Any]) -> list[str]:
         ]
     adapter = manifest["adapter"]
     share = adapter["parameters"]["percent"]
+    head = f", num_labels={len(manifest['labels'])}" if manifest["labels"] else ""
     return [
         f"This folder holds a `{adapter['method']}` adapter (and the task head): "
         f"{share:.2f}% of the parameters. It goes on the base model `{adapter['base_model']}`:",
@@ -228,7 +229,7 @@ def _loading_snippet(manifest: dict[str, Any]) -> list[str]:
         "```python",
         "import transformers",
         "from peft import PeftModel",
-        f"model = PeftModel.from_pretrained({load}(BASE_MODEL_DIR), path)",
+        f"model = PeftModel.from_pretrained({load}(BASE_MODEL_DIR{head}), path)",
         "```",
         "",
         "or `OpenInterpreter.load(path)`, which finds the base model itself.",

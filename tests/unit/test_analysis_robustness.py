@@ -26,9 +26,9 @@ def ner(tiny_bert_dir):
 
 @pytest.mark.parametrize("max_words", [1, 2])
 def test_attack_changes_at_most_k_words_and_succeeds_only_on_a_flip(sentiment, max_words):
-    texts, labels = sentiment_texts(16, seed=6)
-    result = attack(sentiment, TextExamples(texts, labels), max_words=max_words)
-    assert result.attempted + result.skipped == 16 and result.attempted > 0
+    texts, labels = sentiment_texts(8, seed=6)
+    result = attack(sentiment, TextExamples(texts, labels), max_words=max_words, candidates=10)
+    assert result.attempted + result.skipped == 8 and result.attempted > 0
     assert 0 < result.success_rate <= 1
     for example in result.examples:
         before, after = example.original.split(), example.adversarial.split()
@@ -42,8 +42,8 @@ def test_attack_changes_at_most_k_words_and_succeeds_only_on_a_flip(sentiment, m
 
 
 def test_ner_attack_never_touches_entity_words(ner):
-    tokens, tags = ner_sentences(12, seed=7)
-    result = attack(ner, TokenExamples(tokens, tags), max_words=2)
+    tokens, tags = ner_sentences(6, seed=7)
+    result = attack(ner, TokenExamples(tokens, tags), max_words=2, candidates=10)
     assert result.attempted > 0
     for example in result.examples:
         gold = tags[example.index]
@@ -61,17 +61,17 @@ def test_attack_errors(sentiment):
 
 
 def test_report_is_seeded_reproducible_and_complete(sentiment, tmp_path):
-    texts, labels = sentiment_texts(24, seed=8)
-    options = {"rate": 0.3, "seed": 5, "attack_words": 1, "attack_limit": 10}
+    texts, labels = sentiment_texts(12, seed=8)
+    options = {"rate": 0.3, "seed": 5, "attack_words": 1, "attack_limit": 4}
     report = sentiment.robustness(texts, labels, **options)
     assert report.to_dict() == sentiment.robustness(texts, labels, **options).to_dict()
-    assert report.metric == "accuracy" and report.examples == 24
+    assert report.metric == "accuracy" and report.examples == 12
     assert [p.perturbation for p in report.perturbations][:2] == ["char-swap", "char-drop"]
     assert "entity-swap" not in [p.perturbation for p in report.perturbations]
     for row in report.perturbations:
         assert row.drop == pytest.approx(report.clean - row.score)
         assert 0 <= row.changed_inputs <= 1 and 0 <= row.changed_predictions <= 1
-    assert report.attack.attempted + report.attack.skipped == 10
+    assert report.attack.attempted + report.attack.skipped == 4
     assert len(report.worst) <= 5
     assert all(w.score_after < w.score_before for w in report.worst)
     paths = report.save(tmp_path / "out")

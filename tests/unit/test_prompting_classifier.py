@@ -52,14 +52,18 @@ def naive_scores(model, tokenizer, prompts, continuations):
 def test_cached_batched_scores_equal_one_pass_per_pair(word_llama, batch_size):
     model, tokenizer = word_llama
     expected = naive_scores(model, tokenizer, PROMPTS, CONTINUATIONS)
-    scores = score_continuations(model, tokenizer, PROMPTS, CONTINUATIONS, batch_size=batch_size)
+    scores = score_continuations(
+        model, tokenizer, PROMPTS, CONTINUATIONS, batch_size=batch_size, precision="fp32"
+    )
     np.testing.assert_allclose(scores, expected, atol=1e-4)
 
 
 def test_prompts_without_a_shared_prefix_score_the_same(word_llama):
     model, tokenizer = word_llama
     prompts = ["this film is good", "it was awful and bad", "okay"]
-    scores = score_continuations(model, tokenizer, prompts, CONTINUATIONS, batch_size=2)
+    scores = score_continuations(
+        model, tokenizer, prompts, CONTINUATIONS, batch_size=2, precision="fp32"
+    )
     np.testing.assert_allclose(
         scores, naive_scores(model, tokenizer, prompts, CONTINUATIONS), atol=1e-4
     )

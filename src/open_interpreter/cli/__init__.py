@@ -34,6 +34,7 @@ def main(verbose: bool, quiet: bool) -> None:
     oi explain wnut16-ner "Paris Hilton visited Paris"
     oi generate smollm2-135m-instruct "What is NER?"
     oi chat smollm2-135m-instruct
+    oi prompt run smollm2-135m-instruct "Shares fell" --label business --label sport
     oi models list
     """
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from open_interpreter.cli._errors import handle_errors
 
-METHOD_CHOICES = ["integrated-gradients", "ig", "occlusion", "attention-rollout", "attention"]
+if TYPE_CHECKING:
+    from open_interpreter.analysis import Explanation
 
 
 @click.command()
@@ -75,7 +77,7 @@ def explain(
         click.echo(f"\nHTML written to {html_out}")
 
 
-def _print(explanations: list, top: int) -> None:
+def _print(explanations: list[Explanation], top: int) -> None:
     from rich.console import Console
 
     from open_interpreter.analysis.render import explanation_text, headline

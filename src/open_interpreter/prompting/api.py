@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from open_interpreter.config import Precision
 from open_interpreter.data.examples import TextExamples
 from open_interpreter.errors import DataError, ModelStateError
 from open_interpreter.prompting.classifier import PromptClassifier, PromptPredictions
@@ -58,6 +59,7 @@ def zero_shot(
     max_words: int | None = None,
     variables: Mapping[str, Any] | None = None,
     temperature: float = DEFAULT_TEMPERATURE,
+    precision: Precision = "auto",
 ) -> PromptPredictions:
     """Classify ``texts`` with no training (see :meth:`OpenInterpreter.zero_shot`)."""
     texts = _texts(texts)
@@ -70,6 +72,7 @@ def zero_shot(
             variables=variables,
             reduce=reduce,
             max_words=max_words,
+            precision=precision,
         )
         return classifier.classify(texts, calibrate=calibrate, method="lm zero-shot")
     return _embedding_zero_shot(model, tokenizer, texts, labels, max_words, temperature)
@@ -109,6 +112,7 @@ def few_shot(
     max_words: int | None = None,
     demo_words: int | None = None,
     reduce: Reduce = "sum",
+    precision: Precision = "auto",
 ) -> PromptPredictions:
     """In-context learning from k demonstrations (see :meth:`OpenInterpreter.few_shot`)."""
     from open_interpreter.prompting.embeddings import SentenceEncoder
@@ -139,6 +143,7 @@ def few_shot(
         reduce=reduce,
         max_words=max_words,
         demo_words=demo_words,
+        precision=precision,
     )
     demonstrations = selector.select([trim_words(t, max_words) for t in texts])
     return classifier.classify(

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from open_interpreter.config import Precision
 from open_interpreter.errors import ConfigError, DataError
 from open_interpreter.prompting import calibration
 from open_interpreter.prompting.calibration import CONTENT_FREE_INPUTS, estimate_bias, softmax
@@ -129,6 +130,7 @@ class PromptClassifier:
         batch_size: Prompts per forward pass.
         max_prompt_tokens: Longest prompt; demonstrations are dropped (the first first)
             until it fits. Default: the model's context window.
+        precision: ``auto``: bf16 autocast where the hardware computes bf16 natively.
 
     Raises:
         TemplateError: The template does not use ``{{ text }}``, or ``variables`` does not
@@ -149,6 +151,7 @@ class PromptClassifier:
         demo_words: int | None = None,
         batch_size: int = 8,
         max_prompt_tokens: int | None = None,
+        precision: Precision = "auto",
     ):
         self.model, self.tokenizer, self.verbalizer = model, tokenizer, verbalizer
         self.template = template or DEFAULT_TEMPLATE
@@ -156,7 +159,7 @@ class PromptClassifier:
         if "text" not in self.template.variables:
             raise TemplateError(f"template {self.template.name!r} never uses {{{{ text }}}}")
         self.template.check([*_OFFERED, *self.variables], optional=_OFFERED)
-        self.reduce, self.batch_size = reduce, batch_size
+        self.reduce, self.batch_size, self.precision = reduce, batch_size, precision
         self.max_words, self.demo_words = max_words, demo_words
         self.chat = chat if chat is not None else bool(getattr(tokenizer, "chat_template", None))
         self.max_prompt_tokens = max_prompt_tokens or _context_window(model, tokenizer)
@@ -211,6 +214,7 @@ class PromptClassifier:
                 reduce=self.reduce,
                 batch_size=self.batch_size,
                 add_special_tokens=not self.chat,
+                precision=self.precision,
             )
         return _label_scores(word_scores, owners, len(self.verbalizer.labels))
 

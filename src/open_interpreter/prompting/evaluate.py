@@ -218,13 +218,10 @@ class _Session:
     @property
     def language_model(self) -> tuple[Any, Any]:
         if self._lm is None:
-            import torch
-
             from open_interpreter.models.loading import load_pretrained, load_tokenizer
             from open_interpreter.models.resolve import resolve_model, resolve_tokenizer
 
             model = load_pretrained(resolve_model(self.config.model).path)
-            model.to(getattr(torch, self.config.dtype))
             self._lm = model, load_tokenizer(resolve_tokenizer(self.config.model).path)
         return self._lm
 
@@ -238,6 +235,7 @@ class _Session:
             reduce=run.reduce,
             demo_words=self.config.demo_words,
             batch_size=self.config.batch_size,
+            precision=self.config.precision,
         )
 
     def _demonstrations(self, run: PromptRun) -> list | None:

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from open_interpreter.config import Precision
 from open_interpreter.errors import ConfigError, DataError
 
 Reduce = Literal["sum", "mean"]
@@ -45,6 +46,7 @@ def score_continuations(
     reduce: Reduce = "sum",
     batch_size: int = 8,
     add_special_tokens: bool = False,
+    precision: Precision = "auto",
 ) -> np.ndarray:
     """Log-likelihood of each continuation after each prompt.
 
@@ -58,6 +60,8 @@ def score_continuations(
         batch_size: Prompts per forward pass.
         add_special_tokens: Whether the tokenizer adds its special tokens (BOS) to the
             prompts; False for text rendered by a chat template, which holds them.
+        precision: ``auto`` computes in bf16 autocast where the hardware does bf16 natively
+            (about 2.5x faster on such CPUs), ``fp32`` never, ``bf16`` always.
 
     Returns:
         ``[len(prompts), len(continuations)]`` log-likelihoods (float64).
@@ -68,6 +72,8 @@ def score_continuations(
         DataError: A prompt or continuation is empty once tokenized.
     """
     import torch
+
+    from open_interpreter.runtime import autocast, use_bf16
 
     if reduce not in ("sum", "mean"):
         raise ConfigError(f"reduce must be 'sum' or 'mean', got {reduce=}")
@@ -80,10 +86,11 @@ def score_continuations(
     shared = _shared_prefix_length(prompt_ids)
     order = sorted(range(len(prompt_ids)), key=lambda i: len(prompt_ids[i]))
     scores = np.zeros((len(prompt_ids), len(continuation_ids)))
+    bf16 = use_bf16(precision, _device(model))
     was_training = model.training
     model.eval()
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast(_device(model), bf16):
             prefix = _run_prefix(model, prompt_ids[0][:shared]) if shared else None
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
