@@ -67,7 +67,7 @@ def augment_training_data(
         )
     augmented = _concatenate(parts)
     logger.info(
-        "augmented the training data with %d perturbed copies (%s, rate %s): %d → %d examples",
+        "augmented the training data (copies=%d; %s; rate %s): %d → %d examples",
         settings.copies,
         ", ".join(names),
         settings.rate,

@@ -181,6 +181,7 @@ def _predict(interpreter: OpenInterpreter, examples: Examples) -> tuple[list[Any
         features,
         pad_id=interpreter.tokenizer.pad_token_id,
         batch_size=interpreter.config.eval_batch_size,
+        precision=interpreter.config.precision,  # as evaluate() scores it
     )
     predictions = task.decode(examples, features, result, dict(enumerate(labels)))
     return predictions, task.score(examples, predictions, labels, result.loss, "robustness")
