@@ -48,7 +48,7 @@ demo: setup
 
 # The tests run on SQLite and on a real PostgreSQL server, which this starts.
 test: setup
-	url=$$(./scripts/postgres.sh) && OI_TEST_DATABASE_URL=$$url $(BIN)/pytest -q
+	url=$$(./scripts/postgres.sh | tail -n 1) && OI_TEST_DATABASE_URL=$$url $(BIN)/pytest -q
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -13,10 +13,10 @@ if ! command -v pg_ctlcluster >/dev/null 2>&1; then
 fi
 version=$(ls /usr/lib/postgresql | sort -n | tail -1)
 if ! pg_lsclusters -h | awk '{print $1, $2}' | grep -q "^$version main$"; then
-  pg_createcluster "$version" main --port "$PORT" >/dev/null
+  pg_createcluster "$version" main --port "$PORT" >&2
 fi
 if ! pg_lsclusters -h | grep "^$version main" | grep -q online; then
-  pg_ctlcluster "$version" main start
+  pg_ctlcluster "$version" main start >&2
 fi
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
 for _ in $(seq 1 30); do

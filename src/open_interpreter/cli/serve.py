@@ -10,14 +10,22 @@ from open_interpreter.cli._errors import handle_errors
 @click.command()
 @click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default 8000).")
-@click.option("--workers", default=None, type=click.IntRange(min=0),
-              help="Embedded fine-tune workers (default 1; 0 to run `oi worker` elsewhere).")
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(min=0),
+    help="Embedded fine-tune workers (default 1; 0 to run `oi worker` elsewhere).",
+)
 @click.option("--no-auth", is_flag=True, help="Serve without API keys: local experiments only.")
-@click.option("--database-url", default=None, help="SQLAlchemy URL (default: OI_DATABASE_URL, "
-              "else SQLite under $OI_HOME).")
+@click.option(
+    "--database-url",
+    default=None,
+    help="SQLAlchemy URL (default: OI_DATABASE_URL, else SQLite under $OI_HOME).",
+)
 @handle_errors
-def serve(host: str | None, port: int | None, workers: int | None, no_auth: bool,
-          database_url: str | None) -> None:
+def serve(
+    host: str | None, port: int | None, workers: int | None, no_auth: bool, database_url: str | None
+) -> None:
     """Serve the REST API (OpenAPI at /docs) with embedded fine-tune workers."""
     import uvicorn
 
@@ -26,20 +34,34 @@ def serve(host: str | None, port: int | None, workers: int | None, no_auth: bool
     from open_interpreter.serving.worker import start_embedded_workers
     from open_interpreter.storage import Database
 
-    overrides = {k: v for k, v in {"host": host, "port": port, "workers": workers,
-                                   "database_url": database_url}.items() if v is not None}
+    overrides = {
+        k: v
+        for k, v in {
+            "host": host,
+            "port": port,
+            "workers": workers,
+            "database_url": database_url,
+        }.items()
+        if v is not None
+    }
     if no_auth:
         overrides["auth"] = False
     settings = Settings(**overrides)
     db = Database(settings.database_url)
     if not settings.auth:
-        click.secho("WARNING: --no-auth: API keys are OFF. Anyone who can reach "
-                    f"{settings.host}:{settings.port} can train, predict and delete.",
-                    fg="red", bold=True, err=True)
+        click.secho(
+            "WARNING: --no-auth: API keys are OFF. Anyone who can reach "
+            f"{settings.host}:{settings.port} can train, predict and delete.",
+            fg="red",
+            bold=True,
+            err=True,
+        )
     app = create_app(settings, db)
     handle = start_embedded_workers(db.url, settings.workers) if settings.workers else None
-    click.echo(f"Open Interpreter API on http://{settings.host}:{settings.port} "
-               f"(docs at /docs, {settings.workers} worker(s), database {db.engine.dialect.name})")
+    click.echo(
+        f"Open Interpreter API on http://{settings.host}:{settings.port} "
+        f"(docs at /docs, {settings.workers} worker(s), database {db.engine.dialect.name})"
+    )
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     finally:
@@ -53,8 +75,13 @@ def keys() -> None:
 
 
 @keys.command(name="create")
-@click.option("--scope", type=click.Choice(["predict", "train", "admin"]), default="predict",
-              show_default=True, help="What the key may do; each scope includes the ones before.")
+@click.option(
+    "--scope",
+    type=click.Choice(["predict", "train", "admin"]),
+    default="predict",
+    show_default=True,
+    help="What the key may do; each scope includes the ones before.",
+)
 @click.option("--name", default="key", show_default=True, help="A label to recognise it by.")
 @handle_errors
 def create_key_command(scope: str, name: str) -> None:

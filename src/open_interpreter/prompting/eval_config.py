@@ -105,6 +105,9 @@ class PromptEvalConfig(BaseModel):
     max_words: int | None = Field(100, ge=1, description="Words of each input every method sees.")
     demo_words: int | None = Field(40, ge=1, description="Words of each demonstration shown.")
     batch_size: int = Field(8, ge=1, description="Prompts per forward pass.")
+    num_threads: int | None = Field(
+        None, gt=0, description="CPU threads for torch (default: all cores; 1 on a busy machine)."
+    )
     resamples: int = Field(1000, ge=1, description="Bootstrap resamples for the intervals.")
     descriptions: dict[str, str | list[str]] = Field(
         default_factory=dict, description="Label → description(s) for embedding zero-shot."

@@ -72,10 +72,13 @@ def evaluate_prompts(config: PromptEvalConfig, *, base_dir: Path | None = None) 
         ConfigError: A verbalizer or description set does not cover the labels.
         ModelNotFoundError: A model cannot be found.
     """
+    from open_interpreter.runtime import torch_threads
+
     started = time.perf_counter()
     data = prepare_data(config, base_dir)
     session = _Session(config, data)
-    rows = [session.score(run) for run in config.expanded_runs()]
+    with torch_threads(config.num_threads):
+        rows = [session.score(run) for run in config.expanded_runs()]
     effects = measured_effects(rows, data, config)
     rows.sort(key=lambda row: (-row.accuracy, -row.macro_f1))
     return PromptEvalTable(

@@ -9,7 +9,8 @@ mean) log-probability of the continuation's tokens given the prompt. The work is
   so that kernels built for one shape serve the next batches), so the last position of
   every row is the prompt's last token and only that position's logits are computed;
 - a continuation's first token is read off those logits; only the continuations longer
-  than one token run again, all together, on top of the batch's cache.
+  than one token run again, one after the other, on the batch's cache (cut back to the
+  prompt after each, never copied).
 
 Example:
     >>> score_continuations(model, tokenizer, ["2 + 2 ="], [" 4", " 5"])  # doctest: +SKIP
@@ -195,38 +196,37 @@ def _score_batch(
     if longer:
         tails = [continuations[j] for j in longer]
         ends = shared + lengths
-        scores[:, longer] += _tail_scores(model, _cache_of(out), mask, ends, tails, pad)
+        scores[:, longer] += _tail_scores(model, _cache_of(out), mask, ends, tails)
     return scores
 
 
 def _tail_scores(
-    model: Any, cache: Any, mask: Any, ends: Any, continuations: list[list[int]], pad: int
+    model: Any, cache: Any, mask: Any, ends: Any, continuations: list[list[int]]
 ) -> Any:
     """Log-probabilities of the 2nd, 3rd... tokens of each continuation after each row.
 
-    Row ``i`` of the batch is repeated once per continuation; continuation ``j`` of row
-    ``i`` is row ``i * len(continuations) + j``.
+    One continuation at a time runs on the batch's cache, which is cut back to the prompt
+    after each: no copy of the cache per continuation.
+
+    Returns:
+        ``[rows, len(continuations)]`` summed log-probabilities.
     """
     import torch
 
-    device = mask.device
-    count, steps = len(continuations), max(len(c) for c in continuations) - 1
-    inputs = torch.full((count, steps), pad, dtype=torch.long, device=device)
-    targets = torch.zeros((count, steps), dtype=torch.long, device=device)
-    valid = torch.zeros((count, steps), dtype=torch.long, device=device)
-    for j, ids in enumerate(continuations):
-        inputs[j, : len(ids) - 1] = torch.tensor(ids[:-1], device=device)
-        targets[j, : len(ids) - 1] = torch.tensor(ids[1:], device=device)
-        valid[j, : len(ids) - 1] = 1
-    rows = mask.shape[0]
-    cache.batch_repeat_interleave(count)
-    out = model(
-        input_ids=inputs.repeat(rows, 1),
-        attention_mask=torch.cat([mask.repeat_interleave(count, 0), valid.repeat(rows, 1)], 1),
-        position_ids=ends.repeat_interleave(count)[:, None] + torch.arange(steps, device=device),
-        use_cache=True,
-        **{_cache_argument(model): cache},
-    )
-    logprobs = out.logits.float().log_softmax(-1)
-    picked = logprobs.gather(-1, targets.repeat(rows, 1)[..., None]).squeeze(-1)
-    return (picked * valid.repeat(rows, 1)).sum(-1).view(rows, count)
+    rows, device = mask.shape[0], mask.device
+    columns = []
+    for ids in continuations:
+        steps = len(ids) - 1
+        inputs = torch.tensor(ids[:-1], device=device).expand(rows, steps)
+        targets = torch.tensor(ids[1:], device=device).expand(rows, steps)
+        out = model(
+            input_ids=inputs,
+            attention_mask=torch.cat([mask, mask.new_ones((rows, steps))], 1),
+            position_ids=ends[:, None] + torch.arange(steps, device=device),
+            use_cache=True,
+            **{_cache_argument(model): cache},
+        )
+        logprobs = out.logits.float().log_softmax(-1)
+        columns.append(logprobs.gather(-1, targets[..., None]).squeeze(-1).sum(-1))
+        cache.crop(-steps)  # a negative count removes that many tokens, in every 5.x
+    return torch.stack(columns, dim=1)
