@@ -66,6 +66,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_inference.py
 	$(BIN)/python benchmarks/bench_serving.py
 	$(BIN)/python benchmarks/bench_startup.py
+	$(BIN)/python benchmarks/bench_dashboard.py
 	$(BIN)/python benchmarks/report.py
 
 # The prompting table in docs/prompting.md: every run of the two shipped configs on BBC

@@ -18,7 +18,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 OUTPUT = ROOT / "docs" / "benchmarks.md"
-ORDER = ("training", "inference", "serving", "startup")
+ORDER = ("training", "inference", "serving", "startup", "dashboard")
 MACHINE_FIELDS = {
     "cpu": "CPU",
     "cores": "cores",

@@ -6,7 +6,6 @@ drives it and never downloads a browser of its own.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,20 +15,8 @@ import pytest
 from open_interpreter.storage import Database
 
 from ..unit.tiny_language_models import tiny_llama_dir  # noqa: F401 - a fixture
-from .site import TINY_BERT, TINY_LLAMA, Site, insert_runs, serve
+from .site import CHROMIUM, CHROMIUM_ARGS, TINY_BERT, TINY_LLAMA, Site, insert_runs, serve
 
-CHROMIUM = os.environ.get("OI_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 HISTORY_RUNS = 100
 
 

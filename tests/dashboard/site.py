@@ -26,6 +26,21 @@ TINY_BERT = "tiny-bert"  # the tiny BERT fixture, as a name in the server's mode
 TINY_LLAMA = "tiny-llama"  # the tiny Llama chat model, likewise
 
 
+# Debian's Chromium (installed by `make setup`), headless, with nothing reaching out.
+CHROMIUM = os.environ.get("OI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
 @dataclass
 class Site:
     """A running server: its address, an admin key and an HTTP client carrying the key."""
