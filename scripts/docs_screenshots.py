@@ -28,6 +28,7 @@ NAMES = (
     "resources",
     "playground",
     "playground-chat",
+    "playground-explain",
     "prompt-lab",
     "api-key",
     "runs-narrow",

@@ -41,6 +41,9 @@ curl -sf -H "$AUTH" -H 'Content-Type: application/json' "$OI_URL/v1/models/peopl
 # 7. Predict: entity spans with character offsets and scores.
 curl -sf -H "$AUTH" -H 'Content-Type: application/json' "$OI_URL/v1/models/people-ner/predict" \
   -d '{"texts": ["Mary lives in Paris", "John works at Acme Corp"]}'; echo
+#    ... and which words made it find the first entity (scores per word, with offsets).
+curl -s -H "$AUTH" -H 'Content-Type: application/json' "$OI_URL/v1/models/people-ner/explain" \
+  -d '{"text": "Mary lives in Paris", "method": "occlusion", "target": 0}'; echo
 
 # 8. Evaluate the production version on a dataset and keep the report.
 curl -sf -H "$AUTH" -H 'Content-Type: application/json' "$OI_URL/v1/evaluations" \

@@ -17,13 +17,22 @@ if TYPE_CHECKING:
     from open_interpreter.interpreter import OpenInterpreter
 
 
+def max_length(interpreter: OpenInterpreter) -> int:
+    """The configured ``max_length``, cut to what the model can take (its positions)."""
+    from open_interpreter.models.loading import context_length
+
+    limit = context_length(interpreter.model, interpreter.tokenizer)
+    configured = interpreter.config.max_length
+    return configured if limit is None else min(configured, limit)
+
+
 def encode(
     interpreter: OpenInterpreter, examples: Examples, *, labelled: bool = True
 ) -> list[Feature]:
     """Encode ``examples`` for the interpreter's task and labels."""
     label2id = {label: i for i, label in enumerate(interpreter.labels)} if labelled else None
     return interpreter.task.encode(
-        interpreter.tokenizer, examples, label2id, interpreter.config.max_length
+        interpreter.tokenizer, examples, label2id, max_length(interpreter)
     )
 
 

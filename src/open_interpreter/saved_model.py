@@ -21,10 +21,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from open_interpreter.errors import ConfigError, ModelNotFoundError
+from open_interpreter.errors import ConfigError, ModelNotFoundError, ModelStateError
 from open_interpreter.peft import adapter_method, count_parameters, is_peft_model, save_adapter
 
 if TYPE_CHECKING:
+    from open_interpreter.config import FineTuneConfig
     from open_interpreter.interpreter import OpenInterpreter
 
 MANIFEST = "oi_model.json"
@@ -60,29 +61,62 @@ def save(interpreter: OpenInterpreter, path: Path) -> Path:
 
 def load(cls: type[OpenInterpreter], path: Path) -> OpenInterpreter:
     """Load a saved model directory into a ready-to-use interpreter."""
-    from open_interpreter.config import FineTuneConfig
-    from open_interpreter.models.loading import load_tokenizer, load_with_head
-    from open_interpreter.tasks import get_task
+    from open_interpreter.models.loading import load_with_head
 
     manifest = read_manifest(path)
+    interpreter = _interpreter(cls, Path(path), manifest)
+    if "adapter" in manifest:
+        interpreter.model = _load_adapted(Path(path), manifest, interpreter.config)
+    else:
+        interpreter.model = load_with_head(
+            Path(path),
+            manifest["auto_class"],
+            trust_remote_code=interpreter.config.trust_remote_code,
+        )
+    interpreter.model.eval()
+    return interpreter
+
+
+def load_sharing(cls: type[OpenInterpreter], path: Path, model: Any) -> OpenInterpreter:
+    """An interpreter for the adapter saved in ``path`` that answers with ``model``.
+
+    ``model`` is a base shared by several adapters and already carrying this one; the
+    interpreter brings the adapter's own task, labels, tokenizer and settings. The caller
+    switches the shared model to the adapter before each use.
+
+    Raises:
+        ModelNotFoundError: ``path`` is not a saved model.
+        ModelStateError: It holds a whole model, not an adapter.
+    """
+    manifest = read_manifest(path)
+    if "adapter" not in manifest:
+        raise ModelStateError(f"{path} holds a whole model, not an adapter")
+    interpreter = _interpreter(cls, Path(path), manifest)
+    interpreter.model = model
+    return interpreter
+
+
+def _interpreter(
+    cls: type[OpenInterpreter], path: Path, manifest: dict[str, Any]
+) -> OpenInterpreter:
+    """An interpreter with everything of a saved model but its weights."""
+    from open_interpreter.config import FineTuneConfig
+    from open_interpreter.models.loading import load_tokenizer
+    from open_interpreter.tasks import get_task
+
     interpreter = cls(str(path))
-    config_file = Path(path) / "training_config.json"
+    config_file = path / "training_config.json"
     if config_file.is_file():
         interpreter.config = FineTuneConfig.build(
             json.loads(config_file.read_text(encoding="utf-8"))
         )
     interpreter.task = get_task(manifest["task"])
     interpreter.labels = list(manifest["labels"])
-    remote = interpreter.config.trust_remote_code
     if "adapter" in manifest:
         interpreter.model_name = manifest["adapter"]["base_model"]
-        interpreter.model = _load_adapted(Path(path), manifest, trust_remote_code=remote)
-    else:
-        interpreter.model = load_with_head(
-            Path(path), manifest["auto_class"], trust_remote_code=remote
-        )
-    interpreter.model.eval()
-    interpreter.tokenizer = load_tokenizer(Path(path), trust_remote_code=remote)
+    interpreter.tokenizer = load_tokenizer(
+        path, trust_remote_code=interpreter.config.trust_remote_code
+    )
     interpreter._has_head = True
     interpreter._data_info = manifest.get("data", {})
     return interpreter
@@ -98,24 +132,39 @@ def _method_of(interpreter: OpenInterpreter) -> str:
     )
 
 
-def _load_adapted(path: Path, manifest: dict[str, Any], *, trust_remote_code: bool) -> Any:
+def _load_adapted(path: Path, manifest: dict[str, Any], config: FineTuneConfig) -> Any:
     """Load the base model an adapter was trained on (offline first), then the adapter."""
+    from open_interpreter.peft import PROMPT_LEARNING, load_adapter
+
+    adapter = manifest["adapter"]
+    model = load_base(manifest, trust_remote_code=config.trust_remote_code)
+    # peft loads virtual-token adapters for inference only; weight adapters stay trainable.
+    trainable = adapter["method"] not in PROMPT_LEARNING
+    return load_adapter(model, path, adapter.get("name", "default"), trainable=trainable)
+
+
+def load_base(manifest: dict[str, Any], *, trust_remote_code: bool = False) -> Any:
+    """The base model a saved adapter names (offline first), with a new head for its labels.
+
+    Args:
+        manifest: The adapter directory's ``oi_model.json`` (see :func:`read_manifest`).
+        trust_remote_code: Run the model's own code from its files.
+
+    Returns:
+        The ``transformers`` model, without the adapter (4-bit for a QLoRA adapter).
+    """
     from open_interpreter.models.loading import load_with_head
     from open_interpreter.models.resolve import resolve_model
-    from open_interpreter.peft import PROMPT_LEARNING, load_adapter, load_four_bit
+    from open_interpreter.peft import load_four_bit
 
     adapter = manifest["adapter"]
     base = resolve_model(adapter["base_model"]).path
     labels = list(manifest["labels"]) or None
     if adapter["method"] == "qlora":
-        model = load_four_bit(base, manifest["auto_class"], labels)
-    else:
-        model = load_with_head(
-            base, manifest["auto_class"], labels=labels, trust_remote_code=trust_remote_code
-        )
-    # peft loads virtual-token adapters for inference only; weight adapters stay trainable.
-    trainable = adapter["method"] not in PROMPT_LEARNING
-    return load_adapter(model, path, adapter.get("name", "default"), trainable=trainable)
+        return load_four_bit(base, manifest["auto_class"], labels)
+    return load_with_head(
+        base, manifest["auto_class"], labels=labels, trust_remote_code=trust_remote_code
+    )
 
 
 def library_versions() -> dict[str, str]:

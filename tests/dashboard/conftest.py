@@ -15,12 +15,22 @@ import pytest
 from open_interpreter.storage import Database
 
 from ..unit.tiny_language_models import tiny_llama_dir  # noqa: F401 - a fixture
-from .site import CHROMIUM, CHROMIUM_ARGS, TINY_BERT, TINY_LLAMA, Site, insert_runs, serve
+from ..unit.tiny_prompting import word_llama_dir  # noqa: F401 - a fixture
+from .site import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TINY_BERT,
+    TINY_LLAMA,
+    WORD_LLAMA,
+    Site,
+    insert_runs,
+    serve,
+)
 
 HISTORY_RUNS = 100
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator:
     """Headless Debian Chromium driven by Playwright."""
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
@@ -36,18 +46,20 @@ def browser() -> Iterator:
         launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def site(
     tmp_path_factory: pytest.TempPathFactory,
     tiny_bert_dir: Path,
     tiny_llama_dir: Path,  # noqa: F811 - the fixture imported above
+    word_llama_dir: Path,  # noqa: F811 - likewise
 ) -> Iterator[Site]:
     """``oi serve`` with API keys on, one embedded worker, 100 finished runs of history, and
-    in its model store the tiny BERT as ``tiny-bert`` (a job's base model is a name) and a
-    tiny Llama chat model as ``tiny-llama``."""
+    in its model store the tiny BERT as ``tiny-bert`` (a job's base model is a name) and
+    tiny Llama chat models as ``tiny-llama`` and ``word-llama`` (which answers in words)."""
     home = tmp_path_factory.mktemp("dashboard") / "home"
     shutil.copytree(tiny_bert_dir, home / "models" / TINY_BERT)
     shutil.copytree(tiny_llama_dir, home / "models" / TINY_LLAMA)
+    shutil.copytree(word_llama_dir, home / "models" / WORD_LLAMA)
     database_url = f"sqlite:///{home / 'oi.db'}"
     Database(database_url).dispose()
     insert_runs(database_url, HISTORY_RUNS)

@@ -84,7 +84,7 @@ def datasets(site: Site) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def watched_run(browser, site: Site, datasets: dict[str, str]) -> WatchedRun:
-    """Queue a fine-tune of the tiny BERT (800 steps) and watch its run page to the end."""
+    """Queue a fine-tune of the tiny BERT (1,600 steps) and watch its run page to the end."""
     job = site.client.post(
         "/v1/fine-tunes",
         json={
@@ -95,7 +95,7 @@ def watched_run(browser, site: Site, datasets: dict[str, str]) -> WatchedRun:
                 "model": TINY_BERT,
                 "epochs": 20,
                 "learning_rate": 5e-3,
-                "batch_size": 4,
+                "batch_size": 2,
                 "warmup_ratio": 0,
                 "num_threads": 1,
             },

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from open_interpreter.analysis import METHODS, Explanation
+from open_interpreter.analysis import METHODS, Explanation, explain_entity
 from open_interpreter.analysis.encoding import encode_text, encode_tokens
 from open_interpreter.errors import ConfigError, DataError, LabelError, ModelStateError
 
@@ -73,6 +73,18 @@ def test_ner_explains_each_predicted_entity(ner):
     assert berlin.top(1)[0][0] == "Berlin"
     assert [e.entity["text"] for e in ner.explain(text, method="ig", target="LOC")] == ["Berlin"]
     assert ner.explain("mary visited paris", method="ig", target="ORG") == []
+
+
+def test_one_entity_is_explained_by_its_index(ner, sentiment):
+    text = "Mary visited  Berlin."
+    everything = ner.explain(text, method="occlusion")
+    assert explain_entity(ner, text, 1, "occlusion") == everything[1]
+    with pytest.raises(LabelError, match=r"target 2 is not the index .* \(indices 0 to 1\)"):
+        explain_entity(ner, text, 2)
+    with pytest.raises(LabelError, match="it finds none"):
+        explain_entity(ner, ".", 0)
+    with pytest.raises(DataError, match="token-classification"):
+        explain_entity(sentiment, text, 0)
 
 
 def test_bad_input_gives_clear_errors(sentiment, ner, tiny_bert_dir):

@@ -11,7 +11,13 @@ from click.testing import CliRunner
 from open_interpreter import OpenInterpreter
 from open_interpreter.cli import main
 from open_interpreter.errors import ModelStateError
-from open_interpreter.prompting import PromptPrediction, PromptPredictions
+from open_interpreter.prompting import (
+    FilePromptStore,
+    PromptLibrary,
+    PromptPrediction,
+    PromptPredictions,
+    PromptTemplate,
+)
 
 from . import tiny_prompting
 from .tiny_data import sentiment_texts
@@ -135,6 +141,43 @@ def test_oi_prompt_library_commands(tmp_path):
     assert missing.exit_code == 1 and "no prompt named 'topik'" in missing.output
     used = runner.invoke(main, ["prompt", "save", "x"])
     assert used.exit_code == 2 and "exactly one of --text and --file" in used.output
+
+
+def test_oi_prompt_moves_to_the_database_with_oi_prompt_import(isolated_home):
+    runner = CliRunner()
+    runner.invoke(main, ["prompt", "save", "topic", "--text", "Topic of: {{ text }}"])
+    assert (isolated_home / "prompts" / "topic" / "v1.json").is_file()  # no database yet
+
+    imported = runner.invoke(main, ["prompt", "import"])
+    assert imported.exit_code == 0, imported.output
+    assert imported.output == "imported 1 version(s): topic@1\n"
+    assert (isolated_home / "oi.db").is_file()  # from now on the CLI uses it
+    second = runner.invoke(main, ["prompt", "save", "topic", "--text", "Which? {{ text }}"])
+    assert second.output.startswith("topic@2")
+    assert not (isolated_home / "prompts" / "topic" / "v2.json").exists()
+    diff = runner.invoke(main, ["prompt", "diff", "topic"])
+    assert "-Topic of: {{ text }}" in diff.output and "+Which? {{ text }}" in diff.output
+    assert runner.invoke(main, ["prompt", "import"]).output.endswith("database: topic\n")
+
+    PromptLibrary(FilePromptStore()).save("later", PromptTemplate("{{ text }}"))
+    listed = runner.invoke(main, ["prompt", "list"])
+    assert "1 prompt(s) under $OI_HOME/prompts are not in the database (later)" in listed.output
+    assert "topic@2\ttext\t" in listed.output
+
+    PromptLibrary(FilePromptStore()).save("topic", PromptTemplate("{{ text }} in files"))
+    clash = runner.invoke(main, ["prompt", "import"])
+    assert clash.exit_code == 1 and "Error: not imported" in clash.output
+    assert "numbers of topic (rename one side" in clash.output
+
+
+def test_oi_prompt_uses_oi_database_url(isolated_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("OI_DATABASE_URL", f"sqlite:///{tmp_path / 'shared.db'}")
+    runner = CliRunner()
+    saved = runner.invoke(main, ["prompt", "save", "topic", "--text", "{{ text }}"])
+    assert saved.exit_code == 0 and saved.output.startswith("topic@1")
+    assert not (isolated_home / "prompts").exists() and not (isolated_home / "oi.db").exists()
+    shown = runner.invoke(main, ["prompt", "show", "topic@1"])
+    assert shown.exit_code == 0 and shown.output.endswith("{{ text }}\n")
 
 
 def test_oi_prompt_eval_prints_and_saves_the_table(word_llama_dir, tiny_bert_dir, tmp_path):

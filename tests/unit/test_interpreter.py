@@ -129,6 +129,22 @@ def test_text_classification_and_sentence_pairs(tiny_bert_dir):
     assert pair_model.predict(("this film is great", "it is good")).label in {"yes", "no"}
 
 
+def test_texts_longer_than_the_model_are_cut_to_its_positions(tiny_bert_dir):
+    # The tiny BERT has 128 positions; max_length defaults to 256.
+    texts, labels = sentiment_texts(16)
+    interpreter = OpenInterpreter(str(tiny_bert_dir))
+    interpreter.fine_tune(train_data=texts, train_labels=labels, epochs=1, **FAST)
+    assert interpreter.config.max_length > 128
+    long_text = " ".join(["the movie is awful"] * 100)
+    assert interpreter.predict(long_text).label in {"negative", "positive"}
+    explanation = interpreter.explain(long_text, method="occlusion")
+    assert explanation is not None
+    ner = OpenInterpreter(str(tiny_bert_dir))
+    ner.fine_tune(train_data=[["mary", "sat"]] * 8, train_labels=[["B-PER", "O"]] * 8, **FAST)
+    tagged = ner.predict([["mary"] * 300])[0]
+    assert len(tagged.tags) == 300  # long sentences are tagged in windows, not cut
+
+
 def test_freezing_the_backbone_trains_only_the_head(tiny_bert_dir):
     texts, labels = sentiment_texts(16)
     interpreter = OpenInterpreter(str(tiny_bert_dir))

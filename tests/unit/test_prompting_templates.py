@@ -47,6 +47,13 @@ def test_templates_render_in_a_sandbox():
         template.render({"text": "x"})
 
 
+def test_whatever_a_template_raises_is_a_template_error():
+    with pytest.raises(TemplateError, match="division by zero"):
+        PromptTemplate("{{ 1 / 0 }}").render({})
+    with pytest.raises(TemplateError, match="nested too deeply"):
+        PromptTemplate("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}")
+
+
 def test_messages_put_the_system_message_first():
     template = PromptTemplate("Classify: {{ text }}", system="You are a {{ role }}.")
     assert template.messages({"text": "a", "role": "judge"}) == [
@@ -139,6 +146,9 @@ class MemoryStore:
     def write(self, prompt):
         self.rows[prompt.name, prompt.version] = prompt
 
+    def delete(self, name):
+        self.rows = {key: row for key, row in self.rows.items() if key[0] != name}
+
 
 def test_the_library_works_on_any_store():
     library = PromptLibrary(MemoryStore())
@@ -146,3 +156,17 @@ def test_the_library_works_on_any_store():
     library.save("a", PromptTemplate("{{ text }}?"))
     assert library.get("a").template.text == "{{ text }}?"
     assert "-{{ text }}!" in library.diff("a")
+    assert library.delete("a") == [1, 2] and library.list() == []
+
+
+def test_deleting_removes_every_version_and_only_that_prompt(tmp_path):
+    library = PromptLibrary(FilePromptStore(tmp_path))
+    library.save("topic", PromptTemplate("{{ text }}"))
+    library.save("topic", PromptTemplate("{{ text }}!"))
+    library.save("other", PromptTemplate("{{ text }}"))
+    assert library.delete("topic") == [1, 2]
+    assert not (tmp_path / "topic").exists() and library.store.names() == ["other"]
+    with pytest.raises(NotFoundError, match="no prompt named 'topic'"):
+        library.delete("topic")
+    with pytest.raises(ConfigError, match="not a valid prompt name"):
+        library.delete("../other")

@@ -1,7 +1,8 @@
 """Interpretability and robustness: why the model decides, and how easily it is moved.
 
 - :func:`explain` → :class:`Explanation`: word attributions (integrated gradients,
-  occlusion, attention rollout) for a text's label or for each predicted entity.
+  occlusion, attention rollout) for a text's label or for each predicted entity;
+  :func:`explain_entity` for one entity of a text.
 - :func:`faithfulness` → :class:`FaithfulnessReport`: deletion/insertion AOPC of each
   method against a random word order.
 - :func:`robustness` → :class:`RobustnessReport`: the score under each perturbation
@@ -15,7 +16,7 @@ The facade offers the same as ``interpreter.explain``, ``interpreter.faithfulnes
 from open_interpreter.analysis.attack import AttackExample, AttackResult, attack
 from open_interpreter.analysis.attributions import METHODS
 from open_interpreter.analysis.augment import augment_training_data
-from open_interpreter.analysis.explanation import Explanation, explain
+from open_interpreter.analysis.explanation import Explanation, explain, explain_entity
 from open_interpreter.analysis.faithfulness import (
     FaithfulnessReport,
     MethodFaithfulness,
@@ -56,6 +57,7 @@ __all__ = [
     "attack",
     "augment_training_data",
     "explain",
+    "explain_entity",
     "faithfulness",
     "perturb_examples",
     "perturb_words",

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from open_interpreter import inference
 from open_interpreter.analysis.encoding import WordEncoding, encode_text, encode_tokens
 from open_interpreter.analysis.neighbours import EmbeddingNeighbours
 from open_interpreter.analysis.scoring import (
@@ -202,7 +203,7 @@ def _case(interpreter: OpenInterpreter, examples: Examples, index: int) -> _Case
 
 
 def _encode(interpreter: OpenInterpreter, case: _Case) -> tuple[_Case, WordEncoding]:
-    tokenizer, max_length = interpreter.tokenizer, interpreter.config.max_length
+    tokenizer, max_length = interpreter.tokenizer, inference.max_length(interpreter)
     if case.text is None:
         return case, encode_tokens(tokenizer, case.words, max_length)
     encoding = encode_text(tokenizer, case.text, max_length)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from open_interpreter import inference
 from open_interpreter.analysis.attributions import method_name, word_scores
 from open_interpreter.analysis.encoding import WordEncoding, encode_text, encode_tokens
 from open_interpreter.analysis.scoring import (
@@ -143,9 +144,47 @@ def explain(
     )
 
 
+def explain_entity(
+    interpreter: OpenInterpreter,
+    text: str,
+    index: int,
+    method: str = "integrated-gradients",
+    *,
+    steps: int = 32,
+) -> Explanation:
+    """Explain one entity a tagger finds in ``text``: the ``index``-th, in reading order.
+
+    Only that entity is explained (each explanation costs a full attribution run), where
+    :func:`explain` explains every entity.
+
+    Raises:
+        ConfigError: Unknown method.
+        LabelError: ``index`` is not the index of an entity the model finds in ``text``.
+        DataError: Empty text, or the model is not a token-classification model.
+
+    Example:
+        >>> explain_entity(ner, "Peter Blackburn flew to Brussels", 1).entity["text"]
+        ... # doctest: +SKIP
+    """
+    method = method_name(method)
+    if not isinstance(interpreter.task, TokenClassificationTask):
+        raise DataError(
+            f"entities are explained for token-classification models, not {interpreter.task.name}"
+        )
+    encoding = encode_input(interpreter, text)
+    targets = entity_targets(interpreter, encoding)
+    if not 0 <= index < len(targets):
+        found = f"indices 0 to {len(targets) - 1}" if targets else "it finds none"
+        raise LabelError(
+            f"target {index} is not the index of an entity the model finds in this text ({found})"
+        )
+    target, entity = targets[index]
+    return _explanation(interpreter, encoding, target, method, steps, entity=entity)
+
+
 def encode_input(interpreter: OpenInterpreter, text: str) -> WordEncoding:
     """Encode ``text`` as the interpreter's task reads it (split into words for NER)."""
-    tokenizer, max_length = interpreter.tokenizer, interpreter.config.max_length
+    tokenizer, max_length = interpreter.tokenizer, inference.max_length(interpreter)
     if isinstance(interpreter.task, TokenClassificationTask):
         if not isinstance(text, str) or not text.strip():
             raise DataError(f"there is nothing to analyse: the text is empty (got {text!r})")

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from open_interpreter import inference
 from open_interpreter.analysis.attributions import METHODS, method_name, word_scores
 from open_interpreter.analysis.encoding import WordEncoding, encode_text, encode_tokens
 from open_interpreter.analysis.explanation import entity_targets, label_target
@@ -178,7 +179,7 @@ def _decisions(
     interpreter: OpenInterpreter, examples: Any, limit: int
 ) -> Iterable[tuple[WordEncoding, Target]]:
     """Yield up to ``limit`` (input, target) pairs: each text's label, or each entity."""
-    tokenizer, max_length = interpreter.tokenizer, interpreter.config.max_length
+    tokenizer, max_length = interpreter.tokenizer, inference.max_length(interpreter)
     produced = 0
     for i in range(len(examples)):
         if isinstance(examples, TextExamples):

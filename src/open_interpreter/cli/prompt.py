@@ -4,17 +4,27 @@ Example:
     $ oi prompt run smollm2-135m-instruct "Arsenal won 2-0" --label sports --label business
     $ oi prompt eval examples/prompts/bbc_news.yaml dev_size=50
     $ oi prompt save topic --file topic.j2 && oi prompt diff topic
+
+The library is the server's database when there is one (``OI_DATABASE_URL``, else
+``$OI_HOME/oi.db`` once ``oi serve``, ``oi keys`` or ``oi prompt import`` made it), else
+files under ``$OI_HOME/prompts``; ``oi prompt import`` copies those files into the database.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from open_interpreter.cli._errors import handle_errors
+
+if TYPE_CHECKING:
+    from open_interpreter.prompting import PromptLibrary
 
 DEFAULT_EVAL_OUTPUT = Path("runs") / "prompt-eval"
 
@@ -29,7 +39,28 @@ def prompt() -> None:
     oi prompt eval examples/prompts/bbc_news.yaml examples/prompts/tweet_sentiment.yaml
     oi prompt save topic --text "Topic of this article: {{ text }}"
     oi prompt list | oi prompt show topic@1 | oi prompt diff topic
+    oi prompt import   # files under $OI_HOME/prompts into the database
     """
+
+
+@contextmanager
+def _library() -> Iterator[PromptLibrary]:
+    """The database's library when the CLI finds a database as ``oi keys`` does (without
+    creating one), else the files' library."""
+    from open_interpreter.paths import oi_home
+    from open_interpreter.prompting import PromptLibrary
+
+    if not os.environ.get("OI_DATABASE_URL") and not (oi_home() / "oi.db").is_file():
+        yield PromptLibrary()
+        return
+    from open_interpreter.serving.prompt_store import DatabasePromptStore
+    from open_interpreter.storage import Database
+
+    db = Database()
+    try:
+        yield PromptLibrary(DatabasePromptStore(db))
+    finally:
+        db.dispose()
 
 
 def _labels(specs: tuple[str, ...]) -> dict[str, list[str]]:
@@ -148,6 +179,9 @@ def run(
     labels = _labels(label_specs)
     if template is not None and Path(template).is_file():
         template = PromptTemplate.from_file(template)  # type: ignore[assignment]
+    elif template is not None and "{{" not in template and "{%" not in template:
+        with _library() as library:  # a library NAME[@VERSION], as as_template reads it
+            template = library.get(template).template  # type: ignore[assignment]
     interpreter = _interpreter(model)
     options = {"template": template, "calibrate": calibrate, "max_words": max_words}
     if examples is None:
@@ -233,7 +267,9 @@ def evaluate(items: tuple[str, ...], out: Path) -> None:
     if not configs:
         raise click.UsageError("give at least one CONFIG file")
     for path in configs:
-        table = evaluate_prompts(load_eval_config(path, overrides), base_dir=path.parent)
+        config = load_eval_config(path, overrides)
+        with _library() as library:
+            table = evaluate_prompts(config, base_dir=path.parent, library=library)
         click.echo(table.to_markdown())
         written = table.save(out)
         click.echo(f"Saved {', '.join(str(p) for p in written)} ({table.seconds:.0f} s)\n")
@@ -254,14 +290,15 @@ def save(
     name: str, text: str | None, file: Path | None, system: str | None, description: str
 ) -> None:
     """Save a template in the library as the next version of NAME."""
-    from open_interpreter.prompting import PromptLibrary, PromptTemplate
+    from open_interpreter.prompting import PromptTemplate
 
     if (text is None) == (file is None):
         raise click.UsageError("give the template with exactly one of --text and --file")
     template = PromptTemplate.from_file(file) if file is not None else PromptTemplate(text or "")
     if system is not None:
         template = PromptTemplate(template.text, system, name=name)
-    saved = PromptLibrary().save(name, template, description)
+    with _library() as library:
+        saved = library.save(name, template, description)
     variables = ", ".join(sorted(saved.template.variables)) or "none"
     click.echo(f"{saved.reference} (variables: {variables})")
 
@@ -270,9 +307,18 @@ def save(
 @handle_errors
 def list_prompts() -> None:
     """List the library's templates: latest version, variables, description."""
-    from open_interpreter.prompting import PromptLibrary
+    from open_interpreter.serving.prompt_store import DatabasePromptStore
 
-    saved = PromptLibrary().list()
+    with _library() as library:
+        saved = library.list()
+        store = library.store
+        missing = store.missing_from() if isinstance(store, DatabasePromptStore) else []
+    if missing:
+        click.echo(
+            f"{len(missing)} prompt(s) under $OI_HOME/prompts are not in the database "
+            f"({', '.join(missing)}): oi prompt import",
+            err=True,
+        )
     if not saved:
         click.echo("No saved prompts yet: oi prompt save NAME --text '...'")
     for item in saved:
@@ -285,9 +331,8 @@ def list_prompts() -> None:
 @handle_errors
 def show(reference: str) -> None:
     """Print a saved template: NAME (latest) or NAME@VERSION."""
-    from open_interpreter.prompting import PromptLibrary
-
-    item = PromptLibrary().get(reference)
+    with _library() as library:
+        item = library.get(reference)
     click.echo(f"# {item.reference} — {item.created} {item.description}".rstrip())
     if item.template.system is not None:
         click.echo(f"[system]\n{item.template.system}\n[user]")
@@ -300,7 +345,46 @@ def show(reference: str) -> None:
 @handle_errors
 def diff(old: str, new: str | None) -> None:
     """Diff two versions: NAME (latest vs previous), or OLD and NEW as NAME@VERSION."""
-    from open_interpreter.prompting import PromptLibrary
-
-    changes = PromptLibrary().diff(old, new)
+    with _library() as library:
+        changes = library.diff(old, new)
     click.echo(changes if changes else "(no difference)", nl=not changes)
+
+
+@prompt.command(name="import")
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The folder of NAME/vN.json files (default: $OI_HOME/prompts).",
+)
+@click.option(
+    "--database-url",
+    default=None,
+    help="SQLAlchemy URL (default: OI_DATABASE_URL, else SQLite under $OI_HOME).",
+)
+@handle_errors
+def import_prompts(source: Path | None, database_url: str | None) -> None:
+    """Copy prompts saved as files into the database (OI_DATABASE_URL, else $OI_HOME/oi.db).
+
+    Versions keep their numbers and dates; the files stay. Running it again copies only
+    new versions. A name whose file and database versions differ at the same number is a
+    conflict and is left alone: rename one side and import again.
+    """
+    from open_interpreter.errors import ConflictError
+    from open_interpreter.prompting import FilePromptStore
+    from open_interpreter.serving.prompt_store import DatabasePromptStore
+    from open_interpreter.storage import Database
+
+    db = Database(database_url)
+    try:
+        report = DatabasePromptStore(db).import_files(FilePromptStore(source))
+    finally:
+        db.dispose()
+    click.echo(f"imported {len(report.imported)} version(s): {', '.join(report.imported) or '-'}")
+    if report.unchanged:
+        click.echo(f"already in the database: {', '.join(report.unchanged)}")
+    if report.conflicts:
+        raise ConflictError(
+            "not imported: the database holds other versions under the same numbers of "
+            f"{', '.join(report.conflicts)} (rename one side, then import again)"
+        )

@@ -30,6 +30,7 @@ def serve(
     import uvicorn
 
     from open_interpreter.serving.app import create_app
+    from open_interpreter.serving.prompt_store import DatabasePromptStore
     from open_interpreter.serving.settings import Settings
     from open_interpreter.serving.worker import start_embedded_workers
     from open_interpreter.storage import Database
@@ -54,6 +55,13 @@ def serve(
             f"{settings.host}:{settings.port} can train, predict and delete.",
             fg="red",
             bold=True,
+            err=True,
+        )
+    unimported = DatabasePromptStore(db).missing_from()
+    if unimported:
+        click.echo(
+            f"{len(unimported)} prompt(s) under $OI_HOME/prompts are not in the database: "
+            "`oi prompt import` copies them",
             err=True,
         )
     app = create_app(settings, db)

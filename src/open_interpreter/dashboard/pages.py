@@ -73,6 +73,15 @@ def local_models() -> list[Any]:
     return list_models()
 
 
+def ready_generators() -> list[dict[str, str]]:
+    """The pretrained generative models ready on this server (name, task, description)."""
+    return [
+        {"name": m.name, "task": m.kind, "description": m.description}
+        for m in local_models()
+        if m.kind in GENERATIVE and m.status.startswith("ready")
+    ]
+
+
 @router.get("/")
 def runs_page(request: Request):
     """Every fine-tune run: filter, sort, compare, and launch a new one."""
@@ -113,17 +122,23 @@ def resources_page(request: Request):
 def playground_page(request: Request):
     """Try a model on typed text: labels with scores, entities in the text, or a chat
     (with a registered generative model or a pretrained one that is ready here)."""
-    pretrained = [
-        {"name": m.name, "task": m.kind, "description": m.description}
-        for m in local_models()
-        if m.kind in GENERATIVE and m.status.startswith("ready")
-    ]
     return render(
-        request, "playground.html", nav="playground", title="Playground", pretrained=pretrained
+        request,
+        "playground.html",
+        nav="playground",
+        title="Playground",
+        pretrained=ready_generators(),
     )
 
 
 @router.get("/prompt-lab")
 def prompt_lab_page(request: Request):
-    """Render a prompt template on a few inputs; run a prompt evaluation."""
-    return render(request, "prompt_lab.html", nav="prompt-lab", title="Prompt lab")
+    """Render a prompt template on a few inputs (answered by a registered generative model
+    or a pretrained one that is ready here); run a prompt evaluation."""
+    return render(
+        request,
+        "prompt_lab.html",
+        nav="prompt-lab",
+        title="Prompt lab",
+        pretrained=ready_generators(),
+    )

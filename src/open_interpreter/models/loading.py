@@ -146,3 +146,14 @@ def add_head(backbone: Any, auto_class: str, labels: list[str]) -> Any:
         )
     logger.info("added a %s head with %d labels (newly initialised)", auto_class, len(labels))
     return model
+
+
+def context_length(model: Any, tokenizer: Any) -> int | None:
+    """The most sub-words one sequence may hold: the model's positions and the tokenizer's
+    own limit, whichever is smaller (None when neither says)."""
+    limits = [
+        getattr(getattr(model, "config", None), "max_position_embeddings", None),
+        getattr(tokenizer, "model_max_length", None),
+    ]
+    usable = [int(n) for n in limits if isinstance(n, int) and 0 < n < 1_000_000]
+    return min(usable) if usable else None

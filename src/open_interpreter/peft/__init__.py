@@ -16,6 +16,7 @@ from open_interpreter.peft.adapters import (
     adapter_method,
     attach_adapter,
     count_parameters,
+    delete_adapter,
     is_peft_model,
     load_adapter,
     merge_adapter,
@@ -23,6 +24,7 @@ from open_interpreter.peft.adapters import (
     save_adapter,
     use_adapter,
 )
+from open_interpreter.peft.heads import set_head_labels
 from open_interpreter.peft.quantization import check_qlora_available, load_four_bit
 from open_interpreter.peft.targets import ATTENTION_PROJECTIONS, default_target_modules
 
@@ -36,11 +38,13 @@ __all__ = [
     "check_qlora_available",
     "count_parameters",
     "default_target_modules",
+    "delete_adapter",
     "is_peft_model",
     "load_adapter",
     "load_four_bit",
     "merge_adapter",
     "peft_config",
     "save_adapter",
+    "set_head_labels",
     "use_adapter",
 ]

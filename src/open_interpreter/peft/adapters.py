@@ -239,6 +239,9 @@ def load_adapter(model: Any, path: Path, name: str, *, trainable: bool = False) 
         name: The name to switch to it by.
         trainable: Load it ready for further training (else for inference).
 
+    An adapter saved with a head of another shape than the model's (trained for another
+    label set) gets a head of its own shape, so each adapter keeps predicting its own labels.
+
     Returns:
         The ``peft`` model holding the adapter (not yet active unless it is the first).
 
@@ -248,6 +251,8 @@ def load_adapter(model: Any, path: Path, name: str, *, trainable: bool = False) 
     """
     from peft import PeftModel
 
+    from open_interpreter.peft.heads import seed_adapter_heads
+
     if not (Path(path) / "adapter_config.json").is_file():
         raise ModelStateError(f"{path} holds no adapter (no adapter_config.json)")
     if is_peft_model(model) and name in model.peft_config:
@@ -255,14 +260,40 @@ def load_adapter(model: Any, path: Path, name: str, *, trainable: bool = False) 
     try:
         with _quiet_peft():
             if is_peft_model(model):
+                seed_adapter_heads(model, Path(path), name)
                 model.load_adapter(str(path), adapter_name=name, is_trainable=trainable)
                 return model
             return PeftModel.from_pretrained(
                 model, str(path), adapter_name=name, is_trainable=trainable
             )
     except (RuntimeError, ValueError, KeyError) as exc:  # shape mismatches, wrong targets
+        if is_peft_model(model):
+            _forget_partial(model, name)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelStateError(f"the adapter in {path} does not fit this model: {first}") from None
+
+
+def _forget_partial(model: Any, name: str) -> None:
+    """Undo what a failed load left: peft keeps an adapter whose weights did not fit."""
+    from open_interpreter.peft.heads import drop_adapter_heads
+
+    if name in model.peft_config:
+        model.delete_adapter(name)
+    drop_adapter_heads(model, name)
+
+
+def delete_adapter(model: Any, name: str) -> None:
+    """Take adapter ``name`` (its layers and its own head) off the model, freeing its memory.
+
+    Raises:
+        ConfigError: No adapter of that name is loaded.
+    """
+    if not is_peft_model(model) or name not in model.peft_config:
+        loaded = sorted(model.peft_config) if is_peft_model(model) else []
+        raise ConfigError(f"no adapter called {name!r}; loaded: {loaded}")
+    with warnings.catch_warnings():  # peft warns when the active adapter goes; another takes over
+        warnings.filterwarnings("ignore", message=".*was active which is now deleted.*")
+        model.delete_adapter(name)
 
 
 def use_adapter(model: Any, name: str) -> None:

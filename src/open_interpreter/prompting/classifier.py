@@ -320,9 +320,9 @@ def _label_scores(word_scores: np.ndarray, owners: list[int], labels: int) -> np
 
 
 def _context_window(model: Any, tokenizer: Any) -> int:
-    limits = [getattr(model.config, "max_position_embeddings", None)]
-    limits.append(getattr(tokenizer, "model_max_length", None))
-    usable = [int(n) for n in limits if isinstance(n, int) and 0 < n < 1_000_000]
-    if not usable:
+    from open_interpreter.models.loading import context_length
+
+    length = context_length(model, tokenizer)
+    if length is None:
         raise ConfigError("the model does not say how long its context is: set max_prompt_tokens")
-    return min(usable) - 16  # room for the longest verbalizer word
+    return length - 16  # room for the longest verbalizer word

@@ -32,6 +32,7 @@ from open_interpreter.prompting.classifier import PromptClassifier, shared_demon
 from open_interpreter.prompting.demonstrations import DemonstrationSelector, trim_words
 from open_interpreter.prompting.eval_config import LIBRARY_PREFIX, PromptEvalConfig, PromptRun
 from open_interpreter.prompting.eval_table import Effect, PromptEvalRow, PromptEvalTable
+from open_interpreter.prompting.library import PromptLibrary
 from open_interpreter.prompting.templates import PromptTemplate
 from open_interpreter.prompting.verbalizers import Verbalizer
 
@@ -57,12 +58,22 @@ class EvalData:
     majority: str
 
 
-def evaluate_prompts(config: PromptEvalConfig, *, base_dir: Path | None = None) -> PromptEvalTable:
+def evaluate_prompts(
+    config: PromptEvalConfig,
+    *,
+    base_dir: Path | None = None,
+    language_model: tuple[Any, Any] | None = None,
+    library: PromptLibrary | None = None,
+) -> PromptEvalTable:
     """Score every run of ``config`` on its dev subset.
 
     Args:
         config: The evaluation.
         base_dir: Where relative data paths are also looked for (the config's folder).
+        language_model: ``(model, tokenizer)`` already loaded (a server's cached model) to
+            score with instead of loading ``config.model``.
+        library: Where ``library:NAME`` templates are found (default: files under
+            ``$OI_HOME/prompts``; a server passes its database's).
 
     Returns:
         The table, best accuracy first, with the measured effects.
@@ -76,7 +87,7 @@ def evaluate_prompts(config: PromptEvalConfig, *, base_dir: Path | None = None) 
 
     started = time.perf_counter()
     data = prepare_data(config, base_dir)
-    session = _Session(config, data)
+    session = _Session(config, data, language_model, library)
     with torch_threads(config.num_threads):
         rows = [session.score(run) for run in config.expanded_runs()]
     effects = measured_effects(rows, data, config)
@@ -153,9 +164,16 @@ def _trimmed(examples: TextExamples, max_words: int | None) -> TextExamples:
 class _Session:
     """The models, selectors and scores that the runs of one evaluation share."""
 
-    def __init__(self, config: PromptEvalConfig, data: EvalData):
+    def __init__(
+        self,
+        config: PromptEvalConfig,
+        data: EvalData,
+        language_model: tuple[Any, Any] | None,
+        library: PromptLibrary | None,
+    ):
         self.config, self.data = config, data
-        self._lm: tuple[Any, Any] | None = None
+        self._lm = language_model
+        self._library = library
         self._encoder: Any = None
         self._scores: dict[tuple, tuple[PromptClassifier, list, np.ndarray]] = {}
 
@@ -258,9 +276,8 @@ class _Session:
         if name is None:
             return None
         if name.startswith(LIBRARY_PREFIX):
-            from open_interpreter.prompting.library import PromptLibrary
-
-            return PromptLibrary().get(name.removeprefix(LIBRARY_PREFIX)).template
+            library = self._library if self._library is not None else PromptLibrary()
+            return library.get(name.removeprefix(LIBRARY_PREFIX)).template
         value = self.config.templates[name]
         if isinstance(value, str):
             return PromptTemplate(value, name=name)

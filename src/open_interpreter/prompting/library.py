@@ -3,8 +3,10 @@
 Versions are never overwritten: saving a changed template adds version ``n + 1``; saving
 the same template again returns the version that already holds it. Where the versions
 live is a :class:`PromptStore`; :class:`FilePromptStore` keeps one JSON file per version
-under ``$OI_HOME/prompts/NAME/``. A database-backed store only has to implement the same
-four methods.
+under ``$OI_HOME/prompts/NAME/``; ``oi serve`` uses a database table
+(``serving/prompt_store.py``) through the same five methods. A store refuses to write a
+version that exists; :meth:`PromptLibrary.save` then takes the next number, so concurrent
+saves each get their own version.
 
 Example:
     >>> library = PromptLibrary()
@@ -15,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import os
@@ -30,6 +33,7 @@ from open_interpreter.prompting.templates import PromptTemplate
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _VERSION_FILE = re.compile(r"v(\d+)\.json")
+SAVE_ATTEMPTS = 50  # a lost race is another save's success: enough for 50 savers of one name
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class SavedPrompt:
 
 
 class PromptStore(Protocol):
-    """Where library versions are kept (files now, a database table later)."""
+    """Where library versions are kept: files, or a database table (``DatabasePromptStore``)."""
 
     def names(self) -> list[str]:
         """Every template name, sorted."""
@@ -93,6 +97,10 @@ class PromptStore(Protocol):
 
     def write(self, prompt: SavedPrompt) -> None:
         """Add a version; raise ConflictError when that version already exists."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Remove every version of ``name`` (nothing happens when there are none)."""
         ...
 
 
@@ -150,9 +158,17 @@ class FilePromptStore:
         except FileExistsError:
             raise ConflictError(f"prompt {prompt.reference} exists already") from None
 
+    def delete(self, name: str) -> None:
+        """Remove every version file of ``name``, then its folder unless something else is there."""
+        folder = self.root / name
+        for version in self.versions(name):
+            (folder / f"v{version}.json").unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # missing, or holds files that are not versions
+            folder.rmdir()
+
 
 class PromptLibrary:
-    """Save, find, list and diff named, versioned templates.
+    """Save, find, list, diff and delete named, versioned templates.
 
     Args:
         store: Where the versions live (default: files under ``$OI_HOME/prompts``).
@@ -174,20 +190,28 @@ class PromptLibrary:
 
         Raises:
             ConfigError: The name is not valid.
+            ConflictError: Concurrent saves of ``name`` took every next number
+                ``SAVE_ATTEMPTS`` times in a row.
         """
         check_name(name)
-        versions = self.store.versions(name)
-        if versions:
-            latest = self.store.read(name, versions[-1])
-            if latest.template == template:
-                return latest
-        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
         named = PromptTemplate(template.text, template.system, name=name)
-        saved = SavedPrompt(
-            name, (versions[-1] if versions else 0) + 1, named, description, created
+        for _ in range(SAVE_ATTEMPTS):
+            versions = self.store.versions(name)
+            if versions:
+                latest = self.store.read(name, versions[-1])
+                if latest.template == template:
+                    return latest
+            created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            number = (versions[-1] if versions else 0) + 1
+            saved = SavedPrompt(name, number, named, description, created)
+            try:
+                self.store.write(saved)
+            except ConflictError:
+                continue  # a concurrent save took this number: look at the latest again
+            return saved
+        raise ConflictError(
+            f"prompt {name!r} changed under {SAVE_ATTEMPTS} attempts to save it: try again"
         )
-        self.store.write(saved)
-        return saved
 
     def get(self, reference: str, version: int | None = None) -> SavedPrompt:
         """Return ``NAME`` (its latest version), ``NAME@VERSION``, or ``NAME`` at ``version``.
@@ -242,6 +266,23 @@ class PromptLibrary:
             tofile=after.reference,
         )
         return "".join(lines)
+
+    def delete(self, name: str) -> list[int]:
+        """Delete every version of ``name``.
+
+        Returns:
+            The versions deleted.
+
+        Raises:
+            NotFoundError: There is no prompt of that name.
+            ConfigError: The name is not valid.
+        """
+        check_name(name)
+        versions = self.store.versions(name)
+        if not versions:
+            raise NotFoundError(f"no prompt named {name!r}")
+        self.store.delete(name)
+        return versions
 
     def list(self) -> list[SavedPrompt]:  # last: inside the class, ``list`` is this method
         """The latest version of every template, by name."""

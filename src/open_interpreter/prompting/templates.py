@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -229,9 +229,11 @@ def _variables(source: str, name: str) -> frozenset[str]:
         return _parsed_variables(source)
     except TemplateSyntaxError as exc:
         raise TemplateError(f"template {name!r}, line {exc.lineno}: {exc.message}") from None
+    except RecursionError:
+        raise TemplateError(f"template {name!r} is nested too deeply to parse") from None
 
 
-@cache
+@lru_cache(maxsize=256)  # bounded: templates also arrive from API clients
 def _parsed_variables(source: str) -> frozenset[str]:
     from jinja2 import meta
 
@@ -239,11 +241,9 @@ def _parsed_variables(source: str) -> frozenset[str]:
 
 
 def _render(source: str, values: Mapping[str, Any], name: str) -> str:
-    from jinja2 import TemplateError as JinjaError
-
     try:
         return _environment().from_string(source).render(**values)
-    except JinjaError as exc:
+    except Exception as exc:  # a template is its author's code: {{ 1 / 0 }} is its error too
         raise TemplateError(f"template {name!r} could not be rendered: {exc}") from None
 
 

@@ -4,35 +4,71 @@ A model is keyed by its directory. The first request for it loads it while later
 the same key wait on the same lock (single flight); when the budget is exceeded the least
 recently used models are dropped. Every model gets its own :class:`Batcher`, which is the
 only place its forward passes run.
+
+Adapters (LoRA, QLoRA, IA3) share their base: the first adapter that names a base model
+loads it, and every other adapter naming the same base (with the same head class and
+method) is put on that model as a named ``peft`` adapter with its own head and labels.
+The base's bytes count once and each adapter adds its own. All adapters on a base go
+through the base's one batcher, which switches adapters between forward passes. An
+evicted adapter is taken off the base; the base goes with its last adapter.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from open_interpreter.serving.batcher import Batcher
+from open_interpreter.serving.batcher import AdapterBatcher, Batcher
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
+
+SHARED_METHODS = frozenset({"lora", "qlora", "ia3"})
+"""Adapter methods served on a shared base (virtual-token methods load on their own)."""
 
 
 @dataclass
 class LoadedModel:
-    """A loaded interpreter, its size in bytes and its batcher."""
+    """A loaded interpreter, its size in bytes and its batcher.
+
+    For an adapter on a shared base, ``size_bytes`` is the adapter's own (its layers and
+    head), ``base`` the key of the base and ``adapter`` its name there.
+    """
 
     key: str
     interpreter: Any
     size_bytes: int
+    batcher: Batcher | AdapterBatcher
+    base: str | None = None
+    adapter: str | None = None
+
+
+@dataclass
+class SharedBase:
+    """A base model loaded once for the adapters that name it."""
+
+    key: str
+    name: str
+    model: Any
+    size_bytes: int
     batcher: Batcher
+    adapters: dict[str, str] = field(default_factory=dict)
+    """Adapter name on this base, per model key (including adapters still being attached)."""
 
 
 def model_bytes(interpreter: Any) -> int:
     """Bytes held by a model's parameters and buffers."""
-    model = interpreter.model
+    return _tensor_bytes(interpreter.model)
+
+
+def _tensor_bytes(model: Any) -> int:
     tensors = [*model.parameters(), *model.buffers()]
     return sum(t.numel() * t.element_size() for t in tensors)
 
@@ -44,6 +80,10 @@ class ModelCache:
         budget_bytes: Most bytes of weights kept loaded (one model over budget still loads).
         batch_wait_ms: Passed to each model's batcher.
         max_batch_size: Passed to each model's batcher.
+
+    Attributes:
+        loads: Whole models read from disk (a shared base counts once).
+        adapter_loads: Adapters put on a shared base.
     """
 
     def __init__(self, budget_bytes: int, *, batch_wait_ms: float, max_batch_size: int):
@@ -51,9 +91,12 @@ class ModelCache:
         self.batch_wait_ms = batch_wait_ms
         self.max_batch_size = max_batch_size
         self._models: OrderedDict[str, LoadedModel] = OrderedDict()
+        self._bases: dict[str, SharedBase] = {}
         self._lock = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}
+        self._adapter_ids = itertools.count(1)
         self.loads = 0
+        self.adapter_loads = 0
 
     def get(self, path: Path) -> LoadedModel:
         """The loaded model for ``path``, loading it (once) if needed. Call from a thread."""
@@ -80,10 +123,13 @@ class ModelCache:
 
     def _load(self, key: str, path: Path) -> LoadedModel:
         from open_interpreter.interpreter import OpenInterpreter
+        from open_interpreter.saved_model import read_manifest
 
         if key.startswith("pretrained:"):
             interpreter = OpenInterpreter(key.removeprefix("pretrained:"))
             interpreter.load_language_model()
+        elif (manifest := read_manifest(path)).get("adapter", {}).get("method") in SHARED_METHODS:
+            return self._load_adapter(key, path, manifest)
         else:
             interpreter = OpenInterpreter.load(path)
         self.loads += 1
@@ -92,15 +138,100 @@ class ModelCache:
         batcher = Batcher(interpreter, wait_ms=self.batch_wait_ms, max_batch=self.max_batch_size)
         return LoadedModel(key, interpreter, size, batcher)
 
+    def _load_adapter(self, key: str, path: Path, manifest: dict[str, Any]) -> LoadedModel:
+        """Put the adapter saved in ``path`` on its shared base (loading the base once)."""
+        from open_interpreter.interpreter import OpenInterpreter
+        from open_interpreter.saved_model import load_sharing
+
+        interpreter = load_sharing(OpenInterpreter, path, None)  # the model comes below
+        remote = interpreter.config.trust_remote_code
+        base, name = self._reserve(key, manifest, trust_remote_code=remote)
+        try:
+            size = base.batcher.executor.submit(_attach, base, path, name).result()
+        except BaseException:
+            with self._lock:
+                base.adapters.pop(key, None)
+                if not base.adapters:
+                    self._drop_base(base)
+            raise
+        interpreter.model = base.model
+        self.adapter_loads += 1
+        logger.info("put adapter %s on %s as %r (%.2f MB)", path, base.name, name, size / 1e6)
+        batcher = base.batcher.for_adapter(interpreter, name)
+        return LoadedModel(key, interpreter, size, batcher, base=base.key, adapter=name)
+
+    def _reserve(
+        self, key: str, manifest: dict[str, Any], *, trust_remote_code: bool
+    ) -> tuple[SharedBase, str]:
+        """The shared base for the adapter ``manifest`` describes, loaded once, with a name
+        kept for the adapter.
+
+        The name is kept under the cache lock, so the base cannot be dropped before the
+        adapter is on it.
+        """
+        from open_interpreter.models.resolve import resolve_model
+        from open_interpreter.saved_model import load_base
+
+        adapter = manifest["adapter"]
+        weights = Path(resolve_model(adapter["base_model"]).path).resolve()
+        base_key = f"{adapter['method']}:{manifest['auto_class']}:{trust_remote_code}:{weights}"
+        loading_key = f"base:{base_key}"
+        with self._lock:
+            if base_key in self._bases:
+                return self._bases[base_key], self._name_adapter(self._bases[base_key], key)
+            loading = self._loading.setdefault(loading_key, threading.Lock())
+        with loading:
+            with self._lock:
+                if base_key in self._bases:
+                    return self._bases[base_key], self._name_adapter(self._bases[base_key], key)
+            model = load_base(manifest, trust_remote_code=trust_remote_code)
+            self.loads += 1
+            size = _tensor_bytes(model)
+            logger.info("loaded base %s for adapters (%.1f MB)", weights, size / 1e6)
+            batcher = Batcher(None, wait_ms=self.batch_wait_ms, max_batch=self.max_batch_size)
+            base = SharedBase(base_key, adapter["base_model"], model, size, batcher)
+            with self._lock:
+                self._bases[base_key] = base
+                self._loading.pop(loading_key, None)
+                return base, self._name_adapter(base, key)
+
+    def _name_adapter(self, base: SharedBase, key: str) -> str:
+        name = f"adapter-{next(self._adapter_ids)}"
+        base.adapters[key] = name
+        return name
+
     def _evict(self) -> None:
         while len(self._models) > 1 and self.total_bytes() > self.budget:
             key, old = self._models.popitem(last=False)
-            old.batcher.close()
             logger.info("evicted model %s to stay within the memory budget", key)
+            if old.base is None:
+                old.batcher.close()
+                continue
+            base = self._bases[old.base]
+            base.adapters.pop(key, None)
+            if not base.adapters:
+                self._drop_base(base)
+            else:  # after the forward passes already queued on the base
+                base.batcher.executor.submit(_detach, base, old.adapter)
+
+    def _drop_base(self, base: SharedBase) -> None:
+        """Drop a shared base that no adapter uses any more. Hold the cache lock."""
+        self._bases.pop(base.key, None)
+        base.batcher.close()
+        logger.info("dropped base %s", base.name)
 
     def total_bytes(self) -> int:
-        """Bytes held by the loaded models."""
-        return sum(m.size_bytes for m in self._models.values())
+        """Bytes held by the loaded models (a shared base once, plus each adapter)."""
+        models = sum(m.size_bytes for m in self._models.values())
+        return models + sum(b.size_bytes for b in self._bases.values())
+
+    def shared_bases(self) -> dict[str, int]:
+        """Adapters loaded per shared base, by the base model's name."""
+        with self._lock:
+            counts: dict[str, int] = {}
+            for base in self._bases.values():
+                counts[base.name] = counts.get(base.name, 0) + len(base.adapters)
+            return counts
 
     def __len__(self) -> int:
         return len(self._models)
@@ -110,4 +241,47 @@ class ModelCache:
         with self._lock:
             for model in self._models.values():
                 model.batcher.close()
+            for base in self._bases.values():
+                base.batcher.close()
             self._models.clear()
+            self._bases.clear()
+
+
+async def load_named(cache: ModelCache, session: Session, name: str) -> LoadedModel:
+    """A registered model's production version by name, else a pretrained model (catalogue,
+    model store, Hub), loaded off the event loop. ``session`` is closed before loading: the
+    request needs no database connection while a model loads and runs.
+
+    Raises:
+        NotFoundError: ``name`` is registered but has no version to serve.
+        ModelNotFoundError: ``name`` is neither registered nor a pretrained model found anywhere.
+    """
+    from fastapi.concurrency import run_in_threadpool
+
+    from open_interpreter.serving import registry
+    from open_interpreter.storage import artifacts
+    from open_interpreter.storage.tables import RegisteredModel
+
+    if session.get(RegisteredModel, name) is not None:
+        version = registry.get_version(session, name)
+        session.close()
+        return await run_in_threadpool(cache.get, artifacts.resolve(version.path))
+    session.close()
+    return await run_in_threadpool(cache.get_pretrained, name)
+
+
+def _attach(base: SharedBase, path: Path, name: str) -> int:
+    """Put the adapter in ``path`` on ``base`` as ``name``; its bytes. On the base's thread."""
+    from open_interpreter.peft import load_adapter
+
+    before = _tensor_bytes(base.model)
+    base.model = load_adapter(base.model, path, name)
+    return _tensor_bytes(base.model) - before
+
+
+def _detach(base: SharedBase, name: str | None) -> None:
+    """Take adapter ``name`` off ``base``. On the base's thread."""
+    from open_interpreter.peft import delete_adapter
+
+    if name is not None:
+        delete_adapter(base.model, name)

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+MODEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$"
+"""A registered or pretrained model's name (``smollm2-135m-instruct``, ``org/repo``)."""
 
 
 class Page(BaseModel):
@@ -109,6 +119,86 @@ class PredictResponse(BaseModel):
     predictions: list[dict[str, Any]]
 
 
+MAX_EXPLAIN_TEXTS = 16  # an explanation costs up to `steps` forward + backward passes
+MAX_EXPLAIN_CHARS = 5_000  # longer texts are cut to the model's length anyway
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("the text is empty: there is nothing to explain")
+    return text
+
+
+ExplainText = Annotated[
+    str, Field(min_length=1, max_length=MAX_EXPLAIN_CHARS), AfterValidator(_not_blank)
+]
+
+
+class ExplainRequest(BaseModel):
+    """A text (or a few) whose prediction to explain word by word."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: ExplainText | None = Field(None, description="The text to explain.")
+    texts: list[ExplainText] | None = Field(
+        None, min_length=1, max_length=MAX_EXPLAIN_TEXTS, description="Or several texts."
+    )
+    method: Literal["integrated-gradients", "occlusion", "attention-rollout"] = Field(
+        "integrated-gradients", description="The attribution method (see docs/analysis.md)."
+    )
+    target: StrictStr | StrictInt | None = Field(
+        None,
+        description="Classification: the label to explain (default: the predicted one). "
+        "NER: an entity type, or the 0-based index of one predicted entity in reading "
+        "order (default: every predicted entity).",
+    )
+    steps: int = Field(32, ge=1, le=256, description="Integration steps (integrated gradients).")
+    version: int | None = Field(None, gt=0, description="A version number (default: production).")
+    stage: Literal["production"] | None = Field(None, description="Or a stage.")
+
+    @model_validator(mode="after")
+    def _one_input(self) -> ExplainRequest:
+        if (self.text is None) == (self.texts is None):
+            raise ValueError("give exactly one of text or texts")
+        return self
+
+    def inputs(self) -> list[str]:
+        """The texts to explain, in order."""
+        return [self.text] if self.text is not None else list(self.texts or [])
+
+
+class ExplanationPublic(BaseModel):
+    """Word attributions for one decision: ``Explanation.to_dict()`` of the library."""
+
+    text: str
+    words: list[str]
+    offsets: list[tuple[int, int]] = Field(description="(start, end) of each word in text.")
+    scores: list[float] = Field(description="One per word: > 0 toward the target, < 0 away.")
+    target: str
+    method: str
+    probability: float = Field(description="The model's probability of the target.")
+    task: str
+    entity: dict[str, Any] | None = Field(None, description="NER: the entity explained.")
+
+
+class ExplainResult(BaseModel):
+    """One text: the model's prediction and the explanation of each decision in it."""
+
+    text: str
+    prediction: dict[str, Any] = Field(description="As POST /predict answers for the text.")
+    explanations: list[ExplanationPublic]
+
+
+class ExplainResponse(BaseModel):
+    """One result per text, in order."""
+
+    model: str
+    version: int
+    task: str
+    method: str
+    results: list[ExplainResult]
+
+
 class FineTuneCreate(BaseModel):
     """A fine-tune job: the same settings as ``oi train``'s YAML, plus the datasets."""
 
@@ -187,6 +277,8 @@ class Health(BaseModel):
     version: str
     database: str
     loaded_models: int
+    shared_bases: int = 0
+    """Base models loaded once and shared by the adapters among ``loaded_models``."""
 
 
 class ChatMessage(BaseModel):
@@ -213,9 +305,7 @@ class GenerateRequest(_Sampling):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str = Field(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$"
-    )
+    model: str = Field(pattern=MODEL_PATTERN)
     prompt: str | None = Field(None, max_length=100_000)
     messages: list[ChatMessage] | None = Field(None, min_length=1, max_length=200)
     max_new_tokens: int | None = Field(None, ge=1, le=2048)
@@ -262,9 +352,7 @@ class ChatCompletionRequest(_Sampling):
 
     model_config = ConfigDict(extra="ignore")
 
-    model: str = Field(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$"
-    )
+    model: str = Field(pattern=MODEL_PATTERN)
     messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     max_tokens: int | None = Field(None, ge=1, le=2048)
 

@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     batch_wait_ms: float = Field(5.0, ge=0, description="How long predictions wait to batch.")
     max_batch_size: int = Field(64, gt=0, description="Most texts in one forward pass.")
     max_texts_per_request: int = Field(256, gt=0, description="Most texts in one predict call.")
+    max_prompt_eval_examples: int = Field(
+        500, gt=0, description="Largest dev_size and pool_size of a prompt evaluation."
+    )
+    max_prompt_eval_runs: int = Field(
+        16, gt=0, description="Most runs (after expanding lists) in one prompt evaluation."
+    )
     model_cache_bytes: int = Field(
         2_000_000_000, gt=0, description="Memory budget for loaded models (LRU eviction)."
     )

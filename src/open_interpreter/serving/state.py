@@ -21,6 +21,7 @@ class Metrics:
     latency: Histogram
     predicted: Counter
     loaded_models: Gauge
+    base_adapters: Gauge
 
     @classmethod
     def create(cls) -> Metrics:
@@ -38,6 +39,12 @@ class Metrics:
                 "oi_predicted_texts_total", "Texts predicted", ["model"], registry=registry
             ),
             loaded_models=Gauge("oi_loaded_models", "Models in the cache", registry=registry),
+            base_adapters=Gauge(
+                "oi_shared_base_adapters",
+                "Adapters served on a base model loaded once",
+                ["base"],
+                registry=registry,
+            ),
         )
 
 

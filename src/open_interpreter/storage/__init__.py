@@ -9,6 +9,7 @@ from open_interpreter.storage.tables import (
     FineTuneJob,
     JobEvent,
     ModelVersion,
+    PromptVersion,
     RegisteredModel,
 )
 
@@ -21,6 +22,7 @@ __all__ = [
     "FineTuneJob",
     "JobEvent",
     "ModelVersion",
+    "PromptVersion",
     "RegisteredModel",
     "database_url",
 ]

@@ -1,5 +1,5 @@
 """The database tables: API keys, datasets, registered models and versions, fine-tune jobs
-and their events, evaluations.
+and their events, evaluations, prompt-library versions.
 
 Ids are short prefixed strings (``ds_…``, ``ft_…``) so they read well in URLs and logs.
 Everything a row points at on disk lives under ``$OI_HOME/artifacts`` and is stored here
@@ -139,4 +139,26 @@ class Evaluation(Base):
     version: Mapped[int]
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"))
     report: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PromptVersion(Base):
+    """One version of a prompt-library template; rows are added, never changed.
+
+    The columns are :class:`~open_interpreter.prompting.SavedPrompt`'s; ``variables`` and
+    ``content_hash`` (SHA-256 of the text and system message) are derived from the
+    template, kept so that rows can be compared and read without parsing Jinja2.
+    """
+
+    __tablename__ = "prompt_versions"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_prompt_versions_name_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    system: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    variables: Mapped[list[Any]]
+    content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,6 +1,6 @@
 // Playground: type text, pick a model, see labels with scores or entities highlighted in
-// the text; chat with generative models over POST /v1/generate (streamed), when the
-// server has that route.
+// the text, and ask why (explain.js); chat with generative models over POST /v1/generate
+// (streamed), when the server has that route.
 
 import {
   api,
@@ -13,6 +13,7 @@ import {
   stageLabel,
   streamEvents,
 } from './api.js';
+import { EXPLAINED_TASKS, explainControls } from './explain.js';
 
 const $ = (id) => document.getElementById(id);
 const GENERATIVE = new Set(['causal-lm', 'seq2seq']);
@@ -97,16 +98,23 @@ function labelScores(prediction) {
   );
 }
 
-function renderPrediction(text, prediction) {
+function renderPrediction(text, prediction, explain) {
   if (prediction.entities) {
     return h(
       'article',
       { class: 'prediction' },
       highlighted(text, prediction.entities),
       prediction.entities.length ? '' : h('p', { class: 'muted' }, 'No entities found.'),
+      explain,
     );
   }
-  return h('article', { class: 'prediction' }, h('p', { class: 'muted' }, text), labelScores(prediction));
+  return h(
+    'article',
+    { class: 'prediction' },
+    h('p', { class: 'muted' }, text),
+    labelScores(prediction),
+    explain,
+  );
 }
 
 $('predict-form').addEventListener('submit', async (event) => {
@@ -130,7 +138,13 @@ $('predict-form').addEventListener('submit', async (event) => {
       json: body,
     });
     $('predict-status').textContent = `${m.name} v${answer.version}`;
-    $('predictions').replaceChildren(...answer.predictions.map((p, i) => renderPrediction(lines[i], p)));
+    const explain = (i) =>
+      EXPLAINED_TASKS.has(answer.task)
+        ? explainControls({ model: m.name, version: answer.version, text: lines[i], index: i })
+        : null;
+    $('predictions').replaceChildren(
+      ...answer.predictions.map((p, i) => renderPrediction(lines[i], p, explain(i))),
+    );
   } catch (error) {
     showError($('predict-status'), error);
   }

@@ -1,6 +1,7 @@
-// Prompt lab: render a template on a few inputs (and generate each output), and run a
-// prompt evaluation, through the prompt library's API: POST /v1/prompts/render and
-// POST /v1/prompts/evaluate. Where the server lacks them (404), says so plainly.
+// Prompt lab: render a template on a few inputs (and generate each output with a registered
+// or pretrained generative model), and run a prompt evaluation, through the prompt
+// library's API: POST /v1/prompts/render and POST /v1/prompts/evaluate. Where a server
+// lacks them (404), says so plainly.
 
 import { api, h, isMissingRoute, num, routeExists, showError } from './api.js';
 
@@ -16,15 +17,14 @@ function unavailable(which) {
 }
 
 function renderResults(inputs, answer) {
-  const results = answer.results || answer.data || answer.rendered || [];
   $('render-results').tBodies[0].replaceChildren(
-    ...results.map((r, i) =>
+    ...answer.results.map((r, i) =>
       h(
         'tr',
         {},
         h('td', {}, inputs[i]?.text ?? ''),
-        h('td', {}, h('pre', {}, typeof r === 'string' ? r : (r.prompt ?? r.rendered ?? ''))),
-        h('td', {}, h('pre', {}, typeof r === 'string' ? '–' : (r.output ?? r.completion ?? r.text ?? '–'))),
+        h('td', {}, h('pre', {}, r.system ? `[system] ${r.system}\n\n${r.prompt}` : r.prompt)),
+        h('td', {}, h('pre', {}, r.output ?? '–')),
       ),
     ),
   );
@@ -149,7 +149,7 @@ $('evaluate-form').addEventListener('submit', async (event) => {
   $('evaluate-status').textContent = 'Evaluating… (this scores every run on the dev set)';
   try {
     const answer = await api(EVALUATE, { method: 'POST', json: { config } });
-    $('evaluate-table').replaceChildren(...evaluationTable(answer.table || answer));
+    $('evaluate-table').replaceChildren(...evaluationTable(answer));
     $('evaluate-status').textContent = 'Done.';
   } catch (error) {
     if (isMissingRoute(error)) {
@@ -159,16 +159,27 @@ $('evaluate-form').addEventListener('submit', async (event) => {
   }
 });
 
+/** Pretrained generative models ready on the server (rendered into the page). */
+function pretrainedModels(registered) {
+  const names = new Set(registered.map((m) => m.name));
+  const listed = JSON.parse($('pretrained-models')?.textContent || '[]');
+  return listed.filter((m) => !names.has(m.name));
+}
+
 async function start() {
   const [canRender, canEvaluate] = await Promise.all([routeExists(RENDER), routeExists(EVALUATE)]);
   if (!canRender) unavailable('render');
   if (!canEvaluate) unavailable('evaluate');
   performance.mark('oi:first-content');
   const models = await api('/v1/models').catch(() => ({ data: [] }));
+  const option = (m) => h('option', { value: m.name }, `${m.name} (${m.task})`);
+  const registered = models.data.filter((m) => ['causal-lm', 'seq2seq'].includes(m.task));
+  const pretrained = pretrainedModels(models.data);
   $('t-model').append(
-    ...models.data
-      .filter((m) => ['causal-lm', 'seq2seq'].includes(m.task))
-      .map((m) => h('option', { value: m.name }, `${m.name} (${m.task})`)),
+    ...[
+      registered.length ? h('optgroup', { label: 'Registered models' }, registered.map(option)) : null,
+      pretrained.length ? h('optgroup', { label: 'Pretrained models' }, pretrained.map(option)) : null,
+    ].filter(Boolean),
   );
 }
 

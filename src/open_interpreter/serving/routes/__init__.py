@@ -5,12 +5,14 @@ from fastapi import APIRouter
 from open_interpreter.serving.routes import (
     datasets,
     evaluations,
+    explain,
     fine_tune_history,
     fine_tunes,
     generate,
     health,
     models,
     predict,
+    prompts,
     resources,
     version_reports,
 )
@@ -20,7 +22,9 @@ api.include_router(datasets.router)
 api.include_router(models.router)
 api.include_router(version_reports.router)
 api.include_router(predict.router)
+api.include_router(explain.router)
 api.include_router(generate.router)
+api.include_router(prompts.router)
 api.include_router(fine_tunes.router)
 api.include_router(fine_tune_history.router)
 api.include_router(evaluations.router)

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from open_interpreter.serving.deps import PredictKey, SessionDep, StateDep
-from open_interpreter.serving.model_cache import LoadedModel
+from open_interpreter.serving.model_cache import load_named
 from open_interpreter.serving.schemas import (
     ChatCompletionRequest,
     GenerateRequest,
@@ -24,40 +23,29 @@ from open_interpreter.storage import artifacts
 router = APIRouter(tags=["generate"])
 
 
-async def _model(state: StateDep, session: SessionDep, name: str) -> LoadedModel:
-    """A registered model version by name, else a pretrained model (catalogue, store, Hub)."""
-    from open_interpreter.serving import registry
-    from open_interpreter.storage.tables import RegisteredModel
-
-    if session.get(RegisteredModel, name) is not None:
-        version = registry.get_version(session, name)
-        session.close()
-        return await run_in_threadpool(state.cache.get, artifacts.resolve(version.path))
-    session.close()
-    return await run_in_threadpool(state.cache.get_pretrained, name)
-
-
 @router.post("/generate", response_model=None)
 async def generate(
     body: GenerateRequest, state: StateDep, session: SessionDep, _key: PredictKey
 ) -> GenerateResponse | StreamingResponse:
     """Answer a prompt or a conversation; with ``stream: true``, server-sent events
     ``data: {"text": "..."}`` as pieces are produced, then ``event: end``."""
-    loaded = await _model(state, session, body.model)
+    loaded = await load_named(state.cache, session, body.model)
     options = body.options()
     if body.stream:
         pieces = await loaded.batcher.run(
             lambda it: it.generate(body.input(), stream=True, **options)
         )
         return StreamingResponse(
-            _sse(pieces), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+            _sse(loaded.batcher.stream(pieces)),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache"},
         )
     text = await loaded.batcher.run(lambda it: it.generate(body.input(), **options))
     return GenerateResponse(model=body.model, text=text)
 
 
-async def _sse(pieces: Iterator[str]) -> AsyncIterator[str]:
-    async for piece in iterate_in_threadpool(pieces):
+async def _sse(pieces: AsyncIterator[str]) -> AsyncIterator[str]:
+    async for piece in pieces:
         yield f"data: {json.dumps({'text': piece})}\n\n"
     yield "event: end\ndata: {}\n\n"
 
@@ -68,14 +56,15 @@ async def chat_completions(
 ) -> dict[str, Any] | StreamingResponse:
     """The OpenAI chat-completions subset: ``model``, ``messages``, ``max_tokens``,
     ``temperature``, ``top_p``, ``stop``, ``seed``, ``stream``."""
-    loaded = await _model(state, session, body.model)
+    loaded = await load_named(state.cache, session, body.model)
     messages = [m.model_dump() for m in body.messages]
     options = body.options()
     created, ident = int(time.time()), artifacts.new_id("chatcmpl")
     if body.stream:
         pieces = await loaded.batcher.run(lambda it: it.generate(messages, stream=True, **options))
         return StreamingResponse(
-            _chunks(pieces, ident, created, body.model), media_type="text/event-stream"
+            _chunks(loaded.batcher.stream(pieces), ident, created, body.model),
+            media_type="text/event-stream",
         )
     text = await loaded.batcher.run(lambda it: it.generate(messages, **options))
     tokens = await loaded.batcher.run(lambda it: len(it.tokenizer(text)["input_ids"]))
@@ -92,7 +81,7 @@ async def chat_completions(
 
 
 async def _chunks(
-    pieces: Iterator[str], ident: str, created: int, model: str
+    pieces: AsyncIterator[str], ident: str, created: int, model: str
 ) -> AsyncIterator[str]:
     def chunk(delta: dict[str, str], finish: str | None) -> str:
         body = {
@@ -105,7 +94,7 @@ async def _chunks(
         return f"data: {json.dumps(body)}\n\n"
 
     yield chunk({"role": "assistant"}, None)
-    async for piece in iterate_in_threadpool(pieces):
+    async for piece in pieces:
         yield chunk({"content": piece}, None)
     yield chunk({}, "stop")
     yield "data: [DONE]\n\n"

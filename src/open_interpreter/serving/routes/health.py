@@ -23,6 +23,7 @@ def health(state: StateDep, session: SessionDep) -> Health:
         version=__version__,
         database=state.db.engine.dialect.name,
         loaded_models=len(state.cache),
+        shared_bases=len(state.cache.shared_bases()),
     )
 
 
@@ -30,4 +31,7 @@ def health(state: StateDep, session: SessionDep) -> Health:
 def metrics(state: StateDep, _key: AdminKey) -> Response:
     """Prometheus metrics (admin keys)."""
     state.metrics.loaded_models.set(len(state.cache))
+    state.metrics.base_adapters.clear()
+    for base, adapters in state.cache.shared_bases().items():
+        state.metrics.base_adapters.labels(base=base).set(adapters)
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

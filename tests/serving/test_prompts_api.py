@@ -1,0 +1,280 @@
+"""The prompt library, rendering and prompt evaluation over HTTP: /v1/prompts."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from open_interpreter.serving.prompt_store import DatabasePromptStore
+from open_interpreter.storage import Database
+
+from ..unit.tiny_data import sentiment_texts
+from ..unit.tiny_prompting import word_llama_dir  # noqa: F401 - a fixture
+from .api_helpers import key, make_client
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'oi.db'}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def client(db):
+    with make_client(db) as client:
+        client.headers.update(key(db, "train"))
+        yield client
+
+
+@pytest.fixture
+def models(isolated_home, word_llama_dir):  # noqa: F811 - the fixture above
+    """The tiny word-level Llama chat model as ``word-llama``: it answers in words."""
+    shutil.copytree(word_llama_dir, isolated_home / "models" / "word-llama")
+
+
+def _problem(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["code"] == code and body["detail"]
+    return body
+
+
+def test_the_library_saves_lists_diffs_and_deletes(client, db, isolated_home):
+    first = client.post("/v1/prompts", json={"name": "topic", "text": "Topic of: {{ text }}"})
+    assert first.status_code == 201, first.text
+    assert first.json()["reference"] == "topic@1" and first.json()["variables"] == ["text"]
+    again = client.post("/v1/prompts", json={"name": "topic", "text": "Topic of: {{ text }}"})
+    assert again.status_code == 200 and again.json()["version"] == 1
+    second = client.post(
+        "/v1/prompts",
+        json={
+            "name": "topic",
+            "text": "Which topic?\n{{ text }}",
+            "system": "You sort {{ kind }}.",
+            "description": "with a system message",
+        },
+    )
+    assert second.status_code == 201 and second.json()["version"] == 2
+    assert DatabasePromptStore(db).versions("topic") == [1, 2]  # the server's database
+    assert not (isolated_home / "prompts").exists()  # not files
+    client.post("/v1/prompts", json={"name": "sentiment", "text": "Sentiment of {{ text }}"})
+
+    listed = client.get("/v1/prompts").json()
+    assert listed["count"] == 2
+    assert [p["reference"] for p in listed["data"]] == ["sentiment@1", "topic@2"]
+    assert client.get("/v1/prompts", params={"offset": 1}).json()["data"][0]["name"] == "topic"
+    topic = client.get("/v1/prompts/topic").json()
+    assert topic["version"] == 2 and topic["variables"] == ["kind", "text"]
+    assert [v["version"] for v in topic["versions"]] == [1, 2]
+    assert topic["versions"][1]["description"] == "with a system message"
+    assert client.get("/v1/prompts/topic/versions/1").json()["text"] == "Topic of: {{ text }}"
+
+    diff = client.get("/v1/prompts/topic/diff").json()
+    assert (diff["old"], diff["new"]) == (1, 2)
+    assert diff["diff"].startswith("--- topic@1\n+++ topic@2\n")
+    assert "-Topic of: {{ text }}" in diff["diff"] and "+You sort {{ kind }}." in diff["diff"]
+    same = client.get("/v1/prompts/topic/diff", params={"old": 2, "new": 2}).json()
+    assert same["diff"] == ""
+
+    assert client.delete("/v1/prompts/topic").status_code == 204
+    assert DatabasePromptStore(db).names() == ["sentiment"]
+    _problem(client.get("/v1/prompts/topic"), 404, "prompt_not_found")
+    assert client.get("/v1/prompts").json()["count"] == 1
+
+
+def test_library_errors_are_problems(client, db):
+    body = _problem(
+        client.post("/v1/prompts", json={"name": "bad", "text": "{{ text "}),
+        422,
+        "invalid_template",
+    )
+    assert "line 1" in body["detail"]
+    _problem(
+        client.post("/v1/prompts", json={"name": "../up", "text": "x"}), 422, "validation_error"
+    )
+    reserved = client.post("/v1/prompts", json={"name": "render", "text": "x"})
+    assert "reserved" in _problem(reserved, 422, "validation_error")["detail"]
+    _problem(client.get("/v1/prompts/.hidden"), 422, "validation_error")
+    _problem(client.get("/v1/prompts/nope"), 404, "prompt_not_found")
+    _problem(client.delete("/v1/prompts/nope"), 404, "prompt_not_found")
+    client.post("/v1/prompts", json={"name": "topic", "text": "{{ text }}"})
+    _problem(client.get("/v1/prompts/topic/versions/3"), 404, "prompt_not_found")
+    _problem(client.get("/v1/prompts/topic/diff"), 404, "prompt_not_found")  # one version
+
+    # The POST-only routes exist for a probe (405), whatever the library holds.
+    for path in ("/v1/prompts/render", "/v1/prompts/evaluate"):
+        assert client.get(path).status_code == 405
+        assert client.delete(path).status_code == 405
+
+    anonymous = {"Authorization": ""}
+    _problem(client.get("/v1/prompts", headers=anonymous), 401, "unauthorized")
+    predict = key(db, "predict")
+    assert client.get("/v1/prompts/topic", headers=predict).status_code == 200
+    _problem(
+        client.post("/v1/prompts", json={"name": "x", "text": "y"}, headers=predict),
+        403,
+        "forbidden",
+    )
+    _problem(client.delete("/v1/prompts/topic", headers=predict), 403, "forbidden")
+
+
+def test_render_fills_the_template_for_each_input(client):
+    body = {
+        "template": "Review: {{ text }}\nPositive or negative?",
+        "system": "You judge {{ what }}.",
+        "inputs": [{"text": "this film is great", "what": "films"}, {"text": "awful", "what": "x"}],
+    }
+    answer = client.post("/v1/prompts/render", json=body)
+    assert answer.status_code == 200, answer.text
+    rendered = answer.json()
+    assert rendered["variables"] == ["text", "what"] and rendered["model"] is None
+    assert rendered["results"][0] == {
+        "system": "You judge films.",
+        "prompt": "Review: this film is great\nPositive or negative?",
+        "output": None,
+    }
+    client.post("/v1/prompts", json={"name": "topic", "text": "Topic of: {{ text }}"})
+    saved = client.post("/v1/prompts/render", json={"prompt": "topic@1", "inputs": [{"text": "a"}]})
+    assert saved.json()["results"] == [{"system": None, "prompt": "Topic of: a", "output": None}]
+
+
+def test_render_errors_name_the_input_and_the_variables(client):
+    missing = client.post(
+        "/v1/prompts/render",
+        json={"template": "{{ text }} {{ topic }}", "inputs": [{"text": "a", "topic": "b"}, {}]},
+    )
+    body = _problem(missing, 422, "invalid_template")
+    assert body["detail"].startswith("inputs[1]:")
+    assert body["missing"] == ["text", "topic"] and body["unknown"] == []
+    unknown = client.post("/v1/prompts/render", json={"template": "x", "inputs": [{"txt": "a"}]})
+    assert _problem(unknown, 422, "invalid_template")["unknown"] == ["txt"]
+    for template in ("{% for %}", "{{ 1 / 0 }}", "{{ text.__class__.__mro__ }}"):
+        response = client.post(
+            "/v1/prompts/render", json={"template": template, "inputs": [{"text": "a"}]}
+        )
+        _problem(response, 422, "invalid_template")
+    _problem(
+        client.post("/v1/prompts/render", json={"prompt": "nope", "inputs": [{"text": "a"}]}),
+        404,
+        "prompt_not_found",
+    )
+    both = client.post(
+        "/v1/prompts/render", json={"template": "x", "prompt": "y", "inputs": [{"text": "a"}]}
+    )
+    assert "exactly one of template or prompt" in _problem(both, 422, "validation_error")["detail"]
+    too_many = {"template": "{{ text }}", "inputs": [{"text": "a"}] * 300}
+    _problem(client.post("/v1/prompts/render", json=too_many), 413, "too_large")
+
+
+def test_render_with_a_model_answers_each_prompt(client, models):
+    inputs = [{"text": "this film is great"}, {"text": "it was bad"}]
+    body = {"template": "review {{ text }}", "inputs": inputs, "model": "word-llama"}
+    answer = client.post("/v1/prompts/render", json={**body, "max_new_tokens": 4})
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    assert [r["prompt"] for r in results] == ["review this film is great", "review it was bad"]
+    assert all(len(r["output"].split()) == 4 for r in results)  # a word per token
+    alone = client.post(
+        "/v1/generate",
+        json={
+            "model": "word-llama",
+            "messages": [{"role": "user", "content": "review this film is great"}],
+            "max_new_tokens": 4,
+        },
+    )
+    assert alone.json()["text"] == results[0]["output"]  # greedy, batched or not
+    assert client.app.state.oi.cache.loads == 1
+    _problem(
+        client.post("/v1/prompts/render", json={**body, "model": "no-such-model"}),
+        404,
+        "model_not_found",
+    )
+
+
+def _upload_reviews(client) -> str:
+    texts, labels = sentiment_texts(60, seed=0)
+    rows = ["text,label", *(f"{t},{label}" for t, label in zip(texts, labels, strict=True))]
+    data = ("\n".join(rows) + "\n").encode()
+    response = client.post("/v1/datasets", files={"file": ("reviews.csv", data)})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def _config(dataset_id: str, **changes) -> dict:
+    return {
+        "name": "reviews",
+        "data": f"dataset:{dataset_id}",
+        "dev_fraction": 0.5,
+        "dev_size": 10,
+        "pool_size": 20,
+        "model": "word-llama",
+        "resamples": 50,
+        "runs": [{"strategy": "majority"}, {"strategy": "zero-shot", "calibrate": [False, True]}],
+        **changes,
+    }
+
+
+def test_evaluate_answers_the_prompt_evaluation_table(client, models):
+    dataset_id = _upload_reviews(client)
+    majority = {"runs": [{"strategy": "majority"}]}
+    only = client.post("/v1/prompts/evaluate", json={"config": _config(dataset_id, **majority)})
+    assert only.status_code == 200, only.text
+    assert client.app.state.oi.cache.loads == 0  # no language-model run: no model loaded
+
+    answer = client.post("/v1/prompts/evaluate", json={"config": _config(dataset_id)})
+    assert answer.status_code == 200, answer.text
+    table = answer.json()
+    assert table["name"] == "reviews" and table["labels"] == ["negative", "positive"]
+    assert table["examples"] == 10 and table["settings"]["data"] == f"dataset:{dataset_id}"
+    names = {row["name"] for row in table["rows"]}
+    assert names == {"majority class", "LM zero-shot", "LM zero-shot + calibration"}
+    accuracies = [row["accuracy"] for row in table["rows"]]
+    assert accuracies == sorted(accuracies, reverse=True)
+    assert all(len(row["predictions"]) == 10 for row in table["rows"])
+    assert [e["change"] for e in table["effects"]] == ["calibration"]
+    assert client.app.state.oi.cache.loads == 1
+
+    client.post("/v1/prompts", json={"name": "review", "text": "{{ text }} Good or bad?"})
+    saved = {"runs": [{"strategy": "zero-shot", "template": "library:review@1"}]}
+    answer = client.post("/v1/prompts/evaluate", json={"config": _config(dataset_id, **saved)})
+    assert answer.status_code == 200, answer.text  # found in the database, not in files
+    assert len(answer.json()["rows"]) == 1
+
+
+def test_evaluate_refuses_what_it_should_not_run(db, models):
+    with make_client(db, max_prompt_eval_examples=20, max_prompt_eval_runs=2) as client:
+        client.headers.update(key(db, "train"))
+        dataset_id = _upload_reviews(client)
+
+        def problem(status: int, code: str, **changes) -> str:
+            config = _config(dataset_id, **changes)
+            response = client.post("/v1/prompts/evaluate", json={"config": config})
+            return _problem(response, status, code)["detail"]
+
+        assert "dev_size must be at most 20" in problem(422, "evaluation_too_large", dev_size=50)
+        assert "pool_size" in problem(422, "evaluation_too_large", pool_size=None)
+        assert "at most 2 runs" in problem(422, "evaluation_too_large", dev_size=5)
+        one_run = {"runs": [{"strategy": "zero-shot"}]}
+        assert "data must be" in problem(422, "invalid_config", data="/etc/passwd", **one_run)
+        assert "model must be" in problem(422, "invalid_config", model="/tmp/model", **one_run)
+        assert "num_threads" in problem(422, "invalid_config", num_threads=2, **one_run)
+        problem(404, "model_not_found", model="no-such-model", **one_run)
+        problem(404, "not_found", data="dataset:ds_nope", **one_run)
+        problem(422, "invalid_config", runs=[{"strategy": "guess"}])
+        bad = {"templates": {"t": "{{ text"}, "runs": [{"strategy": "zero-shot", "template": "t"}]}
+        problem(422, "invalid_template", **bad)
+        saved = {"runs": [{"strategy": "zero-shot", "template": "library:nope@2"}]}
+        problem(404, "prompt_not_found", **saved)
+        unused = {
+            "templates": {"t": "no text here"},
+            "runs": [{"strategy": "zero-shot", "template": "t"}],
+        }
+        problem(422, "invalid_template", **unused)
+
+        predict = key(db, "predict")
+        config = _config(dataset_id, **one_run)
+        response = client.post("/v1/prompts/evaluate", json={"config": config}, headers=predict)
+        _problem(response, 403, "forbidden")
