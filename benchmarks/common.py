@@ -17,6 +17,7 @@ import platform
 import random
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -184,16 +185,44 @@ def machine() -> dict[str, Any]:
         "transformers": transformers.__version__,
         "open_interpreter": __version__,
         "load_average": round(os.getloadavg()[0], 2),
+        "busy_cores": busy_cores(),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 
+def busy_cores(seconds: float = 1.0) -> float | None:
+    """How many cores other work keeps busy now, sampled from /proc/stat over ``seconds``.
+
+    Unlike the load average (a minute's decaying mean), it does not count the benchmark
+    that ran just before this one in ``make bench``. None where /proc/stat is missing.
+    """
+
+    def sample() -> tuple[int, int] | None:
+        try:
+            with open("/proc/stat", encoding="utf-8") as f:
+                fields = [int(x) for x in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return sum(fields), idle
+
+    first = sample()
+    time.sleep(seconds)
+    second = sample()
+    if first is None or second is None or second[0] == first[0]:
+        return None
+    total, idle = second[0] - first[0], second[1] - first[1]
+    cores = os.cpu_count() or 1
+    return round(cores * (total - idle) / total, 2)
+
+
 def warn_if_busy(info: dict[str, Any]) -> None:
     """Say so when other work is running: the ratios still compare, the absolutes drift."""
-    if info["load_average"] > 0.5 * info["cores"]:
+    busy = info.get("busy_cores")
+    if busy is not None and busy > 0.25 * info["cores"]:
         print(
-            f"WARNING: load average {info['load_average']} on {info['cores']} cores: other "
-            "work is running, so these timings are distorted.",
+            f"WARNING: {busy} of {info['cores']} cores busy with other work at the start: "
+            "these timings are distorted.",
             file=sys.stderr,
         )
 

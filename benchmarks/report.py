@@ -82,8 +82,10 @@ def benchmark_section(result: dict[str, Any]) -> list[str]:
     lines = [
         f"## {result['title']}",
         "",
-        f"`{result['command']}`, {machine.get('date', 'undated')}, load average "
-        f"{machine.get('load_average', '?')} at start. Settings: {settings}.",
+        f"`{result['command']}`, {machine.get('date', 'undated')}; at the start "
+        f"{_shown(machine.get('busy_cores'))} of {machine.get('cores', '?')} cores were busy "
+        f"with other work (load average {machine.get('load_average', '?')}). "
+        f"Settings: {settings}.",
         "",
     ]
     lines += _warnings(result)
@@ -115,11 +117,11 @@ def _warnings(result: dict[str, Any]) -> list[str]:
     lines = []
     if result.get("quick"):
         lines.append("> **Smoke run (`--quick`): tiny sizes; these figures are not measurements.**")
-    cores, load = machine.get("cores"), machine.get("load_average")
-    if cores and load is not None and load > 0.5 * cores:
+    cores, busy = machine.get("cores"), machine.get("busy_cores")
+    if cores and busy is not None and busy > 0.25 * cores:
         lines.append(
-            f"> **The machine was busy (load average {load} on {cores} cores): the timings "
-            "are distorted.**"
+            f"> **The machine was busy ({busy} of {cores} cores in use by other work at the "
+            "start): the timings are distorted.**"
         )
     return [line for warning in lines for line in (warning, "")]
 

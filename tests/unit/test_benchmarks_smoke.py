@@ -26,6 +26,7 @@ MACHINE = {
     "transformers": "5.24.0",
     "open_interpreter": "0.1.0",
     "load_average": 0.1,
+    "busy_cores": 0.05,
     "date": "2026-11-29 06:00 UTC",
 }
 RESULT = {
@@ -83,16 +84,16 @@ def test_report_renders_tables_machine_and_targets(report: ModuleType, tmp_path:
     assert "| run | sentences/s |\n| --- | --- |\n| Open Interpreter predict | 412.0 |" in page
     assert "| sentences/s vs default pipeline | 412.0 | 97.5 | 4.23× | ≥ 3× | yes |" in page
     assert "robustness" not in page  # other reports in the folder are not benchmarks
-    assert "Smoke run" not in page and "busy" not in page
+    assert "Smoke run" not in page and "The machine was busy" not in page
 
 
 def test_report_flags_smoke_runs_and_busy_machines(report: ModuleType) -> None:
-    smoke = {**RESULT, "quick": True, "machine": {**MACHINE, "load_average": 9.5}}
+    smoke = {**RESULT, "quick": True, "machine": {**MACHINE, "busy_cores": 1.6}}
 
     page = report.render([smoke])
 
     assert "Smoke run (`--quick`)" in page
-    assert "load average 9.5 on 2 cores" in page
+    assert "1.6 of 2 cores in use by other work" in page
 
 
 def test_report_without_results_says_how_to_get_them(report: ModuleType, tmp_path: Path) -> None:

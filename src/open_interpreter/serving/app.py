@@ -8,15 +8,15 @@ here: ``oi serve`` starts them beside the app (``--workers N``).
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from open_interpreter import __version__, dashboard
 from open_interpreter.serving import problems
+from open_interpreter.serving.middleware import LimitsAndMetrics
 from open_interpreter.serving.model_cache import ModelCache
 from open_interpreter.serving.resources import ResourceSampler
 from open_interpreter.serving.routes import api, health
@@ -26,8 +26,6 @@ from open_interpreter.serving.state import AppState, Metrics
 from open_interpreter.storage import Database
 
 logger = logging.getLogger(__name__)
-
-UPLOAD_PATHS = ("/v1/datasets", "/v1/models")
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -83,34 +81,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             allow_methods=["*"],
             allow_headers=["*"],
         )
-    app.middleware("http")(_limits_and_metrics)
+    app.add_middleware(LimitsAndMetrics)
     app.include_router(health.router)
     app.include_router(api)
     app.include_router(dashboard.router)
     return app
-
-
-async def _limits_and_metrics(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Refuse bodies over the limits (413) and record request counts and latency."""
-    state: AppState = request.app.state.oi
-    limit = (
-        state.settings.max_upload_bytes
-        if request.url.path.startswith(UPLOAD_PATHS)
-        and request.method == "POST"
-        and "multipart" in request.headers.get("content-type", "")
-        else state.settings.max_body_bytes
-    )
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > limit):
-        return problems.problem_response(
-            413, "too_large", f"request bodies are limited to {limit} bytes"
-        )
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    name = getattr(route, "path", "unmatched")
-    state.metrics.requests.labels(route=name, status=str(response.status_code)).inc()
-    state.metrics.latency.labels(route=name).observe(time.perf_counter() - started)
-    return response

@@ -2,7 +2,9 @@
 
 Requests queue up while the model is busy; when it is free, everything queued (up to
 ``max_batch`` texts) goes in the next batch, after waiting at most ``wait_ms`` for
-company. Forward passes run on the model's own thread, off the event loop.
+company — only while requests come several at a time (the last batch held more than
+one), so a lone client never waits. Forward passes run on the model's own thread, off
+the event loop.
 
 A base model shared by several adapters has one batcher, and each adapter reaches it
 through its own :class:`Lane`. The active adapter is a flag on the shared model, so a
@@ -66,6 +68,7 @@ class Batcher:
         self._task: asyncio.Task | None = None
         self.batches = 0
         self.batched_texts = 0
+        self._last_requests = 1
 
     def for_adapter(self, interpreter: Any, adapter: str) -> AdapterBatcher:
         """The way in for ``interpreter``, which answers with adapter ``adapter`` of this base."""
@@ -123,7 +126,10 @@ class Batcher:
         while True:
             batch = [await self._queue.get()]
             size = len(batch[0][1])
-            deadline = asyncio.get_running_loop().time() + self.wait
+            # Wait for company only when requests have been coming together: a lone
+            # client would pay the wait on every request and gain nothing from it.
+            wait = self.wait if self._last_requests > 1 else 0.0
+            deadline = asyncio.get_running_loop().time() + wait
             while size < self.max_batch:
                 try:
                     item = self._queue.get_nowait()
@@ -137,6 +143,7 @@ class Batcher:
                         break
                 batch.append(item)
                 size += len(item[1])
+            self._last_requests = len(batch)
             await self._run_batch(batch)
 
     async def _run_batch(self, batch: list[Item]) -> None:

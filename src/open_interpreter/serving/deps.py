@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from open_interpreter.serving.problems import Problem
@@ -14,8 +15,8 @@ from open_interpreter.serving.state import AppState
 from open_interpreter.storage.tables import ApiKey
 
 
-def get_state(request: Request) -> AppState:
-    """The app's shared state."""
+async def get_state(request: Request) -> AppState:
+    """The app's shared state (async: nothing to wait for, so no trip to a thread)."""
     return request.app.state.oi
 
 
@@ -33,7 +34,7 @@ def require(scope: str) -> Callable[..., ApiKey | None]:
     """A dependency that admits keys of ``scope`` or above (401 without a key, 403 below it),
     and applies the per-key rate limit (429)."""
 
-    def check(request: Request, state: StateDep, session: SessionDep) -> ApiKey | None:
+    async def check(request: Request, state: StateDep) -> ApiKey | None:
         if not state.settings.auth:
             return None
         header = request.headers.get("authorization", "")
@@ -41,7 +42,7 @@ def require(scope: str) -> Callable[..., ApiKey | None]:
         token = token or request.headers.get("x-api-key", "")
         if not token:
             raise Problem(401, "unauthorized", "an API key is needed: 'Authorization: Bearer oi_…'")
-        key = find_key(session, token)
+        key = await run_in_threadpool(_find_key, state, token)
         if key is None:
             raise Problem(401, "unauthorized", "unknown or revoked API key")
         if not allows(key.scope, scope):
@@ -59,6 +60,11 @@ def require(scope: str) -> Callable[..., ApiKey | None]:
         return key
 
     return check
+
+
+def _find_key(state: AppState, token: str) -> ApiKey | None:
+    with state.db.session() as session:
+        return find_key(session, token)
 
 
 PredictKey = Annotated[ApiKey | None, Depends(require("predict"))]

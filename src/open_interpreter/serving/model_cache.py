@@ -98,6 +98,18 @@ class ModelCache:
         self.loads = 0
         self.adapter_loads = 0
 
+    def loaded(self, path: Path) -> LoadedModel | None:
+        """The model for ``path`` if it is loaded now (marked as just used), else None.
+
+        Never loads, so it may be called on the event loop.
+        """
+        key = str(path)
+        with self._lock:
+            if key in self._models:
+                self._models.move_to_end(key)
+                return self._models[key]
+        return None
+
     def get(self, path: Path) -> LoadedModel:
         """The loaded model for ``path``, loading it (once) if needed. Call from a thread."""
         key = str(path)

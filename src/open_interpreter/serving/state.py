@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from open_interpreter.serving.model_cache import ModelCache
 from open_interpreter.serving.security import RateLimiter
 from open_interpreter.serving.settings import Settings
+from open_interpreter.serving.versions import VersionLookup
 from open_interpreter.storage import Database
 
 
@@ -57,3 +58,7 @@ class AppState:
     cache: ModelCache
     limiter: RateLimiter
     metrics: Metrics
+    versions: VersionLookup = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.versions = VersionLookup(self.db)

@@ -76,27 +76,33 @@ async def register_model(
     with tempfile.TemporaryDirectory() as tmp:
         root = await run_in_threadpool(_unpack, data, Path(tmp))
         version = registry.register_directory(session, model_name=name, path=root)
+    state.versions.forget()
     return ModelVersionPublic.model_validate(version)
 
 
 @router.post("/{name}/promote")
 def promote(
-    name: str, body: PromoteRequest, session: SessionDep, _key: AdminKey
+    name: str, body: PromoteRequest, state: StateDep, session: SessionDep, _key: AdminKey
 ) -> ModelVersionPublic:
     """Make a version the production one (the previous production version is archived)."""
-    return ModelVersionPublic.model_validate(registry.promote(session, name, body.version))
+    version = registry.promote(session, name, body.version)
+    state.versions.forget()
+    return ModelVersionPublic.model_validate(version)
 
 
 @router.post("/{name}/rollback")
-def rollback(name: str, session: SessionDep, _key: AdminKey) -> ModelVersionPublic:
+def rollback(name: str, state: StateDep, session: SessionDep, _key: AdminKey) -> ModelVersionPublic:
     """Put the previous production version back in production."""
-    return ModelVersionPublic.model_validate(registry.rollback(session, name))
+    version = registry.rollback(session, name)
+    state.versions.forget()
+    return ModelVersionPublic.model_validate(version)
 
 
 @router.delete("/{name}", status_code=204)
 def delete_model(name: str, state: StateDep, session: SessionDep, _key: TrainKey) -> None:
     """Delete a model, its versions and their files."""
     registry.delete_model(session, name)
+    state.versions.forget()
 
 
 def _unpack(data: bytes, into: Path) -> Path:

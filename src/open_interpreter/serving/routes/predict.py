@@ -5,18 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
-from open_interpreter.serving import registry
-from open_interpreter.serving.deps import PredictKey, SessionDep, StateDep
+from open_interpreter.serving.deps import PredictKey, StateDep
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import PredictRequest, PredictResponse
-from open_interpreter.storage import artifacts
 
 router = APIRouter(prefix="/models", tags=["predict"])
 
 
 @router.post("/{name}/predict")
 async def predict(
-    name: str, body: PredictRequest, state: StateDep, session: SessionDep, _key: PredictKey
+    name: str, body: PredictRequest, state: StateDep, _key: PredictKey
 ) -> PredictResponse:
     """Predict for a batch of inputs with a model's production version (or the one named).
 
@@ -26,15 +24,14 @@ async def predict(
         raise Problem(
             413, "too_large", f"at most {state.settings.max_texts_per_request} texts per request"
         )
-    version = registry.get_version(session, name, version=body.version, stage=body.stage)
-    session.close()  # nothing else needs the database; free the connection while predicting
-    loaded = await run_in_threadpool(state.cache.get, artifacts.resolve(version.path))
+    number, path = await state.versions.resolve(name, body.version, body.stage)
+    loaded = state.cache.loaded(path) or await run_in_threadpool(state.cache.get, path)
     inputs = _inputs(loaded.interpreter.task.name, body.texts)
     predictions = await loaded.batcher.predict(inputs)
     state.metrics.predicted.labels(model=name).inc(len(inputs))
     return PredictResponse(
         model=name,
-        version=version.version,
+        version=number,
         task=loaded.interpreter.task.name,
         predictions=[p.to_dict() for p in predictions],
     )
