@@ -18,6 +18,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 OUTPUT = ROOT / "docs" / "benchmarks.md"
+FINDINGS = ROOT / "benchmarks" / "findings.md"  # hand-written reading of the figures
 ORDER = ("training", "inference", "serving", "startup", "dashboard")
 MACHINE_FIELDS = {
     "cpu": "CPU",
@@ -101,12 +102,14 @@ def benchmark_section(result: dict[str, Any]) -> list[str]:
     return [*lines, ""] if result.get("notes") else lines
 
 
-def render(results: list[dict[str, Any]]) -> str:
-    """The whole page."""
+def render(results: list[dict[str, Any]], findings: str = "") -> str:
+    """The whole page; ``findings`` (Markdown) goes after the machine, before the figures."""
     lines = ["# Benchmarks", "", INTRO, ""]
     if not results:
         return "\n".join([*lines, "No results yet: run `make bench`.", ""])
     lines += machine_section(results)
+    if findings.strip():
+        lines += [findings.strip(), ""]
     for result in results:
         lines += benchmark_section(result)
     return "\n".join(lines).rstrip() + "\n"
@@ -148,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = load_results(args.results_dir) if args.results_dir.is_dir() else []
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(render(results), encoding="utf-8")
+    findings = FINDINGS.read_text(encoding="utf-8") if FINDINGS.is_file() else ""
+    args.output.write_text(render(results, findings), encoding="utf-8")
     print(f"wrote {args.output} ({len(results)} benchmark(s) from {args.results_dir})")
     return 0
 
