@@ -25,6 +25,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots
 TINY_BERT = "tiny-bert"  # the tiny BERT fixture, as a name in the server's model store
 TINY_LLAMA = "tiny-llama"  # the tiny Llama chat model, likewise
 WORD_LLAMA = "word-llama"  # the tiny word-level Llama chat model (it answers in words)
+SMOLLM2 = "smollm2-135m-instruct"  # a real chat model, from its PyPI package
 
 
 # Debian's Chromium (installed by `make setup`), headless, with nothing reaching out.

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
-from .site import SCREENSHOTS, TINY_LLAMA, WORD_LLAMA, Site, screenshot
+from .site import SCREENSHOTS, SMOLLM2, TINY_LLAMA, WORD_LLAMA, Site, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -339,14 +340,18 @@ def test_prompt_lab_renders_a_template_and_shows_an_evaluation(page, site: Site)
     page.goto(site.url + "/prompt-lab")
     page.wait_for_function(FIRST_CONTENT)
     assert not page.locator("#render-unavailable").is_visible()
+    assert page.locator("#t-max-new-tokens").input_value() == "48"
     page.locator(f"#t-model option[value='{WORD_LLAMA}']").wait_for(state="attached")
     page.select_option("#t-model", WORD_LLAMA)
+    page.fill("#t-max-new-tokens", "6")
     with page.expect_response("**/v1/prompts/render", timeout=120_000) as rendered:
-        page.click("#render-button")  # 128 new tokens for each input: seconds on a busy CPU
+        page.click("#render-button")
     page.locator("#render-status").filter(has_text="2 input(s) run.").wait_for()
-    assert rendered.value.request.post_data_json["model"] == WORD_LLAMA
+    sent = rendered.value.request.post_data_json
+    assert sent["model"] == WORD_LLAMA and sent["max_new_tokens"] == 6
     outputs = [r["output"] for r in rendered.value.json()["results"]]
     assert all(output.strip() for output in outputs)  # the model answered, in words
+    assert all(len(output.split()) <= 6 for output in outputs)  # a word per token, at most 6
     cells = page.locator("#render-results tbody tr").first.locator("td")
     assert "Review: this film is great" in cells.nth(1).inner_text()
     assert cells.nth(2).inner_text().strip() == outputs[0].strip()
@@ -358,6 +363,29 @@ def test_prompt_lab_renders_a_template_and_shows_an_evaluation(page, site: Site)
     assert sorted(runs) == ["LM zero-shot", "LM zero-shot + calibration", "majority class"]
     assert "8 dev examples" in page.locator("#evaluate-table").inner_text()
     assert "calibration" in page.locator("#evaluate-table table").nth(1).inner_text()
+
+
+def test_prompt_lab_answers_with_a_real_pretrained_model(page, site: Site, smollm2_dir: Path):
+    # For docs/images/dashboard-prompt-lab.png: a real chat model's answers (the tiny
+    # models above answer noise), kept short, then an evaluation's table beneath them.
+    store = site.home / "models" / SMOLLM2
+    if not store.exists():
+        store.symlink_to(smollm2_dir, target_is_directory=True)
+    page.goto(site.url + "/prompt-lab")
+    page.wait_for_function(FIRST_CONTENT)
+    page.locator(f"#t-model option[value='{SMOLLM2}']").wait_for(state="attached")
+    page.select_option("#t-model", SMOLLM2)
+    page.fill("#t-max-new-tokens", "24")
+    with page.expect_response("**/v1/prompts/render", timeout=120_000) as rendered:
+        page.click("#render-button")
+    page.locator("#render-status").filter(has_text="2 input(s) run.").wait_for()
+    assert rendered.value.request.post_data_json["max_new_tokens"] == 24
+    outputs = [r["output"] for r in rendered.value.json()["results"]]
+    assert all(re.search(r"\b(positive|negative)\b", o, re.IGNORECASE) for o in outputs), outputs
+
+    page.fill("#p-config", json.dumps(PROMPT_EVAL, indent=2))
+    page.click("#evaluate-button")
+    page.locator("#evaluate-status").filter(has_text="Done.").wait_for(timeout=120_000)
     screenshot(page, "prompt-lab", full_page=True)
 
 

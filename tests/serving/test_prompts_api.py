@@ -165,6 +165,9 @@ def test_render_errors_name_the_input_and_the_variables(client):
         "/v1/prompts/render", json={"template": "x", "prompt": "y", "inputs": [{"text": "a"}]}
     )
     assert "exactly one of template or prompt" in _problem(both, 422, "validation_error")["detail"]
+    for tokens in (0, 2049, "many"):  # max_new_tokens is 1 to 2048
+        bad = {"template": "{{ text }}", "inputs": [{"text": "a"}], "max_new_tokens": tokens}
+        _problem(client.post("/v1/prompts/render", json=bad), 422, "validation_error")
     too_many = {"template": "{{ text }}", "inputs": [{"text": "a"}] * 300}
     _problem(client.post("/v1/prompts/render", json=too_many), 413, "too_large")
 

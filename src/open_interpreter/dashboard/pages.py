@@ -74,12 +74,13 @@ def local_models() -> list[Any]:
 
 
 def ready_generators() -> list[dict[str, str]]:
-    """The pretrained generative models ready on this server (name, task, description)."""
-    return [
-        {"name": m.name, "task": m.kind, "description": m.description}
-        for m in local_models()
-        if m.kind in GENERATIVE and m.status.startswith("ready")
-    ]
+    """The pretrained generative models ready on this server (name, task, description), each
+    name once: a catalogue model converted into the store is listed by both."""
+    ready: dict[str, dict[str, str]] = {}
+    for m in local_models():
+        if m.kind in GENERATIVE and m.status.startswith("ready") and m.name not in ready:
+            ready[m.name] = {"name": m.name, "task": m.kind, "description": m.description}
+    return list(ready.values())
 
 
 @router.get("/")

@@ -1,7 +1,7 @@
-// Prompt lab: render a template on a few inputs (and generate each output with a registered
-// or pretrained generative model), and run a prompt evaluation, through the prompt
-// library's API: POST /v1/prompts/render and POST /v1/prompts/evaluate. Where a server
-// lacks them (404), says so plainly.
+// Prompt lab: render a template on a few inputs (and generate each output, at most "Max new
+// tokens" long, with a registered or pretrained generative model), and run a prompt
+// evaluation, through the prompt library's API: POST /v1/prompts/render and
+// POST /v1/prompts/evaluate. Where a server lacks them (404), says so plainly.
 
 import { api, h, isMissingRoute, num, routeExists, showError } from './api.js';
 
@@ -125,6 +125,7 @@ $('render-form').addEventListener('submit', async (event) => {
     .map((text) => ({ text }));
   const body = { template: $('t-template').value, inputs };
   if ($('t-model').value) body.model = $('t-model').value;
+  body.max_new_tokens = Number($('t-max-new-tokens').value); // the form checks 1–2048
   $('render-status').textContent = 'Running…';
   try {
     renderResults(inputs, await api(RENDER, { method: 'POST', json: body }));
