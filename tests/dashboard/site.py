@@ -43,6 +43,21 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Every page, as the speed benchmark and the browser tests open them; each sets the mark
+# `oi:first-content` once its data from the API is on screen.
+FIRST_CONTENT = "performance.getEntriesByName('oi:first-content').length > 0"
+PAGES = [
+    "/",
+    "/runs/ft_hist000000000000",
+    "/compare?ids=ft_hist000000000000,ft_hist000000000001",
+    "/models",
+    "/evaluation",
+    "/resources",
+    "/playground",
+    "/prompt-lab",
+]
+
+
 @dataclass
 class Site:
     """A running server: its address, an admin key and an HTTP client carrying the key."""

@@ -12,8 +12,8 @@ import pytest
 
 from ..serving.api_helpers import save_tiny_ner_model, tar_gz
 from ..unit.tiny_analysis import trained
-from .site import Site, screenshot
-from .test_pages import CONTRAST, FIRST_CONTENT
+from .site import FIRST_CONTENT, Site, screenshot
+from .test_pages import CONTRAST
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -10,21 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from .site import SCREENSHOTS, SMOLLM2, TINY_LLAMA, WORD_LLAMA, Site, screenshot
+from .site import (
+    FIRST_CONTENT,
+    PAGES,
+    SCREENSHOTS,
+    SMOLLM2,
+    TINY_LLAMA,
+    WORD_LLAMA,
+    Site,
+    screenshot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-FIRST_CONTENT = "performance.getEntriesByName('oi:first-content').length > 0"
-PAGES = [
-    "/",
-    "/runs/ft_hist000000000000",
-    "/compare?ids=ft_hist000000000000,ft_hist000000000001",
-    "/models",
-    "/evaluation",
-    "/resources",
-    "/playground",
-    "/prompt-lab",
-]
 
 
 def _timing(page) -> dict:

@@ -12,13 +12,12 @@ from itertools import pairwise
 import pytest
 
 from ..serving.api_helpers import conll_bytes
-from .site import TINY_BERT, Site, screenshot
+from .site import FIRST_CONTENT, TINY_BERT, Site, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 MODEL = "tiny-ner"
 FINISHED = {"succeeded", "failed", "cancelled"}
-FIRST_CONTENT = "performance.getEntriesByName('oi:first-content').length > 0"
 RUN_STATE = """() => ({
   status: document.querySelector('#run-status .badge')?.textContent || '',
   points: Number(document.getElementById('loss-chart').dataset.points || 0),

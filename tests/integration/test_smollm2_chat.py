@@ -12,28 +12,10 @@ import pytest
 
 from open_interpreter import OpenInterpreter
 from open_interpreter.data.chat import read_chat_jsonl
-from open_interpreter.models import CATALOGUE
-from open_interpreter.models.resolve import model_dir_problem
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SUPPORT_CHAT = Path(__file__).resolve().parents[2] / "examples" / "data" / "support_chat"
-
-
-@pytest.fixture(scope="session")
-def smollm2_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The converted safetensors folder of smollm2-135m-instruct (skips without the package)."""
-    from open_interpreter.models.convert import convert_gguf
-
-    entry = CATALOGUE["smollm2-135m-instruct"]
-    if entry.weights_path() is None:
-        pytest.skip(f"{entry.package} is not installed (make setup installs it)")
-    cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
-    parent = cache.mkdir("oi-converted-models") if cache else tmp_path_factory.mktemp("models")
-    folder = parent / entry.alias
-    if model_dir_problem(folder) is not None:
-        convert_gguf(entry, folder)
-    return folder
 
 
 def test_the_converted_model_answers_in_its_chat_format(smollm2_dir: Path) -> None:
