@@ -338,15 +338,10 @@ def test_prompt_lab_renders_a_template_and_shows_an_evaluation(page, site: Site)
     page.wait_for_function(FIRST_CONTENT)
     assert not page.locator("#render-unavailable").is_visible()
     assert page.locator("#t-max-new-tokens").input_value() == "48"
-    page.locator(f"#t-model option[value='{WORD_LLAMA}']").wait_for(state="attached")
-    page.select_option("#t-model", WORD_LLAMA)
-    page.fill("#t-max-new-tokens", "6")
-    with page.expect_response("**/v1/prompts/render", timeout=120_000) as rendered:
-        page.click("#render-button")
-    page.locator("#render-status").filter(has_text="2 input(s) run.").wait_for()
-    sent = rendered.value.request.post_data_json
+    rendered = _render_in_prompt_lab(page, WORD_LLAMA, 6)
+    sent = rendered.request.post_data_json
     assert sent["model"] == WORD_LLAMA and sent["max_new_tokens"] == 6
-    outputs = [r["output"] for r in rendered.value.json()["results"]]
+    outputs = [r["output"] for r in rendered.json()["results"]]
     assert all(output.strip() for output in outputs)  # the model answered, in words
     assert all(len(output.split()) <= 6 for output in outputs)  # a word per token, at most 6
     cells = page.locator("#render-results tbody tr").first.locator("td")
@@ -370,14 +365,9 @@ def test_prompt_lab_answers_with_a_real_pretrained_model(page, site: Site, smoll
         store.symlink_to(smollm2_dir, target_is_directory=True)
     page.goto(site.url + "/prompt-lab")
     page.wait_for_function(FIRST_CONTENT)
-    page.locator(f"#t-model option[value='{SMOLLM2}']").wait_for(state="attached")
-    page.select_option("#t-model", SMOLLM2)
-    page.fill("#t-max-new-tokens", "24")
-    with page.expect_response("**/v1/prompts/render", timeout=120_000) as rendered:
-        page.click("#render-button")
-    page.locator("#render-status").filter(has_text="2 input(s) run.").wait_for()
-    assert rendered.value.request.post_data_json["max_new_tokens"] == 24
-    outputs = [r["output"] for r in rendered.value.json()["results"]]
+    rendered = _render_in_prompt_lab(page, SMOLLM2, 24)
+    assert rendered.request.post_data_json["max_new_tokens"] == 24
+    outputs = [r["output"] for r in rendered.json()["results"]]
     assert all(re.search(r"\b(positive|negative)\b", o, re.IGNORECASE) for o in outputs), outputs
 
     page.fill("#p-config", json.dumps(PROMPT_EVAL, indent=2))
@@ -411,3 +401,14 @@ def test_playground_shows_each_labels_score(page, site: Site):
         "bars => bars.map(b => b.getAttribute('aria-label'))"
     )
     assert bars == ["positive 80%", "negative 20%"]
+
+
+def _render_in_prompt_lab(page, model: str, max_new_tokens: int):
+    """Run the prompt lab's template on its inputs with ``model``; the render response."""
+    page.locator(f"#t-model option[value='{model}']").wait_for(state="attached")
+    page.select_option("#t-model", model)
+    page.fill("#t-max-new-tokens", str(max_new_tokens))
+    with page.expect_response("**/v1/prompts/render", timeout=120_000) as rendered:
+        page.click("#render-button")
+    page.locator("#render-status").filter(has_text="2 input(s) run.").wait_for()
+    return rendered.value

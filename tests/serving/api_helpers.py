@@ -62,3 +62,12 @@ def tar_gz(directory: Path) -> bytes:
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
         archive.add(directory, arcname=directory.name)
     return buffer.getvalue()
+
+
+def problem(response, status: int, code: str) -> dict:
+    """The problem-details body of ``response``, checked to have ``status`` and ``code``."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["code"] == code and body["status"] == status and body["detail"]
+    return body

@@ -12,7 +12,7 @@ import pytest
 
 from open_interpreter.serving import registry
 
-from .api_helpers import conll_bytes, key, make_client, save_tiny_ner_model, tar_gz
+from .api_helpers import conll_bytes, key, make_client, problem, save_tiny_ner_model, tar_gz
 
 
 @pytest.fixture(scope="module")
@@ -26,21 +26,13 @@ def client(db):
         yield client
 
 
-def _problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["code"] == code and body["status"] == status and body["detail"]
-    return body
-
-
 def test_health_needs_no_key_and_everything_else_does(client, db):
     assert client.get("/health").json()["status"] == "ok"
-    _problem(client.get("/v1/datasets"), 401, "unauthorized")
-    _problem(
+    problem(client.get("/v1/datasets"), 401, "unauthorized")
+    problem(
         client.get("/v1/datasets", headers={"Authorization": "Bearer oi_nope"}), 401, "unauthorized"
     )
-    body = _problem(client.get("/v1/datasets", headers=key(db, "predict")), 403, "forbidden")
+    body = problem(client.get("/v1/datasets", headers=key(db, "predict")), 403, "forbidden")
     assert "'train' is needed" in body["detail"]
     assert client.get("/v1/datasets", headers=key(db, "train")).status_code == 200
     assert client.get("/openapi.json").json()["info"]["title"] == "Open Interpreter"
@@ -52,7 +44,7 @@ def test_rate_limit_answers_429_with_retry_after(db):
         statuses = [client.get("/v1/datasets", headers=headers).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
         response = client.get("/v1/datasets", headers=headers)
-        _problem(response, 429, "rate_limited")
+        problem(response, 429, "rate_limited")
         assert int(response.headers["retry-after"]) >= 1
 
 
@@ -73,20 +65,20 @@ def test_dataset_upload_validates_and_previews(client, db):
     bad = client.post(
         "/v1/datasets", headers=headers, files={"file": ("bad.conll", b"john B-PER\nvisited\n")}
     )
-    assert "bad.conll:2" in _problem(bad, 400, "invalid_data")["detail"]
-    _problem(
+    assert "bad.conll:2" in problem(bad, 400, "invalid_data")["detail"]
+    problem(
         client.post("/v1/datasets", headers=headers, files={"file": ("x.pdf", b"%PDF")}),
         400,
         "invalid_data",
     )
     assert client.delete(f"/v1/datasets/{dataset['id']}", headers=headers).status_code == 204
-    _problem(client.get(f"/v1/datasets/{dataset['id']}", headers=headers), 404, "not_found")
+    problem(client.get(f"/v1/datasets/{dataset['id']}", headers=headers), 404, "not_found")
 
 
 def test_limits_and_validation_errors(db):
     with make_client(db, max_upload_bytes=100, max_body_bytes=200) as client:
         headers = key(db, "train")
-        _problem(
+        problem(
             client.post(
                 "/v1/datasets", headers=headers, files={"file": ("big.conll", conll_bytes(50, 0))}
             ),
@@ -95,8 +87,8 @@ def test_limits_and_validation_errors(db):
         )
         json_headers = {**headers, "content-type": "application/json"}
         big = client.post("/v1/fine-tunes", headers=json_headers, content=b"{" + b" " * 500 + b"}")
-        _problem(big, 413, "too_large")
-        body = _problem(
+        problem(big, 413, "too_large")
+        body = problem(
             client.post(
                 "/v1/fine-tunes",
                 headers=headers,
@@ -107,7 +99,7 @@ def test_limits_and_validation_errors(db):
         )
         assert body["errors"][0]["field"] == "model_name"
     with make_client(db) as client:
-        _problem(client.get("/v1/nothing-here", headers=key(db, "admin")), 404, "not_found")
+        problem(client.get("/v1/nothing-here", headers=key(db, "admin")), 404, "not_found")
 
 
 def test_register_promote_predict_and_roll_back(client, db, saved_model):
@@ -139,12 +131,12 @@ def test_register_promote_predict_and_roll_back(client, db, saved_model):
         "/v1/models/ner/predict", headers=reader, json={"texts": ["mary"], "version": 2}
     ).json()
     assert versioned["version"] == 2
-    _problem(
+    problem(
         client.post("/v1/models/nope/predict", headers=reader, json={"texts": ["x"]}),
         404,
         "not_found",
     )
-    _problem(
+    problem(
         client.post("/v1/models/ner/predict", headers=reader, json={"texts": []}),
         422,
         "validation_error",
@@ -161,7 +153,7 @@ def test_archives_that_escape_are_refused(client, db):
         data={"name": "evil"},
         files={"archive": ("evil.zip", buffer.getvalue())},
     )
-    assert "escapes" in _problem(response, 400, "invalid_archive")["detail"]
+    assert "escapes" in problem(response, 400, "invalid_archive")["detail"]
 
 
 def test_predictions_follow_registry_changes(client, db, saved_model):
@@ -252,7 +244,7 @@ def test_evaluations_are_stored(client, db, saved_model):
 
 def test_metrics_for_admins(client, db):
     client.get("/health")
-    _problem(client.get("/metrics", headers=key(db, "train")), 403, "forbidden")
+    problem(client.get("/metrics", headers=key(db, "train")), 403, "forbidden")
     text = client.get("/metrics", headers=key(db, "admin")).text
     assert "oi_http_requests_total" in text
 
@@ -268,4 +260,4 @@ def test_a_job_base_model_is_never_a_server_path(client, db, model):
         headers=headers,
         json={"model_name": "x", "train_dataset_id": dataset["id"], "config": {"model": model}},
     )
-    assert "never a path on the server" in _problem(response, 422, "invalid_config")["detail"]
+    assert "never a path on the server" in problem(response, 422, "invalid_config")["detail"]

@@ -18,7 +18,7 @@ from open_interpreter.analysis import METHODS
 from open_interpreter.serving.schemas import MAX_EXPLAIN_CHARS, MAX_EXPLAIN_TEXTS, ExplainRequest
 
 from ..unit.tiny_analysis import trained
-from .api_helpers import key, make_client, save_tiny_ner_model, tar_gz
+from .api_helpers import key, make_client, problem, save_tiny_ner_model, tar_gz
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +42,6 @@ def client(db, sentiment_model, ner_model):
             client.post("/v1/models", headers=admin, data={"name": name}, files=files)
         client.headers.update(key(db, "predict"))
         yield client
-
-
-def _problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["code"] == code and body["detail"]
-    return body
 
 
 def test_a_classification_is_explained_as_the_library_explains_it(client, sentiment_model):
@@ -143,19 +135,19 @@ def test_each_entity_of_a_tagger_is_explained(client, ner_model):
     ],
 )
 def test_bad_bodies_are_422_naming_the_field(client, name, body, field):
-    answer = _problem(client.post(f"/v1/models/{name}/explain", json=body), 422, "validation_error")
+    answer = problem(client.post(f"/v1/models/{name}/explain", json=body), 422, "validation_error")
     fields = [e["field"] for e in answer["errors"]]
     assert any(f == field or f.startswith(f"{field}.") for f in fields), fields
 
 
 def test_unknown_targets_and_models(client):
-    answer = _problem(
+    answer = problem(
         client.post("/v1/models/sentiment/explain", json={"text": "this film", "target": "meh"}),
         422,
         "unknown_label",
     )
     assert answer["errors"][0]["field"] == "target" and "positive" in answer["detail"]
-    answer = _problem(
+    answer = problem(
         client.post(
             "/v1/models/ner/explain", json={"text": "Mary visited Berlin", "target": "PET"}
         ),
@@ -163,13 +155,13 @@ def test_unknown_targets_and_models(client):
         "unknown_label",
     )
     assert "LOC" in answer["detail"]
-    _problem(
+    problem(
         client.post("/v1/models/ner/explain", json={"text": "Mary visited Berlin", "target": 9}),
         422,
         "unknown_entity",
     )
-    _problem(client.post("/v1/models/nope/explain", json={"text": "x"}), 404, "not_found")
-    _problem(
+    problem(client.post("/v1/models/nope/explain", json={"text": "x"}), 404, "not_found")
+    problem(
         client.post("/v1/models/ner/explain", json={"text": "mary", "version": 7}), 404, "not_found"
     )
 
@@ -181,8 +173,8 @@ def test_limits_and_keys(db, sentiment_model):
             headers=key(db, "predict"),
             json={"texts": ["this film is great"] * 10, "target": "p" * 2_000},
         )
-        _problem(big, 413, "too_large")
-        _problem(
+        problem(big, 413, "too_large")
+        problem(
             client.post("/v1/models/sentiment/explain", json={"text": "x"}), 401, "unauthorized"
         )
 

@@ -11,7 +11,7 @@ from open_interpreter.storage import Database
 
 from ..unit.tiny_data import sentiment_texts
 from ..unit.tiny_prompting import word_llama_dir  # noqa: F401 - a fixture
-from .api_helpers import key, make_client
+from .api_helpers import key, make_client, problem
 
 
 @pytest.fixture
@@ -32,14 +32,6 @@ def client(db):
 def models(isolated_home, word_llama_dir):  # noqa: F811 - the fixture above
     """The tiny word-level Llama chat model as ``word-llama``: it answers in words."""
     shutil.copytree(word_llama_dir, isolated_home / "models" / "word-llama")
-
-
-def _problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["code"] == code and body["detail"]
-    return body
 
 
 def test_the_library_saves_lists_diffs_and_deletes(client, db, isolated_home):
@@ -81,28 +73,28 @@ def test_the_library_saves_lists_diffs_and_deletes(client, db, isolated_home):
 
     assert client.delete("/v1/prompts/topic").status_code == 204
     assert DatabasePromptStore(db).names() == ["sentiment"]
-    _problem(client.get("/v1/prompts/topic"), 404, "prompt_not_found")
+    problem(client.get("/v1/prompts/topic"), 404, "prompt_not_found")
     assert client.get("/v1/prompts").json()["count"] == 1
 
 
 def test_library_errors_are_problems(client, db):
-    body = _problem(
+    body = problem(
         client.post("/v1/prompts", json={"name": "bad", "text": "{{ text "}),
         422,
         "invalid_template",
     )
     assert "line 1" in body["detail"]
-    _problem(
+    problem(
         client.post("/v1/prompts", json={"name": "../up", "text": "x"}), 422, "validation_error"
     )
     reserved = client.post("/v1/prompts", json={"name": "render", "text": "x"})
-    assert "reserved" in _problem(reserved, 422, "validation_error")["detail"]
-    _problem(client.get("/v1/prompts/.hidden"), 422, "validation_error")
-    _problem(client.get("/v1/prompts/nope"), 404, "prompt_not_found")
-    _problem(client.delete("/v1/prompts/nope"), 404, "prompt_not_found")
+    assert "reserved" in problem(reserved, 422, "validation_error")["detail"]
+    problem(client.get("/v1/prompts/.hidden"), 422, "validation_error")
+    problem(client.get("/v1/prompts/nope"), 404, "prompt_not_found")
+    problem(client.delete("/v1/prompts/nope"), 404, "prompt_not_found")
     client.post("/v1/prompts", json={"name": "topic", "text": "{{ text }}"})
-    _problem(client.get("/v1/prompts/topic/versions/3"), 404, "prompt_not_found")
-    _problem(client.get("/v1/prompts/topic/diff"), 404, "prompt_not_found")  # one version
+    problem(client.get("/v1/prompts/topic/versions/3"), 404, "prompt_not_found")
+    problem(client.get("/v1/prompts/topic/diff"), 404, "prompt_not_found")  # one version
 
     # The POST-only routes exist for a probe (405), whatever the library holds.
     for path in ("/v1/prompts/render", "/v1/prompts/evaluate"):
@@ -110,15 +102,15 @@ def test_library_errors_are_problems(client, db):
         assert client.delete(path).status_code == 405
 
     anonymous = {"Authorization": ""}
-    _problem(client.get("/v1/prompts", headers=anonymous), 401, "unauthorized")
+    problem(client.get("/v1/prompts", headers=anonymous), 401, "unauthorized")
     predict = key(db, "predict")
     assert client.get("/v1/prompts/topic", headers=predict).status_code == 200
-    _problem(
+    problem(
         client.post("/v1/prompts", json={"name": "x", "text": "y"}, headers=predict),
         403,
         "forbidden",
     )
-    _problem(client.delete("/v1/prompts/topic", headers=predict), 403, "forbidden")
+    problem(client.delete("/v1/prompts/topic", headers=predict), 403, "forbidden")
 
 
 def test_render_fills_the_template_for_each_input(client):
@@ -146,17 +138,17 @@ def test_render_errors_name_the_input_and_the_variables(client):
         "/v1/prompts/render",
         json={"template": "{{ text }} {{ topic }}", "inputs": [{"text": "a", "topic": "b"}, {}]},
     )
-    body = _problem(missing, 422, "invalid_template")
+    body = problem(missing, 422, "invalid_template")
     assert body["detail"].startswith("inputs[1]:")
     assert body["missing"] == ["text", "topic"] and body["unknown"] == []
     unknown = client.post("/v1/prompts/render", json={"template": "x", "inputs": [{"txt": "a"}]})
-    assert _problem(unknown, 422, "invalid_template")["unknown"] == ["txt"]
+    assert problem(unknown, 422, "invalid_template")["unknown"] == ["txt"]
     for template in ("{% for %}", "{{ 1 / 0 }}", "{{ text.__class__.__mro__ }}"):
         response = client.post(
             "/v1/prompts/render", json={"template": template, "inputs": [{"text": "a"}]}
         )
-        _problem(response, 422, "invalid_template")
-    _problem(
+        problem(response, 422, "invalid_template")
+    problem(
         client.post("/v1/prompts/render", json={"prompt": "nope", "inputs": [{"text": "a"}]}),
         404,
         "prompt_not_found",
@@ -164,12 +156,12 @@ def test_render_errors_name_the_input_and_the_variables(client):
     both = client.post(
         "/v1/prompts/render", json={"template": "x", "prompt": "y", "inputs": [{"text": "a"}]}
     )
-    assert "exactly one of template or prompt" in _problem(both, 422, "validation_error")["detail"]
+    assert "exactly one of template or prompt" in problem(both, 422, "validation_error")["detail"]
     for tokens in (0, 2049, "many"):  # max_new_tokens is 1 to 2048
         bad = {"template": "{{ text }}", "inputs": [{"text": "a"}], "max_new_tokens": tokens}
-        _problem(client.post("/v1/prompts/render", json=bad), 422, "validation_error")
+        problem(client.post("/v1/prompts/render", json=bad), 422, "validation_error")
     too_many = {"template": "{{ text }}", "inputs": [{"text": "a"}] * 300}
-    _problem(client.post("/v1/prompts/render", json=too_many), 413, "too_large")
+    problem(client.post("/v1/prompts/render", json=too_many), 413, "too_large")
 
 
 def test_render_with_a_model_answers_each_prompt(client, models):
@@ -190,7 +182,7 @@ def test_render_with_a_model_answers_each_prompt(client, models):
     )
     assert alone.json()["text"] == results[0]["output"]  # greedy, batched or not
     assert client.app.state.oi.cache.loads == 1
-    _problem(
+    problem(
         client.post("/v1/prompts/render", json={**body, "model": "no-such-model"}),
         404,
         "model_not_found",
@@ -252,32 +244,32 @@ def test_evaluate_refuses_what_it_should_not_run(db, models):
         client.headers.update(key(db, "train"))
         dataset_id = _upload_reviews(client)
 
-        def problem(status: int, code: str, **changes) -> str:
+        def refusal(status: int, code: str, **changes) -> str:
             config = _config(dataset_id, **changes)
             response = client.post("/v1/prompts/evaluate", json={"config": config})
-            return _problem(response, status, code)["detail"]
+            return problem(response, status, code)["detail"]
 
-        assert "dev_size must be at most 20" in problem(422, "evaluation_too_large", dev_size=50)
-        assert "pool_size" in problem(422, "evaluation_too_large", pool_size=None)
-        assert "at most 2 runs" in problem(422, "evaluation_too_large", dev_size=5)
+        assert "dev_size must be at most 20" in refusal(422, "evaluation_too_large", dev_size=50)
+        assert "pool_size" in refusal(422, "evaluation_too_large", pool_size=None)
+        assert "at most 2 runs" in refusal(422, "evaluation_too_large", dev_size=5)
         one_run = {"runs": [{"strategy": "zero-shot"}]}
-        assert "data must be" in problem(422, "invalid_config", data="/etc/passwd", **one_run)
-        assert "model must be" in problem(422, "invalid_config", model="/tmp/model", **one_run)
-        assert "num_threads" in problem(422, "invalid_config", num_threads=2, **one_run)
-        problem(404, "model_not_found", model="no-such-model", **one_run)
-        problem(404, "not_found", data="dataset:ds_nope", **one_run)
-        problem(422, "invalid_config", runs=[{"strategy": "guess"}])
+        assert "data must be" in refusal(422, "invalid_config", data="/etc/passwd", **one_run)
+        assert "model must be" in refusal(422, "invalid_config", model="/tmp/model", **one_run)
+        assert "num_threads" in refusal(422, "invalid_config", num_threads=2, **one_run)
+        refusal(404, "model_not_found", model="no-such-model", **one_run)
+        refusal(404, "not_found", data="dataset:ds_nope", **one_run)
+        refusal(422, "invalid_config", runs=[{"strategy": "guess"}])
         bad = {"templates": {"t": "{{ text"}, "runs": [{"strategy": "zero-shot", "template": "t"}]}
-        problem(422, "invalid_template", **bad)
+        refusal(422, "invalid_template", **bad)
         saved = {"runs": [{"strategy": "zero-shot", "template": "library:nope@2"}]}
-        problem(404, "prompt_not_found", **saved)
+        refusal(404, "prompt_not_found", **saved)
         unused = {
             "templates": {"t": "no text here"},
             "runs": [{"strategy": "zero-shot", "template": "t"}],
         }
-        problem(422, "invalid_template", **unused)
+        refusal(422, "invalid_template", **unused)
 
         predict = key(db, "predict")
         config = _config(dataset_id, **one_run)
         response = client.post("/v1/prompts/evaluate", json={"config": config}, headers=predict)
-        _problem(response, 403, "forbidden")
+        problem(response, 403, "forbidden")
