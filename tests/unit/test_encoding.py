@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from open_interpreter.data.batching import collate, inference_batches, training_batches
+from open_interpreter.data.batching import (
+    collate,
+    inference_batches,
+    labelled_tokens,
+    token_weight,
+    training_batches,
+)
 from open_interpreter.data.encoding import (
     IGNORE_INDEX,
     Feature,
@@ -91,3 +97,19 @@ def test_collate_pads_to_the_longest_member() -> None:
     assert batch["input_ids"].tolist() == [[5, 5, 0, 0], [5, 5, 5, 5]]
     assert batch["attention_mask"].tolist() == [[1, 1, 0, 0], [1, 1, 1, 1]]
     assert batch["labels"].tolist() == [[0, 0, IGNORE_INDEX, IGNORE_INDEX], [0, 0, 0, 0]]
+
+
+def test_token_weight_makes_each_labelled_token_count_alike() -> None:
+    short, long = _features([2, 2]), _features([6, 6])
+    mean = labelled_tokens(short + long) / 2  # two batches
+    assert token_weight(short, mean) == pytest.approx(0.5)
+    assert token_weight(long, mean) == pytest.approx(1.5)
+    one_label = [Feature(input_ids=[5, 5], labels=1)]
+    assert token_weight(one_label, 3.0) == 1.0
+
+
+def test_collate_can_round_the_width_up_to_a_multiple() -> None:
+    batch = collate(_features([2, 9]), pad_id=0, multiple_of=8)
+    assert batch["input_ids"].shape == (2, 16)
+    assert batch["attention_mask"].sum().item() == 11
+    assert (batch["labels"][:, 9:] == IGNORE_INDEX).all()

@@ -120,3 +120,22 @@ def test_unknown_early_stopping_metric_names_the_measured_ones(setup):
             pad_id=pad_id,
             evaluate=lambda model: type("R", (), {"metrics": lambda self: {"loss": 1.0}})(),
         )
+
+
+def test_every_labelled_token_weighs_the_same_whatever_its_batch(setup):
+    """One SGD step over length-grouped micro-batches equals one step over the whole set.
+
+    Without the token weighting, tokens of short batches would count more and the two
+    models would differ.
+    """
+    fresh_model, features, pad_id = setup
+    sgd = {"optimizer": "sgd", "momentum": 0.0, "learning_rate": 0.5, "weight_decay": 0.0}
+    plain = {"warmup_ratio": 0.0, "max_grad_norm": None, "dropout": 0.0, "precision": "fp32"}
+    settings = {**sgd, **plain, "epochs": 1}
+    whole, grouped = fresh_model(), fresh_model()
+    train(whole, features, config=_config(batch_size=len(features), **settings), pad_id=pad_id)
+    config = _config(batch_size=4, gradient_accumulation_steps=10, **settings)
+    result = train(grouped, features, config=config, pad_id=pad_id)
+    assert result.steps == 1
+    for (name, a), b in zip(whole.state_dict().items(), grouped.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=name)

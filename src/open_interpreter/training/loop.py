@@ -3,7 +3,9 @@
 setup (device, precision, optimizer, schedule, resume) → train (length-grouped batches,
 bf16 autocast where the hardware has it, gradient accumulation and clipping,
 checkpoints) → evaluate each epoch (early stopping, best weights kept) → restore best.
-It knows nothing of tasks: evaluation comes in as a function.
+Every labelled token weighs the same in the gradient whatever the length of its batch,
+so accumulating micro-batches equals training on one big batch. It knows nothing of
+tasks: evaluation comes in as a function.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from typing import Any
 import torch
 
 from open_interpreter.config import FineTuneConfig
-from open_interpreter.data.batching import collate, training_batches
+from open_interpreter.data.batching import (
+    TRAINING_WIDTH_MULTIPLE,
+    collate,
+    labelled_tokens,
+    token_weight,
+    training_batches,
+)
 from open_interpreter.data.encoding import Feature
 from open_interpreter.errors import ConfigError
 from open_interpreter.evaluation import EvaluationReport
@@ -136,6 +144,7 @@ def train(
     batches_per_epoch = math.ceil(len(features) / config.batch_size)
     steps_per_epoch = math.ceil(batches_per_epoch / config.gradient_accumulation_steps)
     total_steps = config.max_steps or math.ceil(config.epochs * steps_per_epoch)
+    mean_tokens = labelled_tokens(features) / batches_per_epoch
     optimizer = build_optimizer(model, config)
     schedule = build_schedule(optimizer, config, total_steps)
     watch = _Watch(config.early_stopping_metric, config.early_stopping_patience)
@@ -175,10 +184,12 @@ def train(
                 position["batch"] if epoch == position["epoch"] else 0, len(batches)
             ):
                 batch = [features[i] for i in batches[index]]
-                inputs = {k: v.to(device) for k, v in collate(batch, pad_id).items()}
+                padded = collate(batch, pad_id, TRAINING_WIDTH_MULTIPLE)
+                inputs = {k: v.to(device) for k, v in padded.items()}
                 with autocast(device, result.bf16):
                     loss = model(**inputs).loss
-                (loss / config.gradient_accumulation_steps).backward()
+                weight = token_weight(batch, mean_tokens) / config.gradient_accumulation_steps
+                (loss * weight).backward()
                 samples += len(batch)
                 last = index + 1 == len(batches)
                 if (index + 1) % config.gradient_accumulation_steps and not last:
