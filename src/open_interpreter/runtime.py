@@ -69,3 +69,41 @@ def torch_threads(num_threads: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+EAGER_ATTENTION_UP_TO = 256
+"""Longest input (in sub-words) for which CPU runs use the plain attention; see below."""
+
+
+@contextlib.contextmanager
+def cpu_attention(model: torch.nn.Module, device: torch.device, longest: int) -> Iterator[None]:
+    """Run ``model`` with the plain ("eager") attention on a CPU for short inputs.
+
+    PyTorch's fused attention kernel for CPUs is slow for the short sequences of
+    classification and NER data, its backward pass most of all. Measured on minilm-l6 in
+    bf16 autocast: a training step on 16 × 32 sub-words took 71 ms with plain attention
+    against 126 ms fused (16 × 256: 570 against 796 ms); a forward pass on 64 × 128, 352
+    against 429 ms. Plain attention keeps the whole score matrix, so inputs longer than
+    :data:`EAGER_ATTENTION_UP_TO` keep the fused kernel, and so do GPUs.
+
+    Args:
+        model: A Hugging Face model (or a PEFT model around one).
+        device: Where it runs.
+        longest: The longest input it will see inside the block.
+    """
+    config = getattr(model, "config", None)
+    current = getattr(config, "_attn_implementation", None)
+    switch = (
+        device.type == "cpu"
+        and current == "sdpa"
+        and longest <= EAGER_ATTENTION_UP_TO
+        and hasattr(model, "set_attn_implementation")
+    )
+    if not switch:
+        yield
+        return
+    model.set_attn_implementation("eager")
+    try:
+        yield
+    finally:
+        model.set_attn_implementation(current)

@@ -10,6 +10,13 @@ import torch
 from open_interpreter.data.batching import collate, inference_batches
 from open_interpreter.data.encoding import Feature
 
+CPU_BATCH_SIZE = 16
+"""Most features per forward pass on a CPU. A CPU gains little from wide batches, and a
+small set of mixed lengths (a server's batch of requests) sorted into one wide batch is
+mostly padding: 64 requests of CoNLL-2003 sentences were tagged at 248 texts/s in one
+batch of 64 and at 572 texts/s in four of 16. On the whole sorted dev set both give about
+860 sentences/s."""
+
 
 @dataclass
 class ForwardResult:
@@ -40,7 +47,7 @@ def forward(
         model: A Hugging Face model with a classification head.
         features: Encoded inputs (with labels for a loss).
         pad_id: The tokenizer's padding id.
-        batch_size: Features per forward pass.
+        batch_size: Features per forward pass (at most :data:`CPU_BATCH_SIZE` on a CPU).
         device: Where to run; the model's own device by default.
         precision: ``auto`` runs in bf16 autocast where the hardware computes bf16
             natively (about twice as fast on such CPUs), ``fp32`` never does.
@@ -48,15 +55,18 @@ def forward(
     Returns:
         The probabilities and mean loss.
     """
-    from open_interpreter.runtime import autocast, use_bf16
+    from open_interpreter.runtime import autocast, cpu_attention, use_bf16
 
     device = device or next(model.parameters()).device
+    if device.type == "cpu":
+        batch_size = min(batch_size, CPU_BATCH_SIZE)
     bf16 = use_bf16(precision, device)
     was_training = model.training
     model.eval()
     probabilities: list[np.ndarray | None] = [None] * len(features)
     loss_sum, loss_weight = 0.0, 0
-    with torch.inference_mode():
+    longest = max((len(f) for f in features), default=0)
+    with torch.inference_mode(), cpu_attention(model, device, longest):
         for batch in inference_batches(features, batch_size):
             inputs = collate([features[i] for i in batch], pad_id)
             inputs = {k: v.to(device) for k, v in inputs.items()}

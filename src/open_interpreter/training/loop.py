@@ -32,7 +32,13 @@ from open_interpreter.data.encoding import Feature
 from open_interpreter.errors import ConfigError
 from open_interpreter.evaluation import EvaluationReport
 from open_interpreter.peft import ParameterCount, count_parameters
-from open_interpreter.runtime import autocast, pick_device, torch_threads, use_bf16
+from open_interpreter.runtime import (
+    autocast,
+    cpu_attention,
+    pick_device,
+    torch_threads,
+    use_bf16,
+)
 from open_interpreter.training.checkpoint import load_checkpoint, save_checkpoint
 from open_interpreter.training.optim import (
     apply_freezing,
@@ -168,6 +174,7 @@ def train(
     step, samples, stop = position["step"], 0, False
     with (
         torch_threads(config.num_threads),
+        cpu_attention(model, device, max((len(f) for f in features), default=0)),
         TrainingProgress(total_steps, enabled=config.progress, start_step=step) as progress,
     ):
         epoch = position["epoch"]
