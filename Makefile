@@ -60,7 +60,7 @@ format: setup
 
 # Open Interpreter against the Hugging Face way, side by side (benchmarks/README.md):
 # fine-tuning, inference, serving, start-up; then docs/benchmarks.md from the results.
-# About 12 minutes on a quiet 2-core CPU; each run uses a temporary OI_HOME.
+# About 16 minutes on a quiet 2-core CPU; each run uses a temporary OI_HOME.
 bench: setup
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_inference.py

@@ -1,6 +1,6 @@
 """Fine-tuning NER: Open Interpreter against the Hugging Face Trainer recipe.
 
-    .venv/bin/python benchmarks/bench_training.py            # ~10 min on a quiet 2-core CPU
+    .venv/bin/python benchmarks/bench_training.py            # ~12 min on a quiet 2-core CPU
     .venv/bin/python benchmarks/bench_training.py --quick    # smoke run, tiny sizes
 
 Same model files (minilm-l6), same seeded CoNLL-2003 subset, batch 16, lr 5e-5, same
