@@ -81,10 +81,11 @@ def cpu_attention(model: torch.nn.Module, device: torch.device, longest: int) ->
 
     PyTorch's fused attention kernel for CPUs is slow for the short sequences of
     classification and NER data, its backward pass most of all. Measured on minilm-l6 in
-    bf16 autocast: a training step on 16 × 32 sub-words took 71 ms with plain attention
-    against 126 ms fused (16 × 256: 570 against 796 ms); a forward pass on 64 × 128, 352
-    against 429 ms. Plain attention keeps the whole score matrix, so inputs longer than
-    :data:`EAGER_ATTENTION_UP_TO` keep the fused kernel, and so do GPUs.
+    bf16 autocast, batches without padding: a training step on 16 × 32 sub-words took 71 ms
+    with plain attention against 126 ms fused (16 × 256: 570 against 796 ms); a forward
+    pass on 64 × 128, 352 against 429 ms. (With padding, which takes PyTorch off its fused
+    kernel, both measured the same.) Plain attention keeps the whole score matrix, so
+    inputs longer than :data:`EAGER_ATTENTION_UP_TO` keep the fused kernel, and so do GPUs.
 
     Args:
         model: A Hugging Face model (or a PEFT model around one).

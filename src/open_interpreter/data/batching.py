@@ -6,11 +6,10 @@ shuffled again. Every batch is still a random draw of similar-length examples, a
 padding — pure wasted compute on a CPU — mostly disappears. Evaluation batches are
 simply sorted by length. Each batch is padded only to its own longest member.
 
-Grouping has a cost the field usually leaves unpaid: a model's loss is the mean over the
-batch's labelled tokens, so in a batch of short sentences each token weighs more than in
-a batch of long ones, and short examples end up over-weighted. :func:`token_weight` gives
-the factor that makes every labelled token count the same, as it does (on average) in
-randomly drawn batches.
+A model's loss is the mean over its batch's labelled tokens, so in a batch of short
+sentences each token weighs more than in a batch of long ones; grouping makes such
+batches common. :func:`token_weight` gives the factor that makes every labelled token
+count the same, as it does (on average) in randomly drawn batches.
 """
 
 from __future__ import annotations
