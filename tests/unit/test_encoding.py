@@ -102,10 +102,10 @@ def test_collate_pads_to_the_longest_member() -> None:
 def test_token_weight_makes_each_labelled_token_count_alike() -> None:
     short, long = _features([2, 2]), _features([6, 6])
     mean = labelled_tokens(short + long) / 2  # two batches
-    assert token_weight(short, mean) == pytest.approx(0.5)
-    assert token_weight(long, mean) == pytest.approx(1.5)
+    assert token_weight(collate(short, 0, multiple_of=8)["labels"], mean) == pytest.approx(0.5)
+    assert token_weight(collate(long, 0)["labels"], mean) == pytest.approx(1.5)
     one_label = [Feature(input_ids=[5, 5], labels=1)]
-    assert token_weight(one_label, 3.0) == 1.0
+    assert token_weight(collate(one_label, 0)["labels"], 3.0) == 1.0
 
 
 def test_collate_can_round_the_width_up_to_a_multiple() -> None:

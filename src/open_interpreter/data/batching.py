@@ -74,18 +74,21 @@ def labelled_tokens(features: list[Feature]) -> int:
     )
 
 
-def token_weight(batch: list[Feature], mean_tokens: float) -> float:
-    """The factor for ``batch``'s mean loss that weighs each of its labelled tokens alike.
+def token_weight(labels: torch.Tensor | None, mean_tokens: float) -> float:
+    """The factor for a batch's mean loss that weighs each of its labelled tokens alike.
 
     Args:
-        batch: The batch's features.
+        labels: The collated batch's labels (see :func:`collate`).
         mean_tokens: Labelled tokens in an average batch of the epoch.
 
     Returns:
-        ``labelled tokens in batch / mean_tokens``; 1.0 when examples carry one label each.
+        ``labelled tokens in the batch / mean_tokens``; 1.0 when examples carry one label
+        each (or none).
     """
-    tokens = labelled_tokens(batch)
-    return tokens / mean_tokens if tokens and mean_tokens else 1.0
+    if labels is None or labels.dim() < 2 or not mean_tokens:
+        return 1.0
+    tokens = int((labels != IGNORE_INDEX).sum())
+    return tokens / mean_tokens if tokens else 1.0
 
 
 def inference_batches(features: list[Feature], batch_size: int) -> list[list[int]]:

@@ -195,7 +195,8 @@ def train(
                 inputs = {k: v.to(device) for k, v in padded.items()}
                 with autocast(device, result.bf16):
                     loss = model(**inputs).loss
-                weight = token_weight(batch, mean_tokens) / config.gradient_accumulation_steps
+                weight = token_weight(padded.get("labels"), mean_tokens)
+                weight /= config.gradient_accumulation_steps
                 (loss * weight).backward()
                 samples += len(batch)
                 last = index + 1 == len(batches)
