@@ -14,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from open_interpreter.evaluation import BeforeAfter, evaluate_token_classification
-from open_interpreter.serving import jobs, registry
+from open_interpreter.services import jobs, registry
+from open_interpreter.services.api_keys import create_key
+from open_interpreter.services.job_progress import RunFigures
+from open_interpreter.services.resources import ProcessFigures, ResourceSampler, parse_nvidia_smi
 from open_interpreter.serving.app import create_app
-from open_interpreter.serving.job_progress import RunFigures
-from open_interpreter.serving.resources import ProcessFigures, ResourceSampler, parse_nvidia_smi
-from open_interpreter.serving.security import create_key
 from open_interpreter.serving.settings import Settings
 from open_interpreter.storage import Database
 from open_interpreter.storage.tables import FineTuneJob

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from open_interpreter.serving import registry
+from open_interpreter.services import registry
 
 from .api_helpers import conll_bytes, key, make_client, problem, save_tiny_ner_model, tar_gz
 

@@ -6,8 +6,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from open_interpreter.services.api_keys import create_key
 from open_interpreter.serving.app import create_app
-from open_interpreter.serving.security import create_key
 from open_interpreter.serving.settings import Settings
 from open_interpreter.storage import Database
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from open_interpreter.errors import ConfigError, ConflictError, NotFoundError
-from open_interpreter.serving import jobs
-from open_interpreter.serving.datasets import store_upload
-from open_interpreter.serving.jobs import Lease
+from open_interpreter.services import job_queue, jobs
+from open_interpreter.services.datasets import store_upload
+from open_interpreter.services.job_queue import Lease
 from open_interpreter.storage import Database
 from open_interpreter.storage.tables import FineTuneJob, utcnow
 
@@ -40,7 +40,7 @@ def make_job(db: Database, config: dict[str, Any] | None = None, **datasets: str
 
 def claim(db: Database, worker_id: str = "w1") -> FineTuneJob | None:
     with db.session() as session:
-        return jobs.claim_job(session, worker_id=worker_id)
+        return job_queue.claim_job(session, worker_id=worker_id)
 
 
 def status_of(db: Database, job_id: str) -> FineTuneJob:
@@ -141,8 +141,8 @@ def test_cancel_queued_running_and_finished_jobs(db):
         job = jobs.cancel_job(session, running.id)
         assert (job.status, job.cancel_requested) == ("running", True)
         assert jobs.cancel_job(session, running.id).cancel_requested  # twice is fine
-        assert jobs.heartbeat(session, lease).cancel_requested
-        assert jobs.finish_job(session, lease, status="cancelled")
+        assert job_queue.heartbeat(session, lease).cancel_requested
+        assert job_queue.finish_job(session, lease, status="cancelled")
         for job_id in (queued.id, running.id):
             with pytest.raises(ConflictError, match="already finished"):
                 jobs.cancel_job(session, job_id)
@@ -157,16 +157,16 @@ def test_writes_under_a_lost_lease_change_nothing(db):
     other = Lease(job_id, "w2", lease.attempt)
     with db.session() as session:
         for wrong in (stale, other):
-            assert jobs.heartbeat(session, wrong) is None
-            assert not jobs.record_event(session, wrong, "log", {"message": "x"})
-            assert not jobs.finish_job(session, wrong, status="succeeded")
-            assert not jobs.release_job(session, wrong, reason="x")
-        assert jobs.record_event(session, lease, "step", {"step": 1}, progress={"step": 1})
+            assert job_queue.heartbeat(session, wrong) is None
+            assert not job_queue.record_event(session, wrong, "log", {"message": "x"})
+            assert not job_queue.finish_job(session, wrong, status="succeeded")
+            assert not job_queue.release_job(session, wrong, reason="x")
+        assert job_queue.record_event(session, lease, "step", {"step": 1}, progress={"step": 1})
         assert jobs.get_job(session, job_id).progress == {"step": 1}
-        assert jobs.release_job(session, lease, reason="worker stopped")
+        assert job_queue.release_job(session, lease, reason="worker stopped")
         job = jobs.get_job(session, job_id)
         assert (job.status, job.attempts, job.worker_id) == ("queued", 0, None)
-        assert not jobs.finish_job(session, lease, status="failed")
+        assert not job_queue.finish_job(session, lease, status="failed")
 
 
 def _age_heartbeat(db: Database, job_id: str, seconds: float) -> None:
@@ -181,11 +181,11 @@ def test_stale_jobs_are_requeued_then_failed_after_three_attempts(db):
         lease = Lease.of(claim(db, f"w{attempt}"))
         assert lease.attempt == attempt
         with db.session() as session:
-            assert jobs.requeue_stale_jobs(session, stale_after_s=30) == []  # still fresh
+            assert job_queue.requeue_stale_jobs(session, stale_after_s=30) == []  # still fresh
         _age_heartbeat(db, job_id, 60)
         with db.session() as session:
-            requeued = jobs.requeue_stale_jobs(session, stale_after_s=30)
-            assert jobs.heartbeat(session, lease) is None  # the old worker lost the job
+            requeued = job_queue.requeue_stale_jobs(session, stale_after_s=30)
+            assert job_queue.heartbeat(session, lease) is None  # the old worker lost the job
         assert requeued == ([job_id] if attempt < 3 else [])
     job = status_of(db, job_id)
     assert job.status == "failed" and "tried 3 times" in job.error
@@ -203,7 +203,7 @@ def test_a_stale_job_whose_cancel_was_requested_is_cancelled(db):
         jobs.cancel_job(session, job_id)
     _age_heartbeat(db, job_id, 60)
     with db.session() as session:
-        assert jobs.requeue_stale_jobs(session, stale_after_s=30) == []
+        assert job_queue.requeue_stale_jobs(session, stale_after_s=30) == []
     assert status_of(db, job_id).status == "cancelled"
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from open_interpreter.errors import DataError
-from open_interpreter.serving import job_runner, jobs, registry
-from open_interpreter.serving.job_runner import EventRecorder, LeaseLost, run_job
-from open_interpreter.serving.jobs import Lease
+from open_interpreter.services import job_queue, job_runner, jobs, registry
+from open_interpreter.services.job_queue import Lease
+from open_interpreter.services.job_runner import EventRecorder, LeaseLost, run_job
 from open_interpreter.storage import Database, artifacts
 
 from .test_jobs import claim, make_job, status_of
@@ -40,7 +40,7 @@ def test_a_recorder_whose_lease_is_gone_stops_the_run(db):
     lease = claimed(db)
     with db.session() as session:
         jobs.cancel_job(session, lease.job_id)
-        jobs.finish_job(session, lease, status="cancelled")
+        job_queue.finish_job(session, lease, status="cancelled")
     with pytest.raises(LeaseLost):
         EventRecorder(db, lease)({"type": "step", "step": 1, "total_steps": 9})
     assert run_job(db, lease) == "lost"

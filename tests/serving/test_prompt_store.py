@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, inspect, make_url, select, text
 
 from open_interpreter.errors import ConflictError, NotFoundError
 from open_interpreter.prompting import FilePromptStore, PromptLibrary, PromptTemplate
-from open_interpreter.serving.prompt_store import DatabasePromptStore, content_hash
+from open_interpreter.services.prompt_store import DatabasePromptStore, content_hash
 from open_interpreter.storage import PromptVersion
 from open_interpreter.storage.db import MIGRATIONS
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from open_interpreter.serving.prompt_store import DatabasePromptStore
+from open_interpreter.services.prompt_store import DatabasePromptStore
 from open_interpreter.storage import Database
 
 from ..unit.tiny_data import sentiment_texts

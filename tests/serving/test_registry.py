@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from open_interpreter.errors import ConfigError, ConflictError, NotFoundError
-from open_interpreter.serving import registry
+from open_interpreter.services import registry
 from open_interpreter.storage import artifacts
 from open_interpreter.storage.tables import FineTuneJob
 

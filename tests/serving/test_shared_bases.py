@@ -99,7 +99,7 @@ def _same(got: list[dict], expected: list[dict]) -> None:
 
 
 def _version_dir(db, name: str) -> Path:
-    from open_interpreter.serving import registry
+    from open_interpreter.services import registry
     from open_interpreter.storage import artifacts
 
     with db.session() as session:

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from open_interpreter.errors import ConfigError
-from open_interpreter.serving import jobs, registry
-from open_interpreter.serving.worker import Worker, start_embedded_workers
+from open_interpreter.services import jobs, registry
+from open_interpreter.services.worker import Worker, start_embedded_workers
 from open_interpreter.storage import Database, artifacts
 
 from .test_jobs import make_job, status_of, upload

@@ -53,7 +53,7 @@ def _library() -> Iterator[PromptLibrary]:
     if not os.environ.get("OI_DATABASE_URL") and not (oi_home() / "oi.db").is_file():
         yield PromptLibrary()
         return
-    from open_interpreter.serving.prompt_store import DatabasePromptStore
+    from open_interpreter.services.prompt_store import DatabasePromptStore
     from open_interpreter.storage import Database
 
     db = Database()
@@ -307,7 +307,7 @@ def save(
 @handle_errors
 def list_prompts() -> None:
     """List the library's templates: latest version, variables, description."""
-    from open_interpreter.serving.prompt_store import DatabasePromptStore
+    from open_interpreter.services.prompt_store import DatabasePromptStore
 
     with _library() as library:
         saved = library.list()
@@ -372,7 +372,7 @@ def import_prompts(source: Path | None, database_url: str | None) -> None:
     """
     from open_interpreter.errors import ConflictError
     from open_interpreter.prompting import FilePromptStore
-    from open_interpreter.serving.prompt_store import DatabasePromptStore
+    from open_interpreter.services.prompt_store import DatabasePromptStore
     from open_interpreter.storage import Database
 
     db = Database(database_url)

@@ -29,10 +29,10 @@ def serve(
     """Serve the REST API (OpenAPI at /docs) with embedded fine-tune workers."""
     import uvicorn
 
+    from open_interpreter.services.prompt_store import DatabasePromptStore
+    from open_interpreter.services.worker import start_embedded_workers
     from open_interpreter.serving.app import create_app
-    from open_interpreter.serving.prompt_store import DatabasePromptStore
     from open_interpreter.serving.settings import Settings
-    from open_interpreter.serving.worker import start_embedded_workers
     from open_interpreter.storage import Database
 
     overrides = {
@@ -94,7 +94,7 @@ def keys() -> None:
 @handle_errors
 def create_key_command(scope: str, name: str) -> None:
     """Create a key and print it once: it is stored only as a hash."""
-    from open_interpreter.serving.security import create_key
+    from open_interpreter.services.api_keys import create_key
     from open_interpreter.storage import Database
 
     with Database().session() as session:
@@ -107,12 +107,11 @@ def create_key_command(scope: str, name: str) -> None:
 @handle_errors
 def list_keys_command() -> None:
     """List keys (their prefixes, never the keys)."""
-    from sqlalchemy import select
-
-    from open_interpreter.storage import ApiKey, Database
+    from open_interpreter.services.api_keys import list_keys
+    from open_interpreter.storage import Database
 
     with Database().session() as session:
-        for row in session.scalars(select(ApiKey).order_by(ApiKey.created_at)):
+        for row in list_keys(session):
             state = "revoked" if row.revoked_at else "active"
             click.echo(f"{row.id}  {row.prefix}…  {row.scope:<8} {state:<8} {row.name}")
 
@@ -123,7 +122,7 @@ def list_keys_command() -> None:
 def revoke_key_command(key_id: str) -> None:
     """Revoke the key KEY_ID (from `oi keys list`)."""
     from open_interpreter.errors import ConfigError
-    from open_interpreter.serving.security import revoke_key
+    from open_interpreter.services.api_keys import revoke_key
     from open_interpreter.storage import Database
 
     with Database().session() as session:

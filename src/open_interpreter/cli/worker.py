@@ -50,7 +50,7 @@ def worker(
     import signal
     import threading
 
-    from open_interpreter.serving.worker import Worker
+    from open_interpreter.services.worker import Worker
     from open_interpreter.storage import database_url as default_url
 
     runner = Worker(

@@ -17,9 +17,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import APIRouter, Request, Response
-
-from open_interpreter.serving.problems import Problem
+from fastapi import APIRouter, HTTPException, Request, Response
 
 STATIC_DIR = Path(__file__).parent / "static"
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
@@ -108,7 +106,7 @@ def plotly_js(version: str, request: Request) -> Response:
     """plotly.js from the installed ``plotly`` package, cached by the browser for a year."""
     path = plotly_bundle()
     if path is None:
-        raise Problem(404, "not_found", "the plotly package is not installed: pip install plotly")
+        raise HTTPException(404, "the plotly package is not installed: pip install plotly")
     asset = _cache.get("vendor/plotly.min.js", path)
     return asset.response(request, "public, max-age=31536000, immutable")
 
@@ -118,5 +116,5 @@ def static_file(name: str, request: Request) -> Response:
     """One of the dashboard's own CSS / JavaScript files (revalidated on every load)."""
     path = _FILES.get(name)
     if path is None:
-        raise Problem(404, "not_found", f"no static file {name!r}")
+        raise HTTPException(404, f"no static file {name!r}")
     return _cache.get(name, path).response(request, "no-cache")

@@ -4,7 +4,7 @@ Versions are never overwritten: saving a changed template adds version ``n + 1``
 the same template again returns the version that already holds it. Where the versions
 live is a :class:`PromptStore`; :class:`FilePromptStore` keeps one JSON file per version
 under ``$OI_HOME/prompts/NAME/``; ``oi serve`` uses a database table
-(``serving/prompt_store.py``) through the same five methods. A store refuses to write a
+(``services/prompt_store.py``) through the same five methods. A store refuses to write a
 version that exists; :meth:`PromptLibrary.save` then takes the next number, so concurrent
 saves each get their own version.
 

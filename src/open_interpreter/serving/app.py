@@ -15,12 +15,12 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from open_interpreter import __version__, dashboard
+from open_interpreter.services.resources import ResourceSampler
 from open_interpreter.serving import problems
 from open_interpreter.serving.middleware import LimitsAndMetrics
 from open_interpreter.serving.model_cache import ModelCache
-from open_interpreter.serving.resources import ResourceSampler
+from open_interpreter.serving.rate_limit import RateLimiter
 from open_interpreter.serving.routes import api, health
-from open_interpreter.serving.security import RateLimiter
 from open_interpreter.serving.settings import Settings
 from open_interpreter.serving.state import AppState, Metrics
 from open_interpreter.storage import Database

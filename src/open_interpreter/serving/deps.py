@@ -9,8 +9,8 @@ from fastapi import Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
+from open_interpreter.services.api_keys import allows, find_key
 from open_interpreter.serving.problems import Problem
-from open_interpreter.serving.security import allows, find_key
 from open_interpreter.serving.state import AppState
 from open_interpreter.storage.tables import ApiKey
 

@@ -270,7 +270,7 @@ async def load_named(cache: ModelCache, session: Session, name: str) -> LoadedMo
     """
     from fastapi.concurrency import run_in_threadpool
 
-    from open_interpreter.serving import registry
+    from open_interpreter.services import registry
     from open_interpreter.storage import artifacts
     from open_interpreter.storage.tables import RegisteredModel
 

@@ -10,8 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from open_interpreter.prompting.library import SavedPrompt
-from open_interpreter.serving.schemas import MODEL_PATTERN, NAME_PATTERN, Page
+from open_interpreter.prompting.library import PromptLibrary, SavedPrompt
+from open_interpreter.services.names import MODEL_PATTERN, NAME_PATTERN
+from open_interpreter.serving.schemas import Page
 
 RESERVED_NAMES = ("render", "evaluate")
 """``/v1/prompts/render`` and ``/v1/prompts/evaluate`` are routes, so no prompt is called so."""
@@ -83,6 +84,20 @@ class PromptPublic(PromptVersionPublic):
     """A prompt's latest version, and every version, oldest first."""
 
     versions: list[PromptVersionSummary]
+
+    @classmethod
+    def from_library(cls, library: PromptLibrary, name: str) -> PromptPublic:
+        """The latest version of ``name`` with its history.
+
+        Raises:
+            NotFoundError: No prompt of that name.
+        """
+        latest = library.get(name)
+        history = [
+            PromptVersionSummary(version=p.version, created=p.created, description=p.description)
+            for p in library.history(name)
+        ]
+        return cls(**PromptVersionPublic.from_saved(latest).model_dump(), versions=history)
 
 
 class PromptsPublic(Page):

@@ -15,9 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
-MODEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$"
-"""A registered or pretrained model's name (``smollm2-135m-instruct``, ``org/repo``)."""
+from open_interpreter.services.names import MODEL_PATTERN, NAME_PATTERN
 
 
 class Page(BaseModel):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from open_interpreter.serving.model_cache import ModelCache
-from open_interpreter.serving.security import RateLimiter
+from open_interpreter.serving.rate_limit import RateLimiter
 from open_interpreter.serving.settings import Settings
 from open_interpreter.serving.versions import VersionLookup
 from open_interpreter.storage import Database

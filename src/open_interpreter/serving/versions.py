@@ -15,7 +15,7 @@ from pathlib import Path
 
 from fastapi.concurrency import run_in_threadpool
 
-from open_interpreter.serving import registry
+from open_interpreter.services import registry
 from open_interpreter.storage import Database, artifacts
 
 Key = tuple[str, int | None, str | None]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 from sqlalchemy import or_, select
 
-from open_interpreter.serving import datasets as service
+from open_interpreter.services import datasets as service
 from open_interpreter.serving.deps import Limit, Offset, SessionDep, StateDep, TrainKey
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import NAME_PATTERN, DatasetPublic, DatasetsPublic

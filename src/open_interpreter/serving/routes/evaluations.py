@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
 
-from open_interpreter.serving import datasets, registry
+from open_interpreter.services import datasets, registry
 from open_interpreter.serving.deps import Limit, Offset, SessionDep, StateDep, TrainKey
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import EvaluationCreate, EvaluationPublic, EvaluationsPublic

@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
 from open_interpreter.errors import LabelError
-from open_interpreter.serving import registry
+from open_interpreter.services import registry
 from open_interpreter.serving.deps import PredictKey, SessionDep, StateDep
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import ExplainRequest, ExplainResponse, ExplainResult

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from open_interpreter.serving import jobs
+from open_interpreter.services import jobs
 from open_interpreter.serving.deps import SessionDep, TrainKey
 from open_interpreter.serving.problems import Problem
 

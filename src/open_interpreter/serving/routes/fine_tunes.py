@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from open_interpreter.serving import jobs
+from open_interpreter.services import jobs
 from open_interpreter.serving.deps import Limit, Offset, SessionDep, StateDep, TrainKey
 from open_interpreter.serving.schemas import FineTuneCreate, FineTunePublic, FineTunesPublic
 

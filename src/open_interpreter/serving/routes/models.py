@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
-from open_interpreter.serving import registry
+from open_interpreter.services import registry
 from open_interpreter.serving.deps import AdminKey, PredictKey, SessionDep, StateDep, TrainKey
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import (

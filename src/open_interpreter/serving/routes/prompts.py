@@ -25,8 +25,9 @@ from open_interpreter.prompting import (
     TemplateError,
     evaluate_prompts,
 )
-from open_interpreter.serving import datasets
-from open_interpreter.serving import prompts as service
+from open_interpreter.services import datasets
+from open_interpreter.services import prompts as service
+from open_interpreter.services.names import NAME_PATTERN
 from open_interpreter.serving.deps import Limit, Offset, PredictKey, SessionDep, StateDep, TrainKey
 from open_interpreter.serving.model_cache import load_named
 from open_interpreter.serving.problems import Problem
@@ -42,7 +43,6 @@ from open_interpreter.serving.prompt_schemas import (
     PromptVersionPublic,
     RenderedPrompt,
 )
-from open_interpreter.serving.schemas import NAME_PATTERN
 from open_interpreter.storage import artifacts
 
 
@@ -125,7 +125,13 @@ async def render_prompts(
     if len(body.inputs) > limit:
         raise Problem(413, "too_large", f"at most {limit} inputs per request")
     with _prompt_problems():
-        template = await run_in_threadpool(service.request_template, library, body)
+        template = await run_in_threadpool(
+            service.request_template,
+            library,
+            prompt=body.prompt,
+            template=body.template,
+            system=body.system,
+        )
         conversations = await run_in_threadpool(service.render_inputs, template, body.inputs)
     outputs: list[str | None] = [None] * len(conversations)
     if body.model is not None:
@@ -191,7 +197,7 @@ async def evaluate(
 def get_prompt(name: PromptName, library: Library, _key: PredictKey) -> PromptPublic:
     """A prompt's latest version, with every version's number, date and description."""
     with _prompt_problems():
-        return service.prompt_public(library, name)
+        return PromptPublic.from_library(library, name)
 
 
 @router.get("/{name:prompt_name}/versions/{version}")

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from open_interpreter.services.resources import ResourceSampler
 from open_interpreter.serving.deps import SessionDep, TrainKey
-from open_interpreter.serving.resources import ResourceSampler
 from open_interpreter.storage.tables import FineTuneJob
 
 router = APIRouter(prefix="/resources", tags=["resources"])

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from open_interpreter.serving import registry
+from open_interpreter.services import registry
 from open_interpreter.serving.deps import PredictKey, SessionDep
 from open_interpreter.storage import artifacts
 

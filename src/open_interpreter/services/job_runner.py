@@ -7,8 +7,9 @@ transaction) → or mark it failed with a one-line reason.
 
 The run directory ``jobs/<job_id>/run`` survives a crashed attempt: the next attempt
 resumes from its newest checkpoint, or registers the saved model directly when training
-had already finished. Every write is fenced by the job's :class:`~jobs.Lease`; when the
-lease is gone (cancelled, requeued), the run stops without touching the job.
+had already finished. Every write is fenced by the job's
+:class:`~open_interpreter.services.job_queue.Lease`; when the lease is gone (cancelled,
+requeued), the run stops without touching the job.
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.errors import NotFoundError, OpenInterpreterError
-from open_interpreter.serving import jobs, registry
-from open_interpreter.serving.datasets import load_examples
-from open_interpreter.serving.job_progress import RunFigures
-from open_interpreter.serving.jobs import Lease
+from open_interpreter.services import job_queue, jobs, registry
+from open_interpreter.services.datasets import load_examples
+from open_interpreter.services.job_progress import RunFigures
+from open_interpreter.services.job_queue import Lease
 from open_interpreter.storage import Database, artifacts
 from open_interpreter.storage.tables import Dataset, FineTuneJob
 
@@ -90,13 +91,13 @@ def run_job(db: Database, lease: Lease) -> str:
         summary = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
         with db.session() as session:
             data = {"message": summary, "traceback": traceback.format_exc()}
-            jobs.record_event(session, lease, "log", data)
+            job_queue.record_event(session, lease, "log", data)
         return _fail(db, lease, summary)
 
 
 def _train_and_register(db: Database, lease: Lease) -> None:
     with db.session() as session:
-        if not jobs.lease_holds(session, lease):  # e.g. cancelled before this process started
+        if not job_queue.lease_holds(session, lease):  # e.g. cancelled before this process started
             raise LeaseLost
         job = jobs.get_job(session, lease.job_id)
         datasets = {
@@ -175,7 +176,7 @@ def _register(
     for attempt in range(1, registry.RETRIES + 1):
         with db.session() as session:
             try:
-                if not jobs.lease_holds(session, lease):
+                if not job_queue.lease_holds(session, lease):
                     raise LeaseLost
                 version = registry.register_version(
                     session,
@@ -188,7 +189,7 @@ def _register(
                     job_id=job.id,
                     commit=False,
                 )
-                if not jobs.finish_job(
+                if not job_queue.finish_job(
                     session, lease, status="succeeded", model_version_id=version.id, commit=False
                 ):
                     # Still ours to remove: the row holding its number is not committed.
@@ -253,7 +254,7 @@ class EventRecorder:
         with self.db.session() as session:
             progress = {**self._progress, **self._figures.progress()} if self._progress else None
             progress = _json_safe(progress)
-            if not jobs.record_event(
+            if not job_queue.record_event(
                 session, self.lease, event.get("type", "log"), _json_safe(data), progress=progress
             ):
                 raise LeaseLost
@@ -278,13 +279,13 @@ class EventRecorder:
 
 def _fail(db: Database, lease: Lease, error: str) -> str:
     with db.session() as session:
-        jobs.finish_job(session, lease, status="failed", error=error or "unknown error")
+        job_queue.finish_job(session, lease, status="failed", error=error or "unknown error")
     return "failed"
 
 
 def _log(db: Database, lease: Lease, message: str, **extra: Any) -> None:
     with db.session() as session:
-        if not jobs.record_event(session, lease, "log", {"message": message, **extra}):
+        if not job_queue.record_event(session, lease, "log", {"message": message, **extra}):
             raise LeaseLost
 
 

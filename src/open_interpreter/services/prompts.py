@@ -1,5 +1,5 @@
-"""Prompts service: the library (in the database: :func:`database_library`) and its views,
-rendering inputs, and checking an evaluation sent over HTTP before anything heavy runs.
+"""Prompts service: the library (in the database: :func:`database_library`), rendering
+inputs, and checking an evaluation sent by a client before anything heavy runs.
 
 An evaluation from a client may only read data the server chose to offer (a packaged data
 set, or a dataset uploaded through ``/v1/datasets``) and name models, never paths; its size
@@ -22,14 +22,8 @@ from open_interpreter.prompting import (
     evaluate_prompts,
 )
 from open_interpreter.prompting.eval_config import LIBRARY_PREFIX
-from open_interpreter.serving.prompt_schemas import (
-    PromptPublic,
-    PromptRenderRequest,
-    PromptVersionPublic,
-    PromptVersionSummary,
-)
-from open_interpreter.serving.prompt_store import DatabasePromptStore
-from open_interpreter.serving.schemas import MODEL_PATTERN
+from open_interpreter.services.names import MODEL_PATTERN
+from open_interpreter.services.prompt_store import DatabasePromptStore
 from open_interpreter.storage import Database
 
 PACKAGE_PREFIX = "package:"
@@ -41,20 +35,6 @@ LM_STRATEGIES = ("zero-shot", "few-shot")
 def database_library(db: Database) -> PromptLibrary:
     """The server's library: versions as rows of ``prompt_versions`` in ``db``."""
     return PromptLibrary(DatabasePromptStore(db))
-
-
-def prompt_public(library: PromptLibrary, name: str) -> PromptPublic:
-    """The latest version of ``name`` with its history.
-
-    Raises:
-        NotFoundError: No prompt of that name.
-    """
-    latest = library.get(name)
-    history = [
-        PromptVersionSummary(version=p.version, created=p.created, description=p.description)
-        for p in library.history(name)
-    ]
-    return PromptPublic(**PromptVersionPublic.from_saved(latest).model_dump(), versions=history)
 
 
 def previous_version(library: PromptLibrary, name: str, version: int) -> int:
@@ -69,16 +49,26 @@ def previous_version(library: PromptLibrary, name: str, version: int) -> int:
     return earlier[-1]
 
 
-def request_template(library: PromptLibrary, body: PromptRenderRequest) -> PromptTemplate:
-    """The template a render request gives, or the saved one it names.
+def request_template(
+    library: PromptLibrary,
+    *,
+    prompt: str | None = None,
+    template: str | None = None,
+    system: str | None = None,
+) -> PromptTemplate:
+    """The saved template ``prompt`` names (``NAME`` or ``NAME@VERSION``), else the one
+    ``template`` and ``system`` give.
 
     Raises:
         TemplateError: The template does not parse.
         NotFoundError: No such saved prompt or version.
+
+    Example:
+        >>> template = request_template(library, prompt="topic@2")  # doctest: +SKIP
     """
-    if body.prompt is not None:
-        return library.get(body.prompt).template
-    return PromptTemplate(body.template or "", body.system)
+    if prompt is not None:
+        return library.get(prompt).template
+    return PromptTemplate(template or "", system)
 
 
 def render_inputs(

@@ -27,9 +27,9 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from open_interpreter.errors import ConfigError
-from open_interpreter.serving import jobs
-from open_interpreter.serving.job_runner import run_job_process
-from open_interpreter.serving.jobs import Lease
+from open_interpreter.services import job_queue
+from open_interpreter.services.job_queue import Lease
+from open_interpreter.services.job_runner import run_job_process
 from open_interpreter.storage import Database
 
 logger = logging.getLogger(__name__)
@@ -129,17 +129,19 @@ class Worker:
             Whether a job was claimed.
         """
         with self.db.session() as session:
-            requeued = jobs.requeue_stale_jobs(session, stale_after_s=self.stale_after)
+            requeued = job_queue.requeue_stale_jobs(session, stale_after_s=self.stale_after)
         if requeued:
             logger.info("worker %s requeued stale jobs %s", self.worker_id, requeued)
         with self.db.session() as session:
-            job = jobs.claim_job(session, worker_id=self.worker_id)
+            job = job_queue.claim_job(session, worker_id=self.worker_id)
         if job is None:
             return False
         lease = Lease.of(job)
         if job.cancel_requested:  # asked while it was being requeued
             with self.db.session() as session:
-                jobs.finish_job(session, lease, status="cancelled", error="cancelled on request")
+                job_queue.finish_job(
+                    session, lease, status="cancelled", error="cancelled on request"
+                )
             return True
         logger.info("worker %s runs job %s (attempt %d)", self.worker_id, job.id, lease.attempt)
         self._supervise(lease, stop)
@@ -187,7 +189,7 @@ class Worker:
         """Heartbeat the job: the job row, None when the lease is gone, or ``_UNKNOWN``."""
         try:
             with self.db.session() as session:
-                return jobs.heartbeat(session, lease)
+                return job_queue.heartbeat(session, lease)
         except Exception:
             logger.warning("worker %s: heartbeat failed", self.worker_id, exc_info=True)
             return _UNKNOWN
@@ -204,11 +206,13 @@ class Worker:
         """Record how the run ended (fenced: a no-op when the child already did)."""
         with self.db.session() as session:
             if outcome == "cancel":
-                jobs.finish_job(session, lease, status="cancelled", error="cancelled on request")
+                job_queue.finish_job(
+                    session, lease, status="cancelled", error="cancelled on request"
+                )
             elif outcome == "stopping":
-                jobs.release_job(session, lease, reason=f"worker {self.worker_id} stopped")
+                job_queue.release_job(session, lease, reason=f"worker {self.worker_id} stopped")
             elif outcome == "exited":
-                jobs.finish_job(session, lease, status="failed", error=_exit_reason(exitcode))
+                job_queue.finish_job(session, lease, status="failed", error=_exit_reason(exitcode))
         logger.info("worker %s: job %s %s", self.worker_id, lease.job_id, outcome)
 
 

@@ -4,7 +4,7 @@
   chooses what to keep (the early-stopping metric, else entity F1, accuracy, then loss);
 - ``last_evaluation``: the newest validation metrics;
 - ``resources``: CPU, memory and GPU memory of the job's process
-  (:class:`~open_interpreter.serving.resources.ProcessFigures`).
+  (:class:`~open_interpreter.services.resources.ProcessFigures`).
 
 The job runner's event recorder feeds every event to :class:`RunFigures` and merges
 :meth:`RunFigures.progress` into what it stores; the dashboard lists jobs by it.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from open_interpreter.serving.resources import ProcessFigures
+from open_interpreter.services.resources import ProcessFigures
 
 _DEFAULT_METRICS = ("entity_f1", "accuracy", "loss")
 _LOWER_IS_BETTER = frozenset({"loss", "perplexity"})

@@ -1,13 +1,14 @@
-"""API keys (stored hashed, compared in constant time), scopes and per-key rate limits."""
+"""API keys: created once and shown once, stored hashed, compared in constant time; scopes.
+
+``oi keys`` creates, lists and revokes them; the API checks each request's key with
+:func:`find_key` and :func:`allows`.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-import threading
-import time
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -63,6 +64,11 @@ def allows(granted: str, needed: str) -> bool:
     return SCOPES.index(granted) >= SCOPES.index(needed)
 
 
+def list_keys(session: Session) -> list[ApiKey]:
+    """Every key, active or revoked, oldest first (rows hold the prefix, never the key)."""
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
+
+
 def revoke_key(session: Session, key_id: str) -> bool:
     """Revoke a key by id; False if there is no such active key."""
     row = session.get(ApiKey, key_id)
@@ -71,31 +77,3 @@ def revoke_key(session: Session, key_id: str) -> bool:
     row.revoked_at = utcnow()
     session.commit()
     return True
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
-
-
-class RateLimiter:
-    """A token bucket per key: ``per_minute`` requests a minute, bursts up to that many."""
-
-    def __init__(self, per_minute: int):
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self._buckets: dict[str, _Bucket] = {}
-        self._lock = threading.Lock()
-
-    def check(self, key_id: str) -> float:
-        """Take one token; returns 0 when allowed, else the seconds to wait."""
-        now = time.monotonic()
-        with self._lock:
-            bucket = self._buckets.setdefault(key_id, _Bucket(self.capacity, now))
-            bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
-            bucket.updated = now
-            if bucket.tokens >= 1:
-                bucket.tokens -= 1
-                return 0.0
-            return (1 - bucket.tokens) / self.rate

@@ -1,0 +1,229 @@
+"""Fine-tune job records: create, list, get and cancel jobs, and read their events.
+
+``queued`` → ``running`` (claimed) → ``succeeded`` | ``failed`` | ``cancelled``. What a
+worker does to a job between claiming and finishing it (under a lease) is in
+:mod:`~open_interpreter.services.job_queue`. Functions take a ``Session`` first and raise
+library errors, never HTTP ones. See ``docs/jobs.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from open_interpreter.config import FineTuneConfig
+from open_interpreter.errors import ConfigError, ConflictError, NotFoundError
+from open_interpreter.services.registry import MAX_DB_INT, validate_model_name
+from open_interpreter.storage import artifacts
+from open_interpreter.storage.tables import Dataset, FineTuneJob, JobEvent, utcnow
+
+STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+FINISHED = frozenset({"succeeded", "failed", "cancelled"})
+_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # what a stored id can look like (``ft_3f9a…``)
+# Settings the server decides for a job: where it writes, what it resumes, which files.
+_SERVER_SETTINGS = ("output_dir", "resume_from")
+_SERVER_DATA = ("train", "validation", "test")
+
+
+def create_job(
+    session: Session,
+    *,
+    model_name: str,
+    config: dict[str, Any],
+    train_dataset_id: str,
+    validation_dataset_id: str | None = None,
+    test_dataset_id: str | None = None,
+) -> FineTuneJob:
+    """Queue a fine-tune of stored datasets; the result registers as a version of ``model_name``.
+
+    Args:
+        session: A database session.
+        model_name: Registry name for the fine-tuned model.
+        config: :class:`FineTuneConfig` fields (``model``, ``learning_rate``, ``epochs``...).
+        train_dataset_id: The training dataset.
+        validation_dataset_id: Scored after every epoch, if given.
+        test_dataset_id: Scored once at the end, if given.
+
+    Returns:
+        The queued job; its ``config`` is the full validated configuration.
+
+    Raises:
+        ConfigError: Invalid ``model_name`` or config, or a setting only the server may set.
+        NotFoundError: A dataset id does not exist.
+
+    Example:
+        >>> create_job(session, model_name="ner", config={"epochs": 1},
+        ...            train_dataset_id="ds_3f9a1c0b7e2d4a61")  # doctest: +SKIP
+    """
+    validate_model_name(model_name)
+    parsed = _job_config(config)
+    datasets = {
+        "train_dataset_id": train_dataset_id,
+        "validation_dataset_id": validation_dataset_id,
+        "test_dataset_id": test_dataset_id,
+    }
+    for field, dataset_id in datasets.items():
+        if dataset_id is not None and (
+            not _is_id(dataset_id) or session.get(Dataset, dataset_id) is None
+        ):
+            raise NotFoundError(f"{field}: no dataset with id {dataset_id!r}")
+    job = FineTuneJob(
+        id=artifacts.new_id("ft"),
+        status="queued",
+        model_name=model_name,
+        config=parsed.model_dump(mode="json"),
+        attempts=0,
+        cancel_requested=False,
+        progress={},
+        **datasets,
+    )
+    session.add(job)
+    session.flush()
+    session.add(JobEvent(job_id=job.id, type="status", data={"status": "queued"}))
+    session.commit()
+    return job
+
+
+def get_job(session: Session, job_id: str) -> FineTuneJob:
+    """The job ``job_id``, freshly read.
+
+    Raises:
+        NotFoundError: No job has that id.
+    """
+    job = session.get(FineTuneJob, job_id, populate_existing=True) if _is_id(job_id) else None
+    if job is None:
+        raise NotFoundError(f"no fine-tune job with id {job_id!r}")
+    return job
+
+
+def list_jobs(
+    session: Session, *, status: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[FineTuneJob], int]:
+    """A page of jobs, newest first, and how many there are in all.
+
+    Raises:
+        ConfigError: ``status`` is not a job status.
+    """
+    query = select(FineTuneJob)
+    if status is not None:
+        if status not in STATUSES:
+            raise ConfigError(f"unknown job status {status!r}; use one of {list(STATUSES)}")
+        query = query.where(FineTuneJob.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(FineTuneJob.created_at.desc(), FineTuneJob.id.desc())
+        .limit(_bounded(limit))
+        .offset(_bounded(offset))
+    )
+    return list(rows), total
+
+
+def cancel_job(session: Session, job_id: str) -> FineTuneJob:
+    """Cancel a job: a queued one at once, a running one as soon as its worker sees it.
+
+    Cancelling a running job twice is harmless.
+
+    Returns:
+        The job (``cancelled``, or ``running`` with ``cancel_requested``).
+
+    Raises:
+        NotFoundError: No such job.
+        ConflictError: The job has already finished.
+    """
+    for _ in range(2):  # a queued job may be claimed between the read and the update
+        job = get_job(session, job_id)
+        if job.status in FINISHED:
+            raise ConflictError(
+                f"job {job_id} has already finished ({job.status}); "
+                "only queued or running jobs can be cancelled"
+            )
+        cancelled = {"status": "cancelled", "cancel_requested": True, "finished_at": utcnow()}
+        if job.status == "queued" and update_if(session, job_id, "queued", **cancelled):
+            session.add(JobEvent(job_id=job_id, type="status", data={"status": "cancelled"}))
+            break
+        if job.status == "running" and update_if(session, job_id, "running", cancel_requested=True):
+            session.add(JobEvent(job_id=job_id, type="log", data={"message": "cancel requested"}))
+            break
+    session.commit()
+    return get_job(session, job_id)
+
+
+def job_events(
+    session: Session, job_id: str, *, after_id: int = 0, limit: int = 1000
+) -> list[JobEvent]:
+    """The job's events with an id above ``after_id``, oldest first.
+
+    Raises:
+        NotFoundError: No such job.
+    """
+    query = select(JobEvent).where(JobEvent.job_id == job_id, JobEvent.id > _bounded(after_id))
+    rows = list(session.scalars(query.order_by(JobEvent.id).limit(_bounded(limit))))
+    if not rows:
+        get_job(session, job_id)
+    return rows
+
+
+def add_event(session: Session, job_id: str, type: str, data: dict[str, Any]) -> JobEvent:
+    """Record an event (``step``, ``evaluation``, ``status`` or ``log``) and commit."""
+    event = JobEvent(job_id=job_id, type=type, data=data)
+    session.add(event)
+    session.commit()
+    return event
+
+
+def update_if(
+    session: Session, job_id: str, current: str, /, *conditions: Any, **values: Any
+) -> bool:
+    """Update the job only if its status is ``current`` (and ``conditions`` hold); say
+    whether it was. The queue's writes, fenced by a lease, build on it.
+    """
+    where = [FineTuneJob.id == job_id, FineTuneJob.status == current, *conditions]
+    result = session.execute(
+        update(FineTuneJob)
+        .where(*where)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _job_config(config: dict[str, Any]) -> FineTuneConfig:
+    """Validate a job's config; refuse settings that name files or folders on the server."""
+    if not isinstance(config, dict):
+        raise ConfigError(f"config must be a mapping of settings, got {type(config).__name__}")
+    parsed = FineTuneConfig.build(config)
+    chosen = [key for key in _SERVER_SETTINGS if getattr(parsed, key) is not None]
+    chosen += [f"data.{key}" for key in _SERVER_DATA if getattr(parsed.data, key) is not None]
+    if chosen:
+        raise ConfigError(
+            f"{', '.join(chosen)} cannot be set for a job: the server chooses where a job "
+            "writes and resumes, and its data comes from the dataset ids"
+        )
+    if _looks_like_a_path(parsed.model):
+        raise ConfigError(
+            f"model={parsed.model!r}: a job's base model is a catalogue alias, a model-store "
+            "name or a Hub id (org/name), never a path on the server"
+        )
+    return parsed
+
+
+def _looks_like_a_path(name: str) -> bool:
+    """True for names that would be read as a server path rather than a model name."""
+    return (
+        name.startswith(("/", "~", "."))
+        or "\\" in name
+        or ".." in name.split("/")
+        or name.count("/") > 1
+    )
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+def _bounded(number: int) -> int:
+    """``number`` within what every database can bind (a page size, an offset, an id)."""
+    return min(max(number, 0), MAX_DB_INT)
