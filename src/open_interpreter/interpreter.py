@@ -1,7 +1,9 @@
 """``OpenInterpreter``: the product's Python face, as the spec shows it.
 
-A thin facade: it holds the loaded model, tokenizer, task and labels, and delegates the
-work to ``models/``, ``data/``, ``tasks/``, ``training/`` and ``evaluation/``.
+A thin facade: it holds one :class:`~open_interpreter.bundle.ModelBundle` (model,
+tokenizer, task, labels, settings) and delegates the work to the workflows —
+``training/``, ``inference``, ``analysis/``, ``generation/``, ``prompting/`` — each of
+which takes the bundle.
 """
 
 from __future__ import annotations
@@ -11,24 +13,46 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from open_interpreter.bundle import ModelBundle
 from open_interpreter.config import FineTuneConfig
-from open_interpreter.data.examples import Examples, TokenExamples
-from open_interpreter.errors import LabelError, ModelStateError
+from open_interpreter.data.examples import Examples
 from open_interpreter.evaluation import EvaluationReport
-from open_interpreter.generative_methods import GenerativeMethods
-from open_interpreter.prompting_methods import PromptingMethods
-from open_interpreter.tasks import Task, get_task, infer_task
+from open_interpreter.tasks import Task
 from open_interpreter.training.result import FineTuneResult
 
 if TYPE_CHECKING:
+    import contextlib
+    from collections.abc import Iterator, Mapping, Sequence
+
     from open_interpreter.analysis import Explanation, FaithfulnessReport, RobustnessReport
+    from open_interpreter.generation import Prompt
+    from open_interpreter.prompting import (
+        Extraction,
+        PromptPrediction,
+        PromptPredictions,
+        PromptTemplate,
+    )
 
 logger = logging.getLogger("open_interpreter")
 
 DEFAULT_MODEL = "minilm-l6"
 
 
-class OpenInterpreter(GenerativeMethods, PromptingMethods):
+class _OnBundle:
+    """An attribute of the facade that lives on its bundle (``interpreter.model`` is
+    ``interpreter.bundle.model``), so the two never disagree."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, interpreter: Any, owner: type | None = None) -> Any:
+        return self if interpreter is None else getattr(interpreter.bundle, self.name)
+
+    def __set__(self, interpreter: Any, value: Any) -> None:
+        setattr(interpreter.bundle, self.name, value)
+
+
+class OpenInterpreter:
     """Load a pretrained Transformer, fine-tune it on labelled data, evaluate, predict, save.
 
     Language models also generate text (:meth:`generate`), and PEFT adapters can be
@@ -47,16 +71,29 @@ class OpenInterpreter(GenerativeMethods, PromptingMethods):
     """
 
     def __init__(self, model_name: str = DEFAULT_MODEL, tokenizer_name: str | None = None):
-        self.model_name = model_name
-        self.tokenizer_name = tokenizer_name or model_name
-        self.model: Any = None
-        self.tokenizer: Any = None
-        self.task: Task | None = None
-        self.labels: list[str] | None = None
-        self.config = FineTuneConfig(model=model_name)
+        self.bundle = ModelBundle(
+            model_name=model_name,
+            tokenizer_name=tokenizer_name or model_name,
+            config=FineTuneConfig(model=model_name),
+        )
         self.result: FineTuneResult | None = None
-        self._has_head = False
-        self._data_info: dict[str, Any] = {}
+
+    @classmethod
+    def from_bundle(cls, bundle: ModelBundle) -> OpenInterpreter:
+        """The facade over an existing bundle (one a service or workflow returned)."""
+        interpreter = cls.__new__(cls)
+        interpreter.bundle, interpreter.result = bundle, None
+        return interpreter
+
+    # -- what the bundle holds, under the names users know -----------------------------
+
+    model: Any = _OnBundle()
+    tokenizer: Any = _OnBundle()
+    task: Task | None = _OnBundle()
+    labels: list[str] | None = _OnBundle()
+    config: FineTuneConfig = _OnBundle()
+    model_name: str = _OnBundle()
+    tokenizer_name: str | None = _OnBundle()
 
     # -- loading -----------------------------------------------------------------------
 
@@ -70,27 +107,11 @@ class OpenInterpreter(GenerativeMethods, PromptingMethods):
         Raises:
             ModelNotFoundError: The name resolves nowhere; the message lists what was tried.
         """
-        from open_interpreter.models.loading import load_pretrained
-        from open_interpreter.models.resolve import resolve_model
-
-        self.model_name = model_name or self.model_name
-        resolved = resolve_model(self.model_name)
-        logger.info("model %s: %s (%s)", self.model_name, resolved.path, resolved.source)
-        self.model = load_pretrained(resolved.path, trust_remote_code=self.config.trust_remote_code)
-        self._has_head = False
-        return self.model
+        return self.bundle.load_model(model_name)
 
     def load_tokenizer(self, tokenizer_name: str | None = None) -> Any:
         """Resolve and load the (fast) tokenizer ``tokenizer_name`` (default: the model's)."""
-        from open_interpreter.models.loading import load_tokenizer
-        from open_interpreter.models.resolve import resolve_tokenizer
-
-        self.tokenizer_name = tokenizer_name or self.tokenizer_name
-        resolved = resolve_tokenizer(self.tokenizer_name)
-        self.tokenizer = load_tokenizer(
-            resolved.path, trust_remote_code=self.config.trust_remote_code
-        )
-        return self.tokenizer
+        return self.bundle.load_tokenizer(tokenizer_name)
 
     # -- heads -------------------------------------------------------------------------
 
@@ -100,40 +121,15 @@ class OpenInterpreter(GenerativeMethods, PromptingMethods):
         If the training labels turn out to be per-token tag lists, the head becomes a
         token-classification head (and the log says so).
         """
-        self._set_head("sequence-classification", labels)
+        self.bundle.set_head("sequence-classification", labels)
 
     def add_token_classification_head(self, labels: list[str] | None = None) -> None:
         """Ask for a token-classification (NER) head over ``labels`` (or the training tags)."""
-        self._set_head("token-classification", labels)
+        self.bundle.set_head("token-classification", labels)
 
     def add_sentence_pair_head(self, labels: list[str] | None = None) -> None:
         """Ask for a head that classifies pairs of texts (paraphrase, entailment...)."""
-        self._set_head("sentence-pair", labels)
-
-    def _set_head(self, task: str, labels: list[str] | None) -> None:
-        self.task = get_task(task)
-        self.labels = [str(label) for label in labels] if labels is not None else None
-        self._has_head = False
-        if self.labels is not None:
-            self._build_head()
-
-    def _build_head(self) -> None:
-        from open_interpreter.models.loading import add_head
-        from open_interpreter.models.resolve import resolve_model
-        from open_interpreter.peft import load_four_bit
-        from open_interpreter.runtime import seed_everything
-
-        if self.model is None:
-            self.load_model()
-        seed_everything(self.config.seed)
-        if self.config.peft is not None and self.config.peft.method == "qlora":
-            path = resolve_model(self.model_name).path
-            self.model = load_four_bit(path, self.task.auto_class, self.labels)
-        elif self.task.generative:  # the language-modelling head is the task's head
-            self.task.check_model(self.model)
-        else:
-            self.model = add_head(self.model, self.task.auto_class, self.labels)
-        self._has_head = True
+        self.bundle.set_head("sentence-pair", labels)
 
     # -- fine-tuning -------------------------------------------------------------------
 
@@ -181,55 +177,19 @@ class OpenInterpreter(GenerativeMethods, PromptingMethods):
         self.config = base.updated(**settings, **({"model": model_name} if model_name else {}))
         if train_data is None:
             raise TypeError("fine_tune() needs train_data")
-        if self.model is None or (model_name and model_name != self.model_name):
-            self.load_model(self.config.model)
-        if self.tokenizer is None:
-            self.load_tokenizer()
-        splits = recipe.read_splits(
-            self.config,
+        if model_name and model_name != self.model_name:
+            self.bundle.load_model(model_name)
+        self.result = recipe.fine_tune(
+            self.bundle,
             train_data,
             train_labels,
             validation_data,
             validation_labels,
             test_data,
             test_labels,
+            on_event=on_event,
         )
-        self._prepare_task(splits["train"])
-        self.result = recipe.run(self, splits, on_event=on_event)
         return self.result
-
-    def _prepare_task(self, train: Examples) -> None:
-        """Settle the task and labels from the training data and build the head if needed."""
-        inferred = infer_task(train, self.model)
-        asked = self.task.name if self.task else self.config.task
-        if asked in ("auto", None):
-            self.task = inferred
-        elif asked != inferred.name and isinstance(train, TokenExamples):
-            logger.info(
-                "the labels are per-token tag lists: training %s instead of %s",
-                inferred.name,
-                asked,
-            )
-            self.task = inferred
-        else:
-            self.task = get_task(asked)
-        labels = self.task.label_set(train)
-        if self._has_head:
-            unknown = sorted(set(labels) - set(self.labels or []))
-            if unknown:
-                raise LabelError(
-                    f"training labels {unknown} are not in the model's labels {self.labels}"
-                )
-            return
-        if self.labels is not None:
-            unknown = sorted(set(labels) - set(self.labels))
-            if unknown:
-                raise LabelError(
-                    f"training labels {unknown} are not among the head's labels {self.labels}"
-                )
-        else:
-            self.labels = labels
-        self._build_head()
 
     # -- using the model ---------------------------------------------------------------
 
@@ -246,8 +206,8 @@ class OpenInterpreter(GenerativeMethods, PromptingMethods):
         from open_interpreter.data.chat import looks_like_chat
 
         if self.task is None and looks_like_chat(data):
-            self._ensure_language_model()  # score a pretrained language model as it is
-        return inference.evaluate(self, self._examples(data, labels, split), split)
+            self.bundle.ensure_language_model()  # score a pretrained language model as it is
+        return inference.evaluate(self.bundle, self._examples(data, labels, split), split)
 
     def predict(self, texts: Any) -> Any:
         """Predict labels (classification) or entities with character offsets (NER).
@@ -261,26 +221,17 @@ class OpenInterpreter(GenerativeMethods, PromptingMethods):
         """
         from open_interpreter import inference
 
-        self._require_head()
-        if self.task.generative:
+        if self.bundle.require_head().generative:
             return self.generate(texts)
-        return inference.predict(self, texts)
+        return inference.predict(self.bundle, texts)
 
     def _examples(self, data: Any, labels: Any, split: str) -> Examples:
         from open_interpreter.data.chat import to_chat_examples
         from open_interpreter.data.inputs import to_examples
 
-        self._require_head()
-        if self.task.generative and labels is None:
+        if self.bundle.require_head().generative and labels is None:
             return to_chat_examples(data, source=f"{split} data")
         return to_examples(data, labels, source=f"{split} data")
-
-    def _require_head(self) -> None:
-        if not self._has_head:
-            raise ModelStateError(
-                "the model has no trained head yet: call fine_tune(...) first, "
-                "or OpenInterpreter.load(path) for a saved model"
-            )
 
     # -- explaining and stress-testing -------------------------------------------------
 
@@ -318,8 +269,8 @@ class OpenInterpreter(GenerativeMethods, PromptingMethods):
         """
         from open_interpreter.analysis.explanation import explain
 
-        self._require_head()
-        return explain(self, text, method, target, steps=steps)
+        self.bundle.require_head()
+        return explain(self.bundle, text, method, target, steps=steps)
 
     def faithfulness(self, data: Any, labels: Any = None, **options: Any) -> FaithfulnessReport:
         """Compare attribution methods by deletion/insertion AOPC against a random order.
@@ -335,8 +286,8 @@ class OpenInterpreter(GenerativeMethods, PromptingMethods):
         """
         from open_interpreter.analysis.faithfulness import faithfulness
 
-        self._require_head()
-        return faithfulness(self, data, labels, **options)
+        self.bundle.require_head()
+        return faithfulness(self.bundle, data, labels, **options)
 
     def robustness(
         self,
@@ -378,9 +329,9 @@ class OpenInterpreter(GenerativeMethods, PromptingMethods):
         """
         from open_interpreter.analysis.robustness import robustness
 
-        self._require_head()
+        self.bundle.require_head()
         return robustness(
-            self,
+            self.bundle,
             data,
             labels,
             perturbations=perturbations,
@@ -393,21 +344,345 @@ class OpenInterpreter(GenerativeMethods, PromptingMethods):
             worst=worst,
         )
 
+    # -- language models and adapters -------------------------------------------------
+
+    def load_language_model(self) -> Any:
+        """Load the model as a text generator now (``generate`` otherwise does it lazily).
+
+        Returns:
+            The loaded causal-LM or seq2seq model.
+
+        Raises:
+            ModelStateError: The model cannot generate text.
+        """
+        self.bundle.ensure_language_model()
+        return self.model
+
+    def generate(
+        self,
+        prompt: Prompt | list[Prompt],
+        max_new_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        repetition_penalty: float | None = None,
+        stop: list[str] | None = None,
+        seed: int | None = None,
+        *,
+        stream: bool = False,
+        chat: bool | None = None,
+        adapter: str | None = None,
+    ) -> str | list[str] | Iterator[str]:
+        """Generate an answer to a prompt, a conversation, or a list of them.
+
+        Settings left as None come from ``config.generation`` (greedy, 128 new tokens).
+
+        Args:
+            prompt: A text; a conversation (list of ``{"role", "content"}`` messages); or
+                a list of either, answered as one batch.
+            max_new_tokens: Most tokens to generate.
+            temperature: 0 for the likeliest tokens (greedy); above 0 samples.
+            top_p: Nucleus sampling mass.
+            top_k: Sample among the k likeliest tokens.
+            repetition_penalty: Above 1 discourages repeats.
+            stop: Strings that end the answer (they are not included).
+            seed: Seed for reproducible sampling.
+            stream: Return an iterator of text pieces, yielded as they are produced.
+            chat: Whether a text prompt goes through the chat template (None: when the
+                tokenizer has one).
+            adapter: Answer with this loaded adapter (see :meth:`load_adapter`).
+
+        Returns:
+            The answer (a text), a list of answers for a list, or an iterator of pieces.
+
+        Raises:
+            ModelStateError: The model cannot generate text.
+            ConfigError: A setting is out of range, or ``stream=True`` with several prompts.
+            DataError: A prompt is empty or malformed.
+
+        Example:
+            >>> OpenInterpreter("smollm2-135m-instruct").generate("Hi!")  # doctest: +SKIP
+            'Hello! How can I help you today?'
+        """
+        from open_interpreter.generation import generate, generation_settings
+        from open_interpreter.peft import with_adapter
+
+        self.bundle.ensure_language_model()
+        settings = generation_settings(
+            self.config.generation,
+            max_new_tokens=max_new_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            top_k=top_k,
+            repetition_penalty=repetition_penalty,
+            stop=stop,
+        )
+
+        def run() -> Any:
+            return generate(
+                self.model, self.tokenizer, prompt, settings, chat=chat, stream=stream, seed=seed
+            )
+
+        return run() if adapter is None else with_adapter(self.model, adapter, run, lazy=stream)
+
+    # -- adapters ----------------------------------------------------------------------
+
+    @property
+    def adapters(self) -> list[str]:
+        """Names of the adapters on the model (empty without PEFT)."""
+        from open_interpreter.peft import adapter_names
+
+        return adapter_names(self.model)
+
+    @property
+    def active_adapter(self) -> str | None:
+        """The adapter answering now, or None without PEFT."""
+        from open_interpreter.peft import active_adapter
+
+        return active_adapter(self.model)
+
+    def load_adapter(self, path: str | Path, name: str) -> None:
+        """Put another saved adapter on the loaded base model, under ``name``.
+
+        The adapter must have been trained on the same base model (and, for
+        classification, the same labels). Switch to it with :meth:`use_adapter`.
+
+        Args:
+            path: A directory written by :meth:`save` for a PEFT model.
+            name: The name to switch to it by.
+
+        Raises:
+            ModelStateError: No model is loaded, or the adapter was trained on another base.
+            LabelError: Its labels differ from the loaded model's.
+            ConfigError: ``name`` is already taken.
+        """
+        self.bundle.add_adapter(path, name)
+
+    def use_adapter(self, name: str) -> contextlib.AbstractContextManager[None]:
+        """Switch to the loaded adapter ``name``; as a context manager, switch back after.
+
+        Example:
+            >>> interpreter.use_adapter("legal")  # doctest: +SKIP
+            >>> with interpreter.use_adapter("support"):  # doctest: +SKIP
+            ...     interpreter.generate("Where is my parcel?")
+
+        Raises:
+            ModelStateError: The model has no adapters.
+            ConfigError: No adapter of that name is loaded.
+        """
+        from open_interpreter.peft import switch_adapter
+
+        return switch_adapter(self.model, name)
+
+    def merge(self) -> Any:
+        """Fold the active LoRA (or IA3) adapter into the base weights.
+
+        Afterwards :meth:`save` writes a plain ``transformers`` model, and predictions are
+        the same as before the merge.
+
+        Returns:
+            The merged model.
+
+        Raises:
+            ModelStateError: The model has no adapter, or it learns virtual tokens
+                (prefix, prompt, p-tuning), which cannot be merged.
+        """
+        from open_interpreter.peft import merge_adapter
+
+        self.model = merge_adapter(self.model)
+        self.config = self.config.updated(peft=None)
+        return self.model
+
+    # -- prompting: no weight updates --------------------------------------------------
+
+    def zero_shot(
+        self,
+        texts: str | Sequence[str],
+        labels: Sequence[str] | Mapping[str, str | Sequence[str]],
+        template: PromptTemplate | str | None = None,
+        *,
+        calibrate: bool = False,
+        reduce: str = "sum",
+        max_words: int | None = None,
+        variables: Mapping[str, Any] | None = None,
+    ) -> PromptPrediction | PromptPredictions:
+        """Classify texts into ``labels`` with no training.
+
+        A language model reads the prompt and each label's verbalizer words are scored by
+        their log-likelihood as its answer; an encoder (``minilm-l6``) compares the text's
+        embedding with each label's description. A language model computes in bf16 where
+        the hardware does it natively, as ``config.precision`` (``auto``) says.
+
+        Args:
+            texts: A text or a list of texts.
+            labels: Label names; or label → words that say it (a language model, e.g.
+                ``{"sports": ["sport", "football"]}``) / description(s) of it (an encoder).
+            template: A :class:`~open_interpreter.prompting.PromptTemplate`, Jinja2 text
+                using ``{{ text }}`` (and ``{{ labels }}``), or a library name
+                (``NAME[@VERSION]``). Language models only; default: a built-in one.
+            calibrate: Divide out the label bias measured on content-free inputs.
+            reduce: ``"sum"`` or ``"mean"`` of a multi-token word's log-probabilities.
+            max_words: Cut each text to its first ``max_words`` words.
+            variables: Values for the template's other variables.
+
+        Returns:
+            A prediction (``label``, ``distribution``) for a text; predictions for a list
+            (``predicted_labels``, ``probabilities``, ``bias`` when calibrated).
+
+        Raises:
+            TemplateError: The template's variables do not match what it is given.
+            ConfigError: Invalid labels or settings.
+            ModelStateError: A seq2seq model (not supported).
+
+        Example:
+            >>> OpenInterpreter("minilm-l6").zero_shot(  # doctest: +SKIP
+            ...     "Arsenal won 2-0", {"sports": "Sport: football...", "tech": "Technology..."}
+            ... ).label
+            'sports'
+        """
+        from open_interpreter.prompting.api import zero_shot
+
+        self.bundle.ensure_loaded()
+        predictions = zero_shot(
+            self.model,
+            self.tokenizer,
+            texts,
+            labels,
+            template,
+            calibrate=calibrate,
+            reduce=reduce,  # type: ignore[arg-type]
+            max_words=max_words,
+            variables=variables,
+            precision=self.config.precision,
+        )
+        return predictions[0] if isinstance(texts, str) else predictions
+
+    def few_shot(
+        self,
+        texts: str | Sequence[str],
+        examples: Any,
+        k: int = 4,
+        *,
+        example_labels: Any = None,
+        labels: Sequence[str] | Mapping[str, str | Sequence[str]] | None = None,
+        selection: str = "nearest",
+        order: str | None = None,
+        template: PromptTemplate | str | None = None,
+        calibrate: bool = False,
+        seed: int = 0,
+        max_words: int | None = None,
+        demo_words: int | None = None,
+    ) -> PromptPrediction | PromptPredictions:
+        """In-context learning: show the language model k labelled examples before each text.
+
+        Args:
+            texts: A text or a list of texts.
+            examples: Labelled examples to draw demonstrations from, in any form
+                ``fine_tune`` accepts (a file, a DataFrame, ``TextExamples``, a list of
+                texts with ``example_labels``).
+            k: Demonstrations per prompt.
+            example_labels: The labels of ``examples`` when it is a list of texts.
+            labels: Label names or label → verbalizer words (default: the examples' labels).
+            selection: ``nearest`` (most similar by ``minilm-l6`` embeddings), ``random``
+                or ``balanced`` (the last two: the same k for every text).
+            order: ``similar-last``, ``similar-first``, ``shuffled`` or ``as-selected``.
+            template: As for :meth:`zero_shot`; demonstrations use it too.
+            calibrate: Contextual calibration (``random``/``balanced`` selection only).
+            seed: Seed of the random choices.
+            max_words: Cut each text to this many words.
+            demo_words: Cut each demonstration to this many words.
+
+        Returns:
+            As :meth:`zero_shot`.
+
+        Raises:
+            ModelStateError: The model is not a language model.
+            DataError: Unlabelled examples, or labels the verbalizer does not know.
+            ConfigError: Bad selection, order or k; calibration with nearest neighbours.
+
+        Example:
+            >>> lm = OpenInterpreter("smollm2-135m-instruct")  # doctest: +SKIP
+            >>> lm.few_shot("Great match!", train_texts, k=4, example_labels=train_labels)
+            ... # doctest: +SKIP
+        """
+        from open_interpreter.data.inputs import to_examples
+        from open_interpreter.prompting.api import few_shot
+
+        self.bundle.ensure_loaded()
+        pool = to_examples(examples, example_labels, require_labels=True, source="examples")
+        predictions = few_shot(
+            self.model,
+            self.tokenizer,
+            texts,
+            pool,  # type: ignore[arg-type]
+            k,
+            labels=labels,
+            selection=selection,  # type: ignore[arg-type]
+            order=order,  # type: ignore[arg-type]
+            template=template,
+            calibrate=calibrate,
+            seed=seed,
+            max_words=max_words,
+            demo_words=demo_words,
+            precision=self.config.precision,
+        )
+        return predictions[0] if isinstance(texts, str) else predictions
+
+    def extract_entities(
+        self,
+        texts: str | Sequence[str],
+        types: Sequence[str],
+        *,
+        template: PromptTemplate | str | None = None,
+        retries: int = 1,
+        max_new_tokens: int = 128,
+    ) -> Extraction | list[Extraction]:
+        """Ask a generative model for the named entities of each text, as JSON, and locate them.
+
+        Args:
+            texts: A text or a list of texts.
+            types: Entity types to find, e.g. ``["person", "location", "organisation"]``.
+            template: The request, using ``{{ text }}`` and ``{{ types }}``.
+            retries: How many times an unreadable answer is asked again.
+            max_new_tokens: Longest answer.
+
+        Returns:
+            An :class:`~open_interpreter.prompting.Extraction` per text: entities with
+            character spans, the raw answer, and ``error`` when it could not be read.
+
+        Raises:
+            ModelStateError: The model cannot generate text.
+            ConfigError: No types.
+
+        Example:
+            >>> OpenInterpreter("smollm2-135m-instruct").extract_entities(  # doctest: +SKIP
+            ...     "Ada Lovelace was born in London.", ["person", "location"]).entities
+        """
+        from open_interpreter.prompting.api import as_template
+        from open_interpreter.prompting.extraction import extract_entities
+
+        self.bundle.ensure_language_model()
+        results = extract_entities(
+            self.model,
+            self.tokenizer,
+            [texts] if isinstance(texts, str) else list(texts),
+            types,
+            template=as_template(template),
+            retries=retries,
+            max_new_tokens=max_new_tokens,
+        )
+        return results[0] if isinstance(texts, str) else results
+
     # -- saving ------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> Path:
         """Save the model as a directory plain ``transformers`` can load, with its card."""
-        from open_interpreter import saved_model
-
-        self._require_head()
-        return saved_model.save(self, Path(path))
+        return self.bundle.save(path)
 
     @classmethod
     def load(cls, path: str | Path) -> OpenInterpreter:
         """Load a model saved by :meth:`save` or ``oi train``."""
-        from open_interpreter import saved_model
-
-        return saved_model.load(cls, Path(path))
+        return cls.from_bundle(ModelBundle.load(path))
 
     def __repr__(self) -> str:
         task = self.task.name if self.task else "no task yet"

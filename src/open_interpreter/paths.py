@@ -14,3 +14,8 @@ def oi_home() -> Path:
 def model_store() -> Path:
     """Return the model store: saved and converted models, one directory each."""
     return oi_home() / "models"
+
+
+#: The file that marks a directory as a model saved by Open Interpreter: task, labels,
+#: base model, library versions (written by :class:`open_interpreter.bundle.ModelBundle`).
+MANIFEST = "oi_model.json"

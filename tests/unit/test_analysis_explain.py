@@ -78,13 +78,13 @@ def test_ner_explains_each_predicted_entity(ner):
 def test_one_entity_is_explained_by_its_index(ner, sentiment):
     text = "Mary visited  Berlin."
     everything = ner.explain(text, method="occlusion")
-    assert explain_entity(ner, text, 1, "occlusion") == everything[1]
+    assert explain_entity(ner.bundle, text, 1, "occlusion") == everything[1]
     with pytest.raises(LabelError, match=r"target 2 is not the index .* \(indices 0 to 1\)"):
-        explain_entity(ner, text, 2)
+        explain_entity(ner.bundle, text, 2)
     with pytest.raises(LabelError, match="it finds none"):
-        explain_entity(ner, ".", 0)
+        explain_entity(ner.bundle, ".", 0)
     with pytest.raises(DataError, match="token-classification"):
-        explain_entity(sentiment, text, 0)
+        explain_entity(sentiment.bundle, text, 0)
 
 
 def test_bad_input_gives_clear_errors(sentiment, ner, tiny_bert_dir):

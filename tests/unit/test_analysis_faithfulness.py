@@ -55,7 +55,7 @@ def test_same_seed_same_report_and_methods_beat_random_on_a_trained_model(tiny_b
 def test_ner_faithfulness_explains_entities(tiny_bert_dir):
     interpreter = trained(str(tiny_bert_dir), "ner")
     tokens, tags = ner_sentences(6, seed=5)
-    report = faithfulness(interpreter, tokens, tags, methods=["occlusion"], limit=5, steps=4)
+    report = faithfulness(interpreter.bundle, tokens, tags, methods=["occlusion"], limit=5, steps=4)
     assert report.explanations == 5 and report.task == "token-classification"
     assert report.method("occlusion").deletion_aopc > report.method("random").deletion_aopc
 

@@ -27,7 +27,9 @@ def ner(tiny_bert_dir):
 @pytest.mark.parametrize("max_words", [1, 2])
 def test_attack_changes_at_most_k_words_and_succeeds_only_on_a_flip(sentiment, max_words):
     texts, labels = sentiment_texts(8, seed=6)
-    result = attack(sentiment, TextExamples(texts, labels), max_words=max_words, candidates=10)
+    result = attack(
+        sentiment.bundle, TextExamples(texts, labels), max_words=max_words, candidates=10
+    )
     assert result.attempted + result.skipped == 8 and result.attempted > 0
     assert 0 < result.success_rate <= 1
     for example in result.examples:
@@ -43,7 +45,7 @@ def test_attack_changes_at_most_k_words_and_succeeds_only_on_a_flip(sentiment, m
 
 def test_ner_attack_never_touches_entity_words(ner):
     tokens, tags = ner_sentences(6, seed=7)
-    result = attack(ner, TokenExamples(tokens, tags), max_words=2, candidates=10)
+    result = attack(ner.bundle, TokenExamples(tokens, tags), max_words=2, candidates=10)
     assert result.attempted > 0
     for example in result.examples:
         gold = tags[example.index]
@@ -53,11 +55,11 @@ def test_ner_attack_never_touches_entity_words(ner):
 
 def test_attack_errors(sentiment):
     with pytest.raises(ConfigError, match="max_words must be at least 1"):
-        attack(sentiment, TextExamples(["the film"], ["positive"]), max_words=0)
+        attack(sentiment.bundle, TextExamples(["the film"], ["positive"]), max_words=0)
     with pytest.raises(DataError, match="no labels"):
-        attack(sentiment, TextExamples(["the film"]))
+        attack(sentiment.bundle, TextExamples(["the film"]))
     with pytest.raises(LabelError, match="neutral"):
-        attack(sentiment, TextExamples(["the film"], ["neutral"]))
+        attack(sentiment.bundle, TextExamples(["the film"], ["neutral"]))
 
 
 def test_report_is_seeded_reproducible_and_complete(sentiment, tmp_path):

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import torch
 
 from open_interpreter import OpenInterpreter
+from open_interpreter.bundle import ModelBundle
 from open_interpreter.tasks import SequenceClassificationTask
 
 from ..conftest import build_tiny_tokenizer
@@ -56,12 +57,12 @@ class BagOfWords(torch.nn.Module):
 def bag_of_words_interpreter() -> OpenInterpreter:
     """An interpreter around :class:`BagOfWords` over the tiny tokenizer's vocabulary."""
     tokenizer = build_tiny_tokenizer()
-    interpreter = OpenInterpreter("bag-of-words")
-    interpreter.tokenizer = tokenizer
-    interpreter.model = BagOfWords(
-        tokenizer.get_vocab(), {"great": (0.0, 5.0), "awful": (5.0, 0.0)}
+    bundle = ModelBundle(
+        model_name="bag-of-words",
+        tokenizer=tokenizer,
+        model=BagOfWords(tokenizer.get_vocab(), {"great": (0.0, 5.0), "awful": (5.0, 0.0)}),
+        task=SequenceClassificationTask(),
+        labels=["negative", "positive"],
+        has_head=True,
     )
-    interpreter.task = SequenceClassificationTask()
-    interpreter.labels = ["negative", "positive"]
-    interpreter._has_head = True
-    return interpreter
+    return OpenInterpreter.from_bundle(bundle)

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from open_interpreter import inference
 from open_interpreter.analysis.encoding import WordEncoding, encode_text, encode_tokens
 from open_interpreter.analysis.neighbours import EmbeddingNeighbours
 from open_interpreter.analysis.scoring import (
@@ -39,7 +38,7 @@ from open_interpreter.errors import ConfigError, DataError
 from open_interpreter.tasks.token_classification import entities_from_tags
 
 if TYPE_CHECKING:
-    from open_interpreter.interpreter import OpenInterpreter
+    from open_interpreter.bundle import ModelBundle
 
 
 @dataclass
@@ -145,7 +144,7 @@ class _Case:
 
 
 def attack(
-    interpreter: OpenInterpreter,
+    bundle: ModelBundle,
     examples: Examples,
     *,
     max_words: int = 3,
@@ -157,7 +156,7 @@ def attack(
     """Attack the first ``limit`` labelled examples; see the module docs.
 
     Args:
-        interpreter: A model with its trained head.
+        bundle: A model with its trained head.
         examples: Labelled texts or tagged sentences.
         max_words: Most words changed per example.
         candidates: Nearest neighbours considered per word.
@@ -179,14 +178,14 @@ def attack(
         raise DataError(f"cannot attack {examples.source}: it has no labels")
     if isinstance(examples, TextExamples) and examples.text_pairs is not None:
         raise DataError("the attack takes single texts; sentence pairs are not supported")
-    check_labels_known(interpreter.labels, examples, "attack data")
-    model = interpreter.model
+    check_labels_known(bundle.labels, examples, "attack data")
+    model = bundle.model
     model.eval()
-    neighbours = neighbours or EmbeddingNeighbours.of_model(model, interpreter.tokenizer)
+    neighbours = neighbours or EmbeddingNeighbours.of_model(model, bundle.tokenizer)
     result = AttackResult(max_words=max_words)
     for index in range(min(limit or len(examples), len(examples))):
-        case = _case(interpreter, examples, index)
-        outcome = _attack_one(interpreter, case, neighbours, max_words, candidates, beam)
+        case = _case(bundle, examples, index)
+        outcome = _attack_one(bundle, case, neighbours, max_words, candidates, beam)
         if outcome is None:
             result.skipped += 1
             continue
@@ -196,22 +195,22 @@ def attack(
     return result
 
 
-def _case(interpreter: OpenInterpreter, examples: Examples, index: int) -> _Case:
+def _case(bundle: ModelBundle, examples: Examples, index: int) -> _Case:
     if isinstance(examples, TextExamples):
         return _Case([], str(examples.labels[index]), text=examples.texts[index])
     return _Case(list(examples.tokens[index]), list(examples.tags[index]))
 
 
-def _encode(interpreter: OpenInterpreter, case: _Case) -> tuple[_Case, WordEncoding]:
-    tokenizer, max_length = interpreter.tokenizer, inference.max_length(interpreter)
+def _encode(bundle: ModelBundle, case: _Case) -> tuple[_Case, WordEncoding]:
+    tokenizer, max_length = bundle.tokenizer, bundle.max_length()
     if case.text is None:
         return case, encode_tokens(tokenizer, case.words, max_length)
     encoding = encode_text(tokenizer, case.text, max_length)
     return _Case(encoding.words, case.gold, text=case.text, spans=encoding.spans), encoding
 
 
-def _gold_target(interpreter: OpenInterpreter, case: _Case, encoding: WordEncoding) -> Target:
-    labels = list(interpreter.labels)
+def _gold_target(bundle: ModelBundle, case: _Case, encoding: WordEncoding) -> Target:
+    labels = list(bundle.labels)
     if isinstance(case.gold, str):
         return Target(case.gold, [labels.index(case.gold)])
     first = encoding.first_positions()
@@ -219,12 +218,10 @@ def _gold_target(interpreter: OpenInterpreter, case: _Case, encoding: WordEncodi
     return Target("tags", [labels.index(case.gold[w]) for w in words], [first[w] for w in words])
 
 
-def _prediction(
-    interpreter: OpenInterpreter, case: _Case, encoding: WordEncoding
-) -> tuple[str, bool]:
+def _prediction(bundle: ModelBundle, case: _Case, encoding: WordEncoding) -> tuple[str, bool]:
     """The prediction as text, and whether it is right."""
-    labels = list(interpreter.labels)
-    probs = class_probabilities(interpreter.model, encoding)
+    labels = list(bundle.labels)
+    probs = class_probabilities(bundle.model, encoding)
     if isinstance(case.gold, str):
         label = labels[int(np.argmax(probs))]
         return label, label == case.gold
@@ -249,45 +246,43 @@ def _entities(words: list[str], tags: list[str]) -> str:
 
 
 def _attack_one(
-    interpreter: OpenInterpreter,
+    bundle: ModelBundle,
     case: _Case,
     neighbours: EmbeddingNeighbours,
     max_words: int,
     candidates: int,
     beam: int,
 ) -> AttackExample | None:
-    case, encoding = _encode(interpreter, case)
-    before, right = _prediction(interpreter, case, encoding)
+    case, encoding = _encode(bundle, case)
+    before, right = _prediction(bundle, case, encoding)
     if not right:
         return None
-    target = _gold_target(interpreter, case, encoding)
+    target = _gold_target(bundle, case, encoding)
     original, expected = (
         encoding.text,
         (case.gold if isinstance(case.gold, str) else _entities(case.words, case.gold)),
     )
     p_before = p_now = float(
-        target_probabilities(interpreter.model, encoding, [encoding.input_ids], target)[0]
+        target_probabilities(bundle.model, encoding, [encoding.input_ids], target)[0]
     )
     changes: list[dict[str, Any]] = []
     after, succeeded = before, False
     while len(changes) < max_words:
         step = _best_swap(
-            interpreter.model, encoding, target, case, neighbours, changes, candidates, beam
+            bundle.model, encoding, target, case, neighbours, changes, candidates, beam
         )
         if step is None or step[2] >= p_now:
             break
         word, token_id, p_now = step
         new = neighbours.word(token_id, like=case.words[word])
         changes.append({"word": word, "from": case.words[word], "to": new})
-        case, encoding = _encode(interpreter, case.replaced(word, new))
-        target = _gold_target(interpreter, case, encoding)
-        after, right = _prediction(interpreter, case, encoding)
+        case, encoding = _encode(bundle, case.replaced(word, new))
+        target = _gold_target(bundle, case, encoding)
+        after, right = _prediction(bundle, case, encoding)
         if not right:
             succeeded = True
             break
-    p_after = float(
-        target_probabilities(interpreter.model, encoding, [encoding.input_ids], target)[0]
-    )
+    p_after = float(target_probabilities(bundle.model, encoding, [encoding.input_ids], target)[0])
     return AttackExample(
         index=0,
         original=original,

@@ -1,4 +1,4 @@
-"""``interpreter.explain(text)``: which words made the model decide what it decided.
+"""``OpenInterpreter.explain(text)``: which words made the model decide what it decided.
 
 A text classifier gets one :class:`Explanation` for its predicted label (or a label you
 choose); a tagger gets one per predicted entity (or per entity of a type you choose).
@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from open_interpreter import inference
 from open_interpreter.analysis.attributions import method_name, word_scores
 from open_interpreter.analysis.encoding import WordEncoding, encode_text, encode_tokens
 from open_interpreter.analysis.scoring import (
@@ -25,15 +24,10 @@ from open_interpreter.analysis.scoring import (
     target_probabilities,
 )
 from open_interpreter.errors import DataError, LabelError
-from open_interpreter.tasks import (
-    SentencePairTask,
-    SequenceClassificationTask,
-    TokenClassificationTask,
-)
 from open_interpreter.tasks.token_classification import entities_from_tags, split_words
 
 if TYPE_CHECKING:
-    from open_interpreter.interpreter import OpenInterpreter
+    from open_interpreter.bundle import ModelBundle
 
 
 @dataclass
@@ -111,7 +105,7 @@ class Explanation:
 
 
 def explain(
-    interpreter: OpenInterpreter,
+    bundle: ModelBundle,
     text: str,
     method: str = "integrated-gradients",
     target: str | None = None,
@@ -126,26 +120,22 @@ def explain(
         DataError: Empty text, or a sentence-pair model (pairs are not explained yet).
     """
     method = method_name(method)
-    task = interpreter.task
-    if isinstance(task, SentencePairTask) or not isinstance(
-        task, SequenceClassificationTask | TokenClassificationTask
-    ):
+    task = bundle.require_head()
+    if "explain" not in task.analyses:
         raise DataError(
             f"explain() covers text classification and NER; {task.name} models are not supported"
         )
-    encoding = encode_input(interpreter, text)
-    if isinstance(interpreter.task, TokenClassificationTask):
+    encoding = encode_input(bundle, text)
+    if task.labels_words:
         return [
-            _explanation(interpreter, encoding, t, method, steps, entity=e)
-            for t, e in entity_targets(interpreter, encoding, target)
+            _explanation(bundle, encoding, t, method, steps, entity=e)
+            for t, e in entity_targets(bundle, encoding, target)
         ]
-    return _explanation(
-        interpreter, encoding, label_target(interpreter, encoding, target), method, steps
-    )
+    return _explanation(bundle, encoding, label_target(bundle, encoding, target), method, steps)
 
 
 def explain_entity(
-    interpreter: OpenInterpreter,
+    bundle: ModelBundle,
     text: str,
     index: int,
     method: str = "integrated-gradients",
@@ -167,25 +157,25 @@ def explain_entity(
         ... # doctest: +SKIP
     """
     method = method_name(method)
-    if not isinstance(interpreter.task, TokenClassificationTask):
+    if not bundle.require_head().labels_words:
         raise DataError(
-            f"entities are explained for token-classification models, not {interpreter.task.name}"
+            f"entities are explained for token-classification models, not {bundle.task.name}"
         )
-    encoding = encode_input(interpreter, text)
-    targets = entity_targets(interpreter, encoding)
+    encoding = encode_input(bundle, text)
+    targets = entity_targets(bundle, encoding)
     if not 0 <= index < len(targets):
         found = f"indices 0 to {len(targets) - 1}" if targets else "it finds none"
         raise LabelError(
             f"target {index} is not the index of an entity the model finds in this text ({found})"
         )
     target, entity = targets[index]
-    return _explanation(interpreter, encoding, target, method, steps, entity=entity)
+    return _explanation(bundle, encoding, target, method, steps, entity=entity)
 
 
-def encode_input(interpreter: OpenInterpreter, text: str) -> WordEncoding:
-    """Encode ``text`` as the interpreter's task reads it (split into words for NER)."""
-    tokenizer, max_length = interpreter.tokenizer, inference.max_length(interpreter)
-    if isinstance(interpreter.task, TokenClassificationTask):
+def encode_input(bundle: ModelBundle, text: str) -> WordEncoding:
+    """Encode ``text`` as the bundle's task reads it (split into words for NER)."""
+    tokenizer, max_length = bundle.tokenizer, bundle.max_length()
+    if bundle.require_head().labels_words:
         if not isinstance(text, str) or not text.strip():
             raise DataError(f"there is nothing to analyse: the text is empty (got {text!r})")
         words = split_words(tokenizer, text)
@@ -199,17 +189,15 @@ def encode_input(interpreter: OpenInterpreter, text: str) -> WordEncoding:
     return encode_text(tokenizer, text, max_length)
 
 
-def label_target(
-    interpreter: OpenInterpreter, encoding: WordEncoding, label: str | None = None
-) -> Target:
+def label_target(bundle: ModelBundle, encoding: WordEncoding, label: str | None = None) -> Target:
     """The target for a text classifier: ``label``, or the label it predicts.
 
     Raises:
         LabelError: ``label`` is not one of the model's labels.
     """
-    labels = list(interpreter.labels or [])
+    labels = list(bundle.labels or [])
     if label is None:
-        probs = class_probabilities(interpreter.model, encoding)
+        probs = class_probabilities(bundle.model, encoding)
         return Target(labels[int(np.argmax(probs))], [int(np.argmax(probs))])
     if str(label) not in labels:
         raise LabelError(f"target {label!r} is not one of the model's labels {labels}")
@@ -217,7 +205,7 @@ def label_target(
 
 
 def entity_targets(
-    interpreter: OpenInterpreter, encoding: WordEncoding, entity_type: str | None = None
+    bundle: ModelBundle, encoding: WordEncoding, entity_type: str | None = None
 ) -> list[tuple[Target, dict[str, Any]]]:
     """The targets for a tagger: each predicted entity (of ``entity_type``, if given).
 
@@ -227,11 +215,11 @@ def entity_targets(
     Raises:
         LabelError: ``entity_type`` is not one of the model's entity types.
     """
-    labels = list(interpreter.labels or [])
+    labels = list(bundle.labels or [])
     types = sorted({label.split("-", 1)[1] for label in labels if "-" in label})
     if entity_type is not None and entity_type not in types:
         raise LabelError(f"target {entity_type!r} is not one of the model's entity types {types}")
-    probs = class_probabilities(interpreter.model, encoding)
+    probs = class_probabilities(bundle.model, encoding)
     first = encoding.first_positions()
     best = {w: int(np.argmax(probs[p])) for w, p in first.items()}
     tags = [labels[best[w]] if w in best else "O" for w in range(len(encoding.words))]
@@ -255,16 +243,16 @@ def entity_targets(
 
 
 def _explanation(
-    interpreter: OpenInterpreter,
+    bundle: ModelBundle,
     encoding: WordEncoding,
     target: Target,
     method: str,
     steps: int,
     entity: dict[str, Any] | None = None,
 ) -> Explanation:
-    model = interpreter.model
+    model = bundle.model
     model.eval()
-    blank = blank_token_id(interpreter.tokenizer)
+    blank = blank_token_id(bundle.tokenizer)
     scores = word_scores(model, encoding, target, method, blank_id=blank, steps=steps)
     probability = float(target_probabilities(model, encoding, [encoding.input_ids], target)[0])
     return Explanation(
@@ -275,6 +263,6 @@ def _explanation(
         target=target.label,
         method=method,
         probability=probability,
-        task=interpreter.task.name,
+        task=bundle.task.name,
         entity=entity,
     )

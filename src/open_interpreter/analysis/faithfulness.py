@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from open_interpreter import inference
 from open_interpreter.analysis.attributions import METHODS, method_name, word_scores
 from open_interpreter.analysis.encoding import WordEncoding, encode_text, encode_tokens
 from open_interpreter.analysis.explanation import entity_targets, label_target
@@ -34,7 +33,7 @@ from open_interpreter.data.examples import TextExamples
 from open_interpreter.errors import DataError
 
 if TYPE_CHECKING:
-    from open_interpreter.interpreter import OpenInterpreter
+    from open_interpreter.bundle import ModelBundle
 
 RANDOM = "random"
 
@@ -108,7 +107,7 @@ class FaithfulnessReport:
 
 
 def faithfulness(
-    interpreter: OpenInterpreter,
+    bundle: ModelBundle,
     data: Any,
     labels: Any = None,
     *,
@@ -122,7 +121,7 @@ def faithfulness(
     """Measure how faithful each attribution method is on ``data``; see the module docs.
 
     Args:
-        interpreter: A model with its trained head.
+        bundle: A model with its trained head.
         data: Texts or token lists in any form ``fine_tune`` accepts (labels are not needed:
             the model's own predictions are explained).
         labels: Their labels, if ``data`` needs them to be read; unused otherwise.
@@ -144,12 +143,12 @@ def faithfulness(
 
     names = [method_name(m) for m in methods]
     examples = to_examples(data, labels, source="faithfulness data")
-    model, blank = interpreter.model, blank_token_id(interpreter.tokenizer)
+    model, blank = bundle.model, blank_token_id(bundle.tokenizer)
     model.eval()
     fractions = [i / steps for i in range(steps + 1)]
     rng = np.random.default_rng(seed)
     curves: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {n: [] for n in [*names, RANDOM]}
-    for encoding, target in _decisions(interpreter, examples, limit):
+    for encoding, target in _decisions(bundle, examples, limit):
         present = sorted({w for w in encoding.word_ids if w is not None})
         for name in names:
             scores = word_scores(model, encoding, target, name, blank_id=blank, steps=ig_steps)
@@ -167,7 +166,7 @@ def faithfulness(
             "there is nothing to explain in the data (no texts, or no predicted entities)"
         )
     return FaithfulnessReport(
-        task=interpreter.task.name,
+        task=bundle.task.name,
         explanations=count,
         fractions=fractions,
         methods=[_summary(name, curves[name]) for name in [*names, RANDOM]],
@@ -176,18 +175,18 @@ def faithfulness(
 
 
 def _decisions(
-    interpreter: OpenInterpreter, examples: Any, limit: int
+    bundle: ModelBundle, examples: Any, limit: int
 ) -> Iterable[tuple[WordEncoding, Target]]:
     """Yield up to ``limit`` (input, target) pairs: each text's label, or each entity."""
-    tokenizer, max_length = interpreter.tokenizer, inference.max_length(interpreter)
+    tokenizer, max_length = bundle.tokenizer, bundle.max_length()
     produced = 0
     for i in range(len(examples)):
         if isinstance(examples, TextExamples):
             encoding = encode_text(tokenizer, examples.texts[i], max_length)
-            targets = [label_target(interpreter, encoding)]
+            targets = [label_target(bundle, encoding)]
         else:
             encoding = encode_tokens(tokenizer, examples.tokens[i], max_length)
-            targets = [t for t, _ in entity_targets(interpreter, encoding)]
+            targets = [t for t, _ in entity_targets(bundle, encoding)]
         for target in targets:
             if produced >= limit:
                 return

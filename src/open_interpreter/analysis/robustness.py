@@ -1,4 +1,4 @@
-"""``interpreter.robustness(data)``: the model's score on clean and perturbed data, and
+"""``bundle.robustness(data)``: the model's score on clean and perturbed data, and
 under a word-substitution attack, in one seeded, reproducible report."""
 
 from __future__ import annotations
@@ -17,21 +17,16 @@ from open_interpreter.analysis.perturbations import (
 from open_interpreter.analysis.report import PerturbationScore, RobustnessReport, WorstExample
 from open_interpreter.data.examples import Examples, TextExamples, TokenExamples
 from open_interpreter.errors import ConfigError, DataError
-from open_interpreter.tasks import (
-    SentencePairTask,
-    SequenceClassificationTask,
-    TokenClassificationTask,
-)
 from open_interpreter.tasks.token_classification import entities_from_tags
 
 if TYPE_CHECKING:
-    from open_interpreter.interpreter import OpenInterpreter
+    from open_interpreter.bundle import ModelBundle
 
 logger = logging.getLogger(__name__)
 
 
 def robustness(
-    interpreter: OpenInterpreter,
+    bundle: ModelBundle,
     data: Any,
     labels: Any = None,
     *,
@@ -56,18 +51,19 @@ def robustness(
     """
     if not 0 < rate <= 1:
         raise ConfigError(f"rate must be in (0, 1], got {rate=}")
-    if not isinstance(interpreter.task, SequenceClassificationTask | TokenClassificationTask):
-        raise DataError(f"robustness() covers classification and NER, not {interpreter.task.name}")
-    token_task = isinstance(interpreter.task, TokenClassificationTask)
+    task = bundle.require_head()
+    if "perturb" not in task.analyses:
+        raise DataError(f"robustness() covers classification and NER, not {task.name}")
+    token_task = task.labels_words
     names = check_perturbations(perturbations, token_task=token_task)
-    examples = _labelled_examples(interpreter, data, labels, limit)
-    interpreter.model.eval()
-    resources, source = _resources(interpreter, names, examples, entity_source, attack_words > 0)
-    clean_predictions, clean_report = _predict(interpreter, examples)
-    metric = "entity_f1" if token_task else "accuracy"
+    examples = _labelled_examples(bundle, data, labels, limit)
+    bundle.model.eval()
+    resources, source = _resources(bundle, names, examples, entity_source, attack_words > 0)
+    clean_predictions, clean_report = _predict(bundle, examples)
+    metric = task.headline_metric
     report = RobustnessReport(
-        model=interpreter.model_name,
-        task=interpreter.task.name,
+        model=bundle.model_name,
+        task=task.name,
         metric=metric,
         examples=len(examples),
         rate=rate,
@@ -78,7 +74,7 @@ def robustness(
     candidates: list[WorstExample] = []
     for name in names:
         perturbed = perturb_examples(examples, name, rate=rate, seed=seed, resources=resources)
-        predictions, perturbed_report = _predict(interpreter, perturbed)
+        predictions, perturbed_report = _predict(bundle, perturbed)
         report.perturbations.append(
             _score(
                 name,
@@ -94,9 +90,9 @@ def robustness(
         )
     candidates.sort(key=lambda w: (w.score_after - w.score_before, w.index))
     report.worst = candidates[:worst]
-    if attack_words > 0 and not isinstance(interpreter.task, SentencePairTask):
+    if attack_words > 0 and "attack" in task.analyses:
         report.attack = run_attack(
-            interpreter,
+            bundle,
             examples,
             max_words=attack_words,
             limit=attack_limit,
@@ -106,9 +102,7 @@ def robustness(
     return report
 
 
-def _labelled_examples(
-    interpreter: OpenInterpreter, data: Any, labels: Any, limit: int | None
-) -> Examples:
+def _labelled_examples(bundle: ModelBundle, data: Any, labels: Any, limit: int | None) -> Examples:
     from open_interpreter.data.inputs import to_examples
     from open_interpreter.data.validation import check_labels_known
 
@@ -117,7 +111,7 @@ def _labelled_examples(
         examples = examples.subset(list(range(min(limit, len(examples)))))
     if not len(examples):
         raise DataError("the robustness data is empty")
-    check_labels_known(interpreter.labels, examples, "robustness data")
+    check_labels_known(bundle.labels, examples, "robustness data")
     return examples
 
 
@@ -140,7 +134,7 @@ def _score(
 
 
 def _resources(
-    interpreter: OpenInterpreter,
+    bundle: ModelBundle,
     names: list[str],
     examples: Examples,
     entity_source: Any,
@@ -150,7 +144,7 @@ def _resources(
 
     neighbours = None
     if attack or "neighbour-substitution" in names:
-        neighbours = EmbeddingNeighbours.of_model(interpreter.model, interpreter.tokenizer)
+        neighbours = EmbeddingNeighbours.of_model(bundle.model, bundle.tokenizer)
     inventory, source = None, None
     if "entity-swap" in names:
         pool = (
@@ -169,19 +163,19 @@ def _resources(
     return PerturbationResources(neighbours=neighbours, entities=inventory), source
 
 
-def _predict(interpreter: OpenInterpreter, examples: Examples) -> tuple[list[Any], Any]:
+def _predict(bundle: ModelBundle, examples: Examples) -> tuple[list[Any], Any]:
     """Predictions for every example, and the evaluation report they make."""
     from open_interpreter.inference import encode
     from open_interpreter.tasks.forward import forward
 
-    task, labels = interpreter.task, list(interpreter.labels)
-    features = encode(interpreter, examples)
+    task, labels = bundle.task, list(bundle.labels)
+    features = encode(bundle, examples)
     result = forward(
-        interpreter.model,
+        bundle.model,
         features,
-        pad_id=interpreter.tokenizer.pad_token_id,
-        batch_size=interpreter.config.eval_batch_size,
-        precision=interpreter.config.precision,  # as evaluate() scores it
+        pad_id=bundle.tokenizer.pad_token_id,
+        batch_size=bundle.config.eval_batch_size,
+        precision=bundle.config.precision,  # as evaluate() scores it
     )
     predictions = task.decode(examples, features, result, dict(enumerate(labels)))
     return predictions, task.score(examples, predictions, labels, result.loss, "robustness")

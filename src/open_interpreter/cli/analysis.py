@@ -61,9 +61,9 @@ def explain(
     oi explain bbc_topics "Shares fell sharply" --target business --html why.html
     """
     from open_interpreter.analysis.render import html_page
-    from open_interpreter.cli.use import _load
+    from open_interpreter.cli._open import open_named
 
-    interpreter = _load(model)
+    interpreter = open_named(model)
     result = interpreter.explain(text, method=method, target=target)
     explanations = result if isinstance(result, list) else [result]
     if as_json:
@@ -173,11 +173,11 @@ def robustness(
     oi robustness bbc_robust test.csv --compare-to robustness/robustness.json -o robust
     """
     from open_interpreter.analysis.report import RobustnessReport
+    from open_interpreter.cli._open import open_named
     from open_interpreter.cli.sources import read_source
-    from open_interpreter.cli.use import _load
 
     baseline = RobustnessReport.load(compare_to) if compare_to is not None else None
-    interpreter = _load(model)
+    interpreter = open_named(model)
     columns = {"format": fmt, "text_column": text_column, "label_column": label_column}
     report = interpreter.robustness(
         read_source(data, **columns),

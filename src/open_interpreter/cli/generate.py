@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from open_interpreter.cli._errors import handle_errors
+from open_interpreter.cli._open import open_named
 
 EXIT_COMMANDS = ("/exit", "/quit")
 RESET_COMMAND = "/reset"
@@ -38,18 +39,6 @@ def _sampling_options(command: Any) -> Any:
     for option in reversed(options):
         command = option(command)
     return command
-
-
-def _load(model: str) -> Any:
-    """A saved model (directory or store name with ``oi_model.json``) or a pretrained one."""
-    from open_interpreter.interpreter import OpenInterpreter
-    from open_interpreter.models.resolve import resolve_model
-    from open_interpreter.saved_model import MANIFEST
-
-    path = resolve_model(model).path
-    if (path / MANIFEST).is_file():
-        return OpenInterpreter.load(path)
-    return OpenInterpreter(model)
 
 
 def _settings(options: dict[str, Any]) -> dict[str, Any]:
@@ -80,7 +69,7 @@ def generate(model: str, prompt: str, system: str | None, no_stream: bool, **opt
     oi generate smollm2-135m-instruct "Name three uses of NER."
     oi generate my-chat-model "Hello" --temperature 0.7 --seed 1 --stop "\\n\\n"
     """
-    interpreter = _load(model)
+    interpreter = open_named(model)
     settings = _settings(options)
     question: Any = prompt
     if system:
@@ -102,7 +91,7 @@ def chat(model: str, system: str | None, **options: Any) -> None:
     oi chat smollm2-135m-instruct
     oi chat my-support-bot --system "You are a helpful support agent."
     """
-    interpreter = _load(model)
+    interpreter = open_named(model)
     settings = _settings(options)
     opening = [{"role": "system", "content": system}] if system else []
     history = list(opening)

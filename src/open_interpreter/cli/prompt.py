@@ -13,7 +13,6 @@ files under ``$OI_HOME/prompts``; ``oi prompt import`` copies those files into t
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from open_interpreter.cli._errors import handle_errors
+from open_interpreter.cli._open import open_named
 
 if TYPE_CHECKING:
     from open_interpreter.prompting import PromptLibrary
@@ -47,14 +47,13 @@ def prompt() -> None:
 def _library() -> Iterator[PromptLibrary]:
     """The database's library when the CLI finds a database as ``oi keys`` does (without
     creating one), else the files' library."""
-    from open_interpreter.paths import oi_home
     from open_interpreter.prompting import PromptLibrary
+    from open_interpreter.services.prompt_store import DatabasePromptStore
+    from open_interpreter.storage import Database, has_database
 
-    if not os.environ.get("OI_DATABASE_URL") and not (oi_home() / "oi.db").is_file():
+    if not has_database():
         yield PromptLibrary()
         return
-    from open_interpreter.services.prompt_store import DatabasePromptStore
-    from open_interpreter.storage import Database
 
     db = Database()
     try:
@@ -81,18 +80,6 @@ def _texts(texts: tuple[str, ...], file: Path | None) -> list[str]:
     if not items:
         raise click.UsageError("give at least one TEXT, or --file with one text per line")
     return items
-
-
-def _interpreter(model: str) -> Any:
-    """A saved model (a folder with ``oi_model.json``) or a pretrained one, by name."""
-    from open_interpreter.interpreter import OpenInterpreter
-    from open_interpreter.models.resolve import resolve_model
-    from open_interpreter.saved_model import MANIFEST
-
-    path = resolve_model(model).path
-    if (path / MANIFEST).is_file():
-        return OpenInterpreter.load(path)
-    return OpenInterpreter(model)
 
 
 def _show(predictions: Any, as_json: bool) -> None:
@@ -182,7 +169,7 @@ def run(
     elif template is not None and "{{" not in template and "{%" not in template:
         with _library() as library:  # a library NAME[@VERSION], as as_template reads it
             template = library.get(template).template  # type: ignore[assignment]
-    interpreter = _interpreter(model)
+    interpreter = open_named(model)
     options = {"template": template, "calibrate": calibrate, "max_words": max_words}
     if examples is None:
         predictions = interpreter.zero_shot(items, labels, **options)
@@ -226,7 +213,7 @@ def extract(
         --types person,location
     """
     names = [t.strip() for t in types.split(",") if t.strip()]
-    results = _interpreter(model).extract_entities(_texts(texts, file), names, retries=retries)
+    results = open_named(model).extract_entities(_texts(texts, file), names, retries=retries)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in results], indent=2))
         return

@@ -8,13 +8,7 @@ from pathlib import Path
 import click
 
 from open_interpreter.cli._errors import handle_errors
-
-
-def _load(model: str):
-    from open_interpreter.interpreter import OpenInterpreter
-    from open_interpreter.models.resolve import resolve_model
-
-    return OpenInterpreter.load(resolve_model(model).path)
+from open_interpreter.cli._open import open_named
 
 
 @click.command()
@@ -47,7 +41,7 @@ def evaluate(
     """
     from open_interpreter.cli.sources import read_source
 
-    interpreter = _load(model)
+    interpreter = open_named(model)
     examples = read_source(data, format=fmt, text_column=text_column, label_column=label_column)
     report = interpreter.evaluate(examples, split=Path(data).name)
     click.echo(str(report))
@@ -69,7 +63,7 @@ def predict(model: str, inputs: tuple[str, ...], as_json: bool) -> None:
     oi predict bbc_topics articles.txt --json
     """
     texts = _texts(inputs)
-    interpreter = _load(model)
+    interpreter = open_named(model)
     predictions = interpreter.predict(texts)
     for text, prediction in zip(texts, predictions, strict=True):
         if as_json:

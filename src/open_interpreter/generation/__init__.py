@@ -18,6 +18,7 @@ from open_interpreter.generation.generate import (
     generate_texts,
     stream_text,
 )
+from open_interpreter.generation.language_model import generation_settings, language_task
 from open_interpreter.generation.prompts import Prompt, is_single_prompt, prompt_texts
 
 
@@ -72,7 +73,9 @@ __all__ = [
     "cut_at_stop",
     "generate",
     "generate_texts",
+    "generation_settings",
     "is_single_prompt",
+    "language_task",
     "prompt_texts",
     "stream_text",
 ]

@@ -28,7 +28,7 @@ from open_interpreter.models.resolve import (
     resolve_model,
     store_path,
 )
-from open_interpreter.paths import model_store
+from open_interpreter.paths import MANIFEST, model_store
 
 _DECODER_TYPES = frozenset({"gpt2", "gpt_neox", "gptj", "llama", "mistral", "phi", "qwen2"})
 _FLOAT_DTYPES = ("F", "BF")  # integer tensors are buffers such as position_ids, not weights
@@ -253,7 +253,7 @@ def _store_infos() -> list[ModelInfo]:
 
 def _one_line_description(path: Path, config: Mapping[str, Any]) -> str:
     try:
-        card = json.loads((path / "oi_model.json").read_text(encoding="utf-8"))
+        card = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         card = {}
     if isinstance(card, dict) and card.get("description"):

@@ -26,6 +26,12 @@ from open_interpreter.peft.adapters import (
 )
 from open_interpreter.peft.heads import set_head_labels
 from open_interpreter.peft.quantization import check_qlora_available, load_four_bit
+from open_interpreter.peft.switching import (
+    active_adapter,
+    adapter_names,
+    switch_adapter,
+    with_adapter,
+)
 from open_interpreter.peft.targets import ATTENTION_PROJECTIONS, default_target_modules
 
 __all__ = [
@@ -33,7 +39,9 @@ __all__ = [
     "PEFT_TASK_TYPES",
     "PROMPT_LEARNING",
     "ParameterCount",
+    "active_adapter",
     "adapter_method",
+    "adapter_names",
     "attach_adapter",
     "check_qlora_available",
     "count_parameters",
@@ -46,5 +54,7 @@ __all__ = [
     "peft_config",
     "save_adapter",
     "set_head_labels",
+    "switch_adapter",
     "use_adapter",
+    "with_adapter",
 ]

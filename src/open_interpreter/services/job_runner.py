@@ -121,8 +121,9 @@ def _fine_tune(
     db: Database, lease: Lease, config: FineTuneConfig, datasets: dict[str, Dataset], run_dir: Path
 ) -> None:
     """Fine-tune into ``run_dir`` (checkpoints, then the saved model), resuming if possible."""
-    from open_interpreter.interpreter import OpenInterpreter
+    from open_interpreter.bundle import ModelBundle
     from open_interpreter.training.checkpoint import latest_checkpoint
+    from open_interpreter.training.recipe import fine_tune
 
     examples = {split: load_examples(row) for split, row in datasets.items()}
     checkpoint = latest_checkpoint(run_dir)
@@ -135,11 +136,11 @@ def _fine_tune(
         resume_from=str(checkpoint) if checkpoint else None,
         progress=False,
     )
-    OpenInterpreter(config.model).fine_tune(
-        train_data=examples["train"],
+    fine_tune(
+        ModelBundle(model_name=config.model, config=config),
+        examples["train"],
         validation_data=examples.get("validation"),
         test_data=examples.get("test"),
-        config=config,
         on_event=EventRecorder(
             db, lease, start_step=start_step, metric=config.early_stopping_metric
         ),
@@ -150,10 +151,10 @@ def _register(
     db: Database, lease: Lease, job: FineTuneJob, datasets: dict[str, Dataset], run_dir: Path
 ) -> None:
     """Register the saved model and mark the job succeeded, in one transaction."""
-    from open_interpreter.saved_model import library_versions
+    from open_interpreter.bundle import METRICS, library_versions, read_manifest
 
-    manifest = json.loads((run_dir / registry.MANIFEST).read_text(encoding="utf-8"))
-    metrics_file = run_dir / "metrics.json"
+    manifest = read_manifest(run_dir)
+    metrics_file = run_dir / METRICS
     saved = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
     lineage = {
         "job_id": job.id,

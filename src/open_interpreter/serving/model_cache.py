@@ -134,16 +134,17 @@ class ModelCache:
         return self.get(Path(f"pretrained:{name}"))
 
     def _load(self, key: str, path: Path) -> LoadedModel:
+        from open_interpreter.bundle import ModelBundle, read_manifest
         from open_interpreter.interpreter import OpenInterpreter
-        from open_interpreter.saved_model import read_manifest
 
         if key.startswith("pretrained:"):
-            interpreter = OpenInterpreter(key.removeprefix("pretrained:"))
-            interpreter.load_language_model()
+            bundle = ModelBundle(model_name=key.removeprefix("pretrained:"))
+            bundle.ensure_language_model()
         elif (manifest := read_manifest(path)).get("adapter", {}).get("method") in SHARED_METHODS:
             return self._load_adapter(key, path, manifest)
         else:
-            interpreter = OpenInterpreter.load(path)
+            bundle = ModelBundle.load(path)
+        interpreter = OpenInterpreter.from_bundle(bundle)
         self.loads += 1
         size = model_bytes(interpreter)
         logger.info("loaded model %s (%.1f MB)", path, size / 1e6)
@@ -152,10 +153,11 @@ class ModelCache:
 
     def _load_adapter(self, key: str, path: Path, manifest: dict[str, Any]) -> LoadedModel:
         """Put the adapter saved in ``path`` on its shared base (loading the base once)."""
+        from open_interpreter.bundle import ModelBundle
         from open_interpreter.interpreter import OpenInterpreter
-        from open_interpreter.saved_model import load_sharing
 
-        interpreter = load_sharing(OpenInterpreter, path, None)  # the model comes below
+        bundle = ModelBundle.sharing(path, None)  # the model comes below
+        interpreter = OpenInterpreter.from_bundle(bundle)
         remote = interpreter.config.trust_remote_code
         base, name = self._reserve(key, manifest, trust_remote_code=remote)
         try:
@@ -181,8 +183,8 @@ class ModelCache:
         The name is kept under the cache lock, so the base cannot be dropped before the
         adapter is on it.
         """
+        from open_interpreter.bundle import load_base
         from open_interpreter.models.resolve import resolve_model
-        from open_interpreter.saved_model import load_base
 
         adapter = manifest["adapter"]
         weights = Path(resolve_model(adapter["base_model"]).path).resolve()
@@ -260,25 +262,25 @@ class ModelCache:
 
 
 async def load_named(cache: ModelCache, session: Session, name: str) -> LoadedModel:
-    """A registered model's production version by name, else a pretrained model (catalogue,
-    model store, Hub), loaded off the event loop. ``session`` is closed before loading: the
-    request needs no database connection while a model loads and runs.
+    """The model ``name`` means (a registered model's production version, a saved model, or
+    a pretrained one: :func:`open_interpreter.services.models.find_model`), loaded off the
+    event loop. ``session`` is closed before loading: the request needs no database
+    connection while a model loads and runs.
 
     Raises:
         NotFoundError: ``name`` is registered but has no version to serve.
-        ModelNotFoundError: ``name`` is neither registered nor a pretrained model found anywhere.
+        ModelNotFoundError: ``name`` is neither registered nor a model found anywhere.
     """
     from fastapi.concurrency import run_in_threadpool
 
-    from open_interpreter.services import registry
-    from open_interpreter.storage import artifacts
-    from open_interpreter.storage.tables import RegisteredModel
+    from open_interpreter.services.models import find_model
 
-    if session.get(RegisteredModel, name) is not None:
-        version = registry.get_version(session, name)
+    try:
+        source = await run_in_threadpool(lambda: find_model(name, session=session))
+    finally:
         session.close()
-        return await run_in_threadpool(cache.get, artifacts.resolve(version.path))
-    session.close()
+    if source.saved:
+        return await run_in_threadpool(cache.get, source.path)
     return await run_in_threadpool(cache.get_pretrained, name)
 
 

@@ -1,6 +1,6 @@
 """Storage: the database (SQLAlchemy + Alembic) and filesystem artifacts."""
 
-from open_interpreter.storage.db import Database, database_url
+from open_interpreter.storage.db import Database, database_url, has_database
 from open_interpreter.storage.tables import (
     ApiKey,
     Base,
@@ -25,4 +25,5 @@ __all__ = [
     "PromptVersion",
     "RegisteredModel",
     "database_url",
+    "has_database",
 ]

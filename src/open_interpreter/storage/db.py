@@ -28,6 +28,12 @@ def database_url() -> str:
     return f"sqlite:///{home / 'oi.db'}"
 
 
+def has_database() -> bool:
+    """Whether a database is there to use: ``OI_DATABASE_URL`` is set, or ``$OI_HOME/oi.db``
+    exists (the CLI uses a registry it finds, and never creates one just to look)."""
+    return bool(os.environ.get("OI_DATABASE_URL")) or (oi_home() / "oi.db").is_file()
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and foreign keys."""
     if url.startswith("sqlite"):

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.data.encoding import Feature
-from open_interpreter.data.examples import Examples
+from open_interpreter.data.examples import Examples, TextExamples
+from open_interpreter.errors import DataError
 from open_interpreter.evaluation import EvaluationReport
 from open_interpreter.tasks.forward import ForwardResult, forward
+
+
+@dataclass
+class PreparedInputs:
+    """Raw inputs turned into examples to predict for.
+
+    Attributes:
+        examples: The examples, in input order.
+        spans: Per input, the character span of each word in its text (None for an input
+            that came already split into words); None when the task needs none.
+    """
+
+    examples: Examples
+    spans: list[list[tuple[int, int]] | None] | None = None
 
 
 class Task(ABC):
@@ -18,11 +34,19 @@ class Task(ABC):
     Attributes:
         name: The task's name in configs and saved models.
         auto_class: Name of the ``transformers`` auto class that builds its model.
+        generative: Whether the model answers with generated text.
     """
 
     name: ClassVar[str]
     auto_class: ClassVar[str]
     generative: ClassVar[bool] = False
+    #: Whether it labels every word (NER) rather than the whole text.
+    labels_words: ClassVar[bool] = False
+    #: The metric that sums up a score on this task.
+    headline_metric: ClassVar[str] = "accuracy"
+    #: What :mod:`open_interpreter.analysis` covers for it: ``explain`` (attributions),
+    #: ``perturb`` (robustness to perturbations), ``attack`` (word substitution).
+    analyses: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
     def label_set(self, examples: Examples) -> list[str]:
@@ -54,6 +78,30 @@ class Task(ABC):
         split: str,
     ) -> EvaluationReport:
         """Compare predictions with the examples' labels and build the report."""
+
+    def check_inputs(self, items: list[Any]) -> list[Any]:
+        """Check that every raw input has a shape this task predicts for (a text here).
+
+        Returns:
+            The inputs, normalised (a pair as a tuple).
+
+        Raises:
+            DataError: An input of the wrong shape; the message says which (``texts.3``).
+        """
+        for i, item in enumerate(items):
+            if not isinstance(item, str):
+                raise DataError(f"texts.{i}: expected a string")
+        return list(items)
+
+    def prepare_inputs(self, tokenizer: Any, items: list[Any]) -> PreparedInputs:
+        """Turn checked raw inputs (see :meth:`check_inputs`) into examples to predict for."""
+        return PreparedInputs(TextExamples(texts=[str(item) for item in items], source="inputs"))
+
+    def finish_predictions(
+        self, predictions: list[Any], items: list[Any], prepared: PreparedInputs
+    ) -> list[Any]:
+        """Relate predictions back to the raw inputs (e.g. character offsets of entities)."""
+        return predictions
 
     def training_features(self, features: list[Feature], config: FineTuneConfig) -> list[Feature]:
         """The features to train on (a task may regroup them, e.g. pack short examples)."""

@@ -12,7 +12,7 @@ from open_interpreter.data.examples import TextExamples
 from open_interpreter.errors import DataError
 from open_interpreter.evaluation import EvaluationReport
 from open_interpreter.evaluation.metrics import evaluate_classification
-from open_interpreter.tasks.base import Task
+from open_interpreter.tasks.base import PreparedInputs, Task
 from open_interpreter.tasks.forward import ForwardResult
 
 
@@ -34,6 +34,7 @@ class SequenceClassificationTask(Task):
 
     name: ClassVar[str] = "sequence-classification"
     auto_class: ClassVar[str] = "AutoModelForSequenceClassification"
+    analyses: ClassVar[frozenset[str]] = frozenset({"explain", "perturb", "attack"})
 
     def _check(self, examples: Any) -> TextExamples:
         if not isinstance(examples, TextExamples):
@@ -42,6 +43,16 @@ class SequenceClassificationTask(Task):
                 "token lists with tags (that is token classification)"
             )
         return examples
+
+    def prepare_inputs(self, tokenizer: Any, items: list[Any]) -> PreparedInputs:
+        """Texts, or (text, text_pair) tuples when every input is one."""
+        if items and all(isinstance(item, tuple) for item in items):
+            return PreparedInputs(
+                TextExamples(
+                    texts=[a for a, _ in items], text_pairs=[b for _, b in items], source="inputs"
+                )
+            )
+        return super().prepare_inputs(tokenizer, items)
 
     def label_set(self, examples: TextExamples) -> list[str]:  # type: ignore[override]
         """Return the distinct labels as strings, sorted (numbers numerically)."""
@@ -95,6 +106,19 @@ class SentencePairTask(SequenceClassificationTask):
     """Classify pairs of texts (paraphrase, entailment, question–answer matching)."""
 
     name: ClassVar[str] = "sentence-pair"
+    analyses: ClassVar[frozenset[str]] = frozenset({"perturb"})  # words of two texts: not yet
+
+    def check_inputs(self, items: list[Any]) -> list[Any]:
+        """Every input must be a pair of texts: ``(text, text_pair)`` or ``[text, text_pair]``."""
+        checked = []
+        for i, item in enumerate(items):
+            if isinstance(item, (list, tuple)) and len(item) == 2:
+                checked.append((item[0], item[1]))
+            elif isinstance(item, str):
+                raise DataError(f"texts.{i}: this model classifies pairs; send [text, text_pair]")
+            else:
+                raise DataError(f"texts.{i}: expected a string")
+        return checked
 
     def _check(self, examples: Any) -> TextExamples:
         examples = super()._check(examples)

@@ -14,7 +14,7 @@ from open_interpreter.data.validation import label_set
 from open_interpreter.errors import DataError
 from open_interpreter.evaluation import EvaluationReport
 from open_interpreter.evaluation.metrics import evaluate_token_classification
-from open_interpreter.tasks.base import Task
+from open_interpreter.tasks.base import PreparedInputs, Task
 from open_interpreter.tasks.forward import ForwardResult
 
 _FALLBACK_WORDS = re.compile(r"\w+|[^\w\s]")
@@ -92,6 +92,9 @@ class TokenClassificationTask(Task):
 
     name: ClassVar[str] = "token-classification"
     auto_class: ClassVar[str] = "AutoModelForTokenClassification"
+    labels_words: ClassVar[bool] = True
+    headline_metric: ClassVar[str] = "entity_f1"
+    analyses: ClassVar[frozenset[str]] = frozenset({"explain", "perturb", "attack"})
 
     def _check(self, examples: Any) -> TokenExamples:
         if not isinstance(examples, TokenExamples):
@@ -151,15 +154,40 @@ class TokenClassificationTask(Task):
             examples.tags or [], [p.tags for p in predictions], labels, loss=loss, split=split
         )
 
-    def predict_texts(
-        self, tokenizer: Any, texts: list[str]
-    ) -> tuple[TokenExamples, list[list[tuple[int, int]]]]:
-        """Split raw texts into words, returning them and each word's character span."""
-        words = [split_words(tokenizer, text) for text in texts]
-        tokens = [[w for w, _, _ in ws] for ws in words]
-        return TokenExamples(tokens=tokens, source="texts"), [
-            [(s, e) for _, s, e in ws] for ws in words
-        ]
+    def check_inputs(self, items: list[Any]) -> list[Any]:
+        """Each input is a text, or a sentence already split into words (a list of strings)."""
+        checked: list[Any] = []
+        for i, item in enumerate(items):
+            if isinstance(item, str):
+                checked.append(item)
+            elif isinstance(item, (list, tuple)) and all(isinstance(w, str) for w in item):
+                checked.append(list(item))
+            else:
+                raise DataError(f"texts.{i}: expected a string")
+        return checked
+
+    def prepare_inputs(self, tokenizer: Any, items: list[Any]) -> PreparedInputs:
+        """Split texts into words (keeping each word's character span); word lists stay."""
+        tokens: list[list[str]] = []
+        spans: list[list[tuple[int, int]] | None] = []
+        for item in items:
+            if isinstance(item, str):
+                words = split_words(tokenizer, item)
+                tokens.append([w for w, _, _ in words])
+                spans.append([(s, e) for _, s, e in words])
+            else:
+                tokens.append(list(item))
+                spans.append(None)
+        return PreparedInputs(TokenExamples(tokens=tokens, source="inputs"), spans)
+
+    def finish_predictions(
+        self, predictions: list[Any], items: list[Any], prepared: PreparedInputs
+    ) -> list[Any]:
+        """Give the entities of each text input character offsets into that text."""
+        for prediction, item, spans in zip(predictions, items, prepared.spans or (), strict=True):
+            if spans is not None:
+                with_char_offsets(prediction, item, spans)
+        return predictions
 
 
 def with_char_offsets(

@@ -1,7 +1,9 @@
-"""The fine-tuning recipe behind ``OpenInterpreter.fine_tune`` and ``oi train``.
+"""The fine-tuning recipe behind ``OpenInterpreter.fine_tune``, ``oi train`` and the job
+worker, read top to bottom:
 
-read the splits → check labels → encode once → score the untrained head → train
-(scoring validation data each epoch) → score again and on test data → save.
+set up (load the model, read the splits, settle the task and labels, build the head) →
+check labels → encode once → score the untrained head → train (scoring validation data
+each epoch) → score again and on test data → save.
 """
 
 from __future__ import annotations
@@ -9,25 +11,64 @@ from __future__ import annotations
 import logging
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from open_interpreter.bundle import ModelBundle
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.data.chat import to_chat_examples
-from open_interpreter.data.examples import ChatExamples, Examples
+from open_interpreter.data.examples import ChatExamples, Examples, TokenExamples
 from open_interpreter.data.inputs import to_examples
 from open_interpreter.data.validation import check_labels_known, seeded_split
-from open_interpreter.errors import DataError
+from open_interpreter.errors import DataError, LabelError
 from open_interpreter.inference import encode, score
 from open_interpreter.peft import attach_adapter
 from open_interpreter.runtime import seed_everything
+from open_interpreter.tasks import get_task, infer_task
 from open_interpreter.training.loop import OnEvent, train
 from open_interpreter.training.result import FineTuneResult
 from open_interpreter.training.trackers import trackers
 
-if TYPE_CHECKING:
-    from open_interpreter.interpreter import OpenInterpreter
-
 logger = logging.getLogger(__name__)
+
+
+def fine_tune(
+    bundle: ModelBundle,
+    train_data: Any,
+    train_labels: Any = None,
+    validation_data: Any = None,
+    validation_labels: Any = None,
+    test_data: Any = None,
+    test_labels: Any = None,
+    *,
+    on_event: OnEvent | None = None,
+) -> FineTuneResult:
+    """Fine-tune ``bundle`` as its config says: set up, train, score, save.
+
+    The bundle is changed in place (its model, task, labels, data info and metrics); its
+    ``config.output_dir``, when set, receives the saved model.
+
+    Raises:
+        DataError: Bad or inconsistent data (the message says which and where).
+        LabelError: Validation/test labels never seen in training.
+        ConfigError: An invalid setting.
+    """
+    if train_data is None:
+        raise TypeError("fine_tune() needs train_data")
+    if bundle.model is None:
+        bundle.load_model(bundle.config.model)
+    if bundle.tokenizer is None:
+        bundle.load_tokenizer()
+    splits = read_splits(
+        bundle.config,
+        train_data,
+        train_labels,
+        validation_data,
+        validation_labels,
+        test_data,
+        test_labels,
+    )
+    settle_task(bundle, splits["train"])
+    return run(bundle, splits, on_event=on_event)
 
 
 def read_splits(
@@ -73,6 +114,42 @@ def read_splits(
     return splits
 
 
+def settle_task(bundle: ModelBundle, train: Examples) -> None:
+    """Settle the task and labels from the training data and build the head if needed.
+
+    Raises:
+        LabelError: The training labels are not among the head's (or the model's) labels.
+    """
+    inferred = infer_task(train, bundle.model)
+    asked = bundle.task.name if bundle.task else bundle.config.task
+    if asked in ("auto", None):
+        bundle.task = inferred
+    elif asked != inferred.name and isinstance(train, TokenExamples):
+        logger.info(
+            "the labels are per-token tag lists: training %s instead of %s", inferred.name, asked
+        )
+        bundle.task = inferred
+    else:
+        bundle.task = get_task(asked)
+    labels = bundle.task.label_set(train)
+    if bundle.has_head:
+        unknown = sorted(set(labels) - set(bundle.labels or []))
+        if unknown:
+            raise LabelError(
+                f"training labels {unknown} are not in the model's labels {bundle.labels}"
+            )
+        return
+    if bundle.labels is not None:
+        unknown = sorted(set(labels) - set(bundle.labels))
+        if unknown:
+            raise LabelError(
+                f"training labels {unknown} are not among the head's labels {bundle.labels}"
+            )
+    else:
+        bundle.labels = labels
+    bundle.build_head()
+
+
 def _read_chat(data: Any, labels: Any, *, source: str) -> ChatExamples:
     if labels is not None:
         raise DataError(f"{source} holds conversations, which carry their own answers")
@@ -80,53 +157,47 @@ def _read_chat(data: Any, labels: Any, *, source: str) -> ChatExamples:
 
 
 def run(
-    interpreter: OpenInterpreter, splits: dict[str, Examples], on_event: OnEvent | None = None
+    bundle: ModelBundle, splits: dict[str, Examples], on_event: OnEvent | None = None
 ) -> FineTuneResult:
-    """Fine-tune ``interpreter``'s model on ``splits`` and score it before and after."""
-    config, task = interpreter.config, interpreter.task
+    """Fine-tune ``bundle``'s model (its head built) on ``splits``; score it before and after."""
+    config, task = bundle.config, bundle.task
     for name in ("validation", "test"):
-        if name in splits and interpreter.labels:  # generative tasks have no label set
-            check_labels_known(interpreter.labels, splits[name], name)
+        if name in splits and bundle.labels:  # generative tasks have no label set
+            check_labels_known(bundle.labels, splits[name], name)
     if config.peft is not None:
-        interpreter.model = attach_adapter(
-            interpreter.model, config.peft, task.name, interpreter.tokenizer
-        )
+        bundle.model = attach_adapter(bundle.model, config.peft, task.name, bundle.tokenizer)
     if config.augment.perturbations:
-        splits = {**splits, "train": _augmented(interpreter, splits["train"])}
-    encoded = {name: encode(interpreter, examples) for name, examples in splits.items()}
+        splits = {**splits, "train": _augmented(bundle, splits["train"])}
+    encoded = {name: encode(bundle, examples) for name, examples in splits.items()}
     watch = "validation" if "validation" in splits else "test" if "test" in splits else None
-    before = score(interpreter, splits[watch], encoded[watch], watch) if watch else None
+    before = score(bundle, splits[watch], encoded[watch], watch) if watch else None
     if before is not None:
         logger.info("before fine-tuning (%s): %s", watch, _headline(before))
 
     def evaluate_validation(model: Any) -> Any:
-        return score(interpreter, splits["validation"], encoded["validation"], "validation", model)
+        return score(bundle, splits["validation"], encoded["validation"], "validation", model)
 
     seed_everything(config.seed)
     run_dir = Path(config.output_dir) if config.output_dir else None
     with trackers(config, on_event) as tracked:  # report_to: TensorBoard, MLflow
         training = train(
-            interpreter.model,
+            bundle.model,
             task.training_features(encoded["train"], config),
             config=config,
-            pad_id=interpreter.tokenizer.pad_token_id,
+            pad_id=bundle.tokenizer.pad_token_id,
             evaluate=evaluate_validation if "validation" in splits else None,
             run_dir=run_dir,
             on_event=tracked,
         )
-    after = score(interpreter, splits[watch], encoded[watch], watch) if watch else None
+    after = score(bundle, splits[watch], encoded[watch], watch) if watch else None
     test = (
         after
         if watch == "test"
-        else (
-            score(interpreter, splits["test"], encoded["test"], "test")
-            if "test" in splits
-            else None
-        )
+        else (score(bundle, splits["test"], encoded["test"], "test") if "test" in splits else None)
     )
     result = FineTuneResult(
         task=task.name,
-        labels=list(interpreter.labels),
+        labels=list(bundle.labels),
         config=config,
         training=training,
         before=before,
@@ -134,28 +205,26 @@ def run(
         test=test,
         data={name: len(examples) for name, examples in splits.items()},
     )
-    interpreter._data_info = {
-        name: f"{len(ex)} examples from {ex.source}" for name, ex in splits.items()
-    }
+    bundle.metrics = result.to_dict()  # the saved model's metrics.json
+    bundle.data_info = {name: f"{len(ex)} examples from {ex.source}" for name, ex in splits.items()}
     if after is not None:
         logger.info("after fine-tuning (%s): %s", watch, _headline(after))
     if run_dir is not None:
-        interpreter.result = result  # the saved model's metrics.json comes from it
-        interpreter.save(run_dir)
+        bundle.save(run_dir)
         logger.info("saved the fine-tuned model to %s", run_dir)
     return result
 
 
-def _augmented(interpreter: OpenInterpreter, train: Examples) -> Examples:
+def _augmented(bundle: ModelBundle, train: Examples) -> Examples:
     """The training split with perturbed copies added (``config.augment``); only training."""
     from open_interpreter.analysis.augment import augment_training_data
 
-    config = interpreter.config
+    config = bundle.config
     return augment_training_data(
         train,
         config.augment,
-        model=interpreter.model,
-        tokenizer=interpreter.tokenizer,
+        model=bundle.model,
+        tokenizer=bundle.tokenizer,
         seed=config.seed,
     )
 

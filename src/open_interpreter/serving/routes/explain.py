@@ -15,20 +15,19 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
 from open_interpreter.errors import LabelError
-from open_interpreter.services import registry
-from open_interpreter.serving.deps import PredictKey, SessionDep, StateDep
+from open_interpreter.serving.deps import PredictKey, StateDep
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import ExplainRequest, ExplainResponse, ExplainResult
-from open_interpreter.storage import artifacts
+from open_interpreter.tasks import TASKS
 
 router = APIRouter(prefix="/models", tags=["explain"])
 
-EXPLAINED_TASKS = ("sequence-classification", "token-classification")
+EXPLAINED_TASKS = [name for name, task in TASKS.items() if "explain" in task.analyses]
 
 
 @router.post("/{name}/explain")
 async def explain(
-    name: str, body: ExplainRequest, state: StateDep, session: SessionDep, _key: PredictKey
+    name: str, body: ExplainRequest, state: StateDep, _key: PredictKey
 ) -> ExplainResponse:
     """Predict for each text and say which words made the model decide so.
 
@@ -37,18 +36,17 @@ async def explain(
     those of type ``target``, or the one at index ``target``) of a tagger. Each explanation
     holds the words with character offsets and one score per word.
     """
-    version = registry.get_version(session, name, version=body.version, stage=body.stage)
-    session.close()  # nothing else needs the database; free the connection while explaining
-    loaded = await run_in_threadpool(state.cache.get, artifacts.resolve(version.path))
-    task = loaded.interpreter.task.name
-    if task not in EXPLAINED_TASKS:
+    number, path = await state.versions.resolve(name, body.version, body.stage)
+    loaded = state.cache.loaded(path) or await run_in_threadpool(state.cache.get, path)
+    task = loaded.interpreter.task
+    if "explain" not in task.analyses:
         raise Problem(
             422,
             "unsupported_task",
-            f"model {name!r} is a {task} model; explanations cover {list(EXPLAINED_TASKS)}",
+            f"model {name!r} is a {task.name} model; explanations cover {EXPLAINED_TASKS}",
         )
     target: Any = body.target
-    if task == "sequence-classification" and target is not None:
+    if not task.labels_words and target is not None:
         target = str(target)
     results = []
     for text in body.inputs():
@@ -63,7 +61,7 @@ async def explain(
             ) from None
         results.append(result)
     return ExplainResponse(
-        model=name, version=version.version, task=task, method=body.method, results=results
+        model=name, version=number, task=task.name, method=body.method, results=results
     )
 
 
@@ -78,7 +76,7 @@ def _explain_text(
     with _left_as_served(interpreter.model), torch.enable_grad():
         prediction = interpreter.predict(text)
         if isinstance(target, int):
-            explained = explain_entity(interpreter, text, target, method, steps=steps)
+            explained = explain_entity(interpreter.bundle, text, target, method, steps=steps)
         else:
             explained = interpreter.explain(text, method, target, steps=steps)
     explanations = explained if isinstance(explained, list) else [explained]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
+from open_interpreter.errors import DataError
 from open_interpreter.serving.deps import PredictKey, StateDep
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import PredictRequest, PredictResponse
@@ -26,7 +27,10 @@ async def predict(
         )
     number, path = await state.versions.resolve(name, body.version, body.stage)
     loaded = state.cache.loaded(path) or await run_in_threadpool(state.cache.get, path)
-    inputs = _inputs(loaded.interpreter.task.name, body.texts)
+    try:
+        inputs = loaded.interpreter.task.check_inputs(body.texts)
+    except DataError as exc:
+        raise Problem(422, "validation_error", str(exc)) from None
     predictions = await loaded.batcher.predict(inputs)
     state.metrics.predicted.labels(model=name).inc(len(inputs))
     return PredictResponse(
@@ -35,25 +39,3 @@ async def predict(
         task=loaded.interpreter.task.name,
         predictions=[p.to_dict() for p in predictions],
     )
-
-
-def _inputs(task: str, texts: list) -> list:
-    """Check that every input has the shape the model's task takes."""
-    pairs = task == "sentence-pair"
-    checked = []
-    for i, item in enumerate(texts):
-        if isinstance(item, str):
-            if pairs:
-                raise Problem(
-                    422,
-                    "validation_error",
-                    f"texts.{i}: this model classifies pairs; send [text, text_pair]",
-                )
-            checked.append(item)
-        elif pairs and isinstance(item, (list, tuple)) and len(item) == 2:
-            checked.append((item[0], item[1]))
-        elif task == "token-classification" and isinstance(item, list):
-            checked.append(list(item))
-        else:
-            raise Problem(422, "validation_error", f"texts.{i}: expected a string")
-    return checked

@@ -1,0 +1,37 @@
+"""How every ``oi`` command opens a model by name (``NAME``, ``NAME@VERSION``, ``NAME:STAGE``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_VERSION = re.compile(r"^(?P<name>.+)@(?P<version>\d+)$")
+_STAGE = re.compile(r"^(?P<name>.+):(?P<stage>production|archived|none)$")
+
+
+def split_reference(reference: str) -> tuple[str, int | None, str | None]:
+    """``NAME@3`` → (NAME, 3, None); ``NAME:production`` → (NAME, None, "production")."""
+    if match := _VERSION.match(reference):
+        return match["name"], int(match["version"]), None
+    if match := _STAGE.match(reference):
+        return match["name"], None, match["stage"]
+    return reference, None, None
+
+
+def open_named(reference: str) -> Any:
+    """The model ``reference`` names, as an ``OpenInterpreter``: a registered model when a
+    database is there (``OI_DATABASE_URL`` or ``$OI_HOME/oi.db``), else a saved model's
+    directory or store name, a catalogue alias or a Hub name (see
+    :func:`open_interpreter.services.models.open_model`)."""
+    from open_interpreter.interpreter import OpenInterpreter
+    from open_interpreter.services.models import open_model
+    from open_interpreter.storage import Database, has_database
+
+    name, version, stage = split_reference(reference)
+    db = Database() if has_database() else None
+    try:
+        bundle = open_model(name, version=version, stage=stage, db=db)
+    finally:
+        if db is not None:
+            db.dispose()
+    return OpenInterpreter.from_bundle(bundle)

@@ -1,0 +1,111 @@
+"""Opening a model by name: the one way every route and every command does it.
+
+A name means, in order: a registered model (its production version, or the version or
+stage asked for) when there is a registry; else what :func:`~open_interpreter.models.
+resolve.resolve_model` finds — a local directory, the model store, a catalogue alias, the
+Hugging Face cache, then the Hub where allowed. A directory saved by the platform opens
+as the bundle it is; a pretrained model opens as a bundle that loads when first used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from open_interpreter.bundle import ModelBundle
+from open_interpreter.errors import NotFoundError
+from open_interpreter.services import registry
+from open_interpreter.storage import Database, artifacts
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a model name led.
+
+    Attributes:
+        name: The name asked for.
+        path: The directory holding the weights.
+        saved: Whether it is a model saved by the platform (else a pretrained model).
+        version: The registered version, when the registry named it.
+    """
+
+    name: str
+    path: Path
+    saved: bool
+    version: int | None = None
+
+
+def find_model(
+    name: str,
+    *,
+    version: int | None = None,
+    stage: str | None = None,
+    session: Session | None = None,
+) -> ModelSource:
+    """Where ``name`` (and ``version`` or ``stage``) leads, without loading anything.
+
+    Args:
+        name: A registered model, a saved model's directory or store name, a catalogue
+            alias or a Hub name.
+        version: A registered version number.
+        stage: A registry stage (``production``, ``archived``, ``none``).
+        session: A session on the registry's database; without one, no registry is asked.
+
+    Raises:
+        NotFoundError: A registered model without such a version, or a version or stage
+            asked of a model that is not registered.
+        ModelNotFoundError: ``name`` resolves nowhere; the message lists what was tried.
+    """
+    from open_interpreter.models.resolve import resolve_model
+
+    if session is not None and _registered(session, name):
+        row = registry.get_version(session, name, version=version, stage=stage)
+        return ModelSource(name, artifacts.resolve(row.path), True, row.version)
+    if version is not None or stage is not None:
+        raise NotFoundError(
+            f"no registered model named {name!r}: versions and stages belong to registered "
+            "models (`oi models register NAME DIR`)"
+        )
+    path = resolve_model(name).path
+    return ModelSource(name, path, ModelBundle.is_saved(path))
+
+
+def open_source(source: ModelSource) -> ModelBundle:
+    """The bundle at ``source``: a saved model loaded whole, or a pretrained model that
+    loads when first used."""
+    if source.saved:
+        return ModelBundle.load(source.path)
+    return ModelBundle(model_name=source.name)
+
+
+def open_model(
+    name: str,
+    *,
+    version: int | None = None,
+    stage: str | None = None,
+    db: Database | None = None,
+) -> ModelBundle:
+    """Open the model ``name`` means (see :func:`find_model`) as a bundle.
+
+    Example:
+        >>> bundle = open_model("wnut16-ner", db=Database())  # doctest: +SKIP
+
+    Raises:
+        NotFoundError: See :func:`find_model`.
+        ModelNotFoundError: ``name`` resolves nowhere.
+    """
+    if db is None:
+        return open_source(find_model(name, version=version, stage=stage))
+    with db.session() as session:
+        source = find_model(name, version=version, stage=stage, session=session)
+    return open_source(source)
+
+
+def _registered(session: Session, name: str) -> bool:
+    try:
+        registry.get_model(session, name)
+    except NotFoundError:
+        return False
+    return True
