@@ -8,7 +8,7 @@ overrides, and the ``training_config.json`` stored with a saved model.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -20,6 +20,8 @@ from pydantic import (
 )
 
 from open_interpreter.errors import ConfigError
+
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
 
 Task = Literal[
     "auto",
@@ -295,10 +297,7 @@ class FineTuneConfig(BaseModel):
     @classmethod
     def build(cls, values: dict[str, Any]) -> FineTuneConfig:
         """Validate ``values`` into a config, turning pydantic errors into one clear ConfigError."""
-        try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            raise ConfigError(describe_validation_error(exc)) from None
+        return validated(cls, values)
 
     def updated(self, **changes: Any) -> FineTuneConfig:
         """Return a copy with ``changes`` applied and validated."""
@@ -309,6 +308,14 @@ class FineTuneConfig(BaseModel):
             else:
                 merged[key] = value
         return FineTuneConfig.build(merged)
+
+
+def validated(schema: type[SchemaT], values: dict[str, Any]) -> SchemaT:
+    """``values`` validated as ``schema``; pydantic's errors become one clear ConfigError."""
+    try:
+        return schema.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
 
 
 def describe_validation_error(exc: ValidationError) -> str:
@@ -341,6 +348,18 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> FineTun
     Example:
         >>> load_config("examples/conll2003_ner.yaml", ["epochs=1"])  # doctest: +SKIP
     """
+    return FineTuneConfig.build(read_settings(path, overrides))
+
+
+def read_settings(
+    path: str | Path, overrides: list[str] | None = None, **defaults: Any
+) -> dict[str, Any]:
+    """The settings of a YAML file (``defaults`` for keys it lacks), with ``key=value``
+    overrides applied.
+
+    Raises:
+        ConfigError: The file is missing, not YAML, or not a mapping; a bad override.
+    """
     import yaml
 
     path = Path(path)
@@ -352,9 +371,10 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> FineTun
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(values, dict):
         raise ConfigError(f"{path} must hold a mapping of settings, got {type(values).__name__}")
+    values = {**defaults, **values}
     for item in overrides or []:
         apply_override(values, item)
-    return FineTuneConfig.build(values)
+    return values
 
 
 def apply_override(values: dict[str, Any], item: str) -> None:

@@ -22,16 +22,20 @@ def open_named(reference: str) -> Any:
     """The model ``reference`` names, as an ``OpenInterpreter``: a registered model when a
     database is there (``OI_DATABASE_URL`` or ``$OI_HOME/oi.db``), else a saved model's
     directory or store name, a catalogue alias or a Hub name (see
-    :func:`open_interpreter.services.models.open_model`)."""
+    :func:`open_interpreter.services.models.find_model`)."""
     from open_interpreter.interpreter import OpenInterpreter
-    from open_interpreter.services.models import open_model
+    from open_interpreter.services.models import find_model, open_model
     from open_interpreter.storage import Database, has_database
 
     name, version, stage = split_reference(reference)
-    db = Database() if has_database() else None
+    if not has_database():
+        return OpenInterpreter.from_bundle(
+            open_model(find_model(name, version=version, stage=stage))
+        )
+    db = Database()
     try:
-        bundle = open_model(name, version=version, stage=stage, db=db)
+        with db.session() as session:
+            source = find_model(name, version=version, stage=stage, session=session)
     finally:
-        if db is not None:
-            db.dispose()
-    return OpenInterpreter.from_bundle(bundle)
+        db.dispose()
+    return OpenInterpreter.from_bundle(open_model(source))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from open_interpreter.cli._errors import handle_errors
+from open_interpreter.cli.sources import data_file_options
 
 if TYPE_CHECKING:
     from open_interpreter.analysis import Explanation
@@ -135,16 +136,7 @@ def _print(explanations: list[Explanation], top: int) -> None:
     show_default=True,
     help="Folder for robustness.json, .md and .html.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    default="auto",
-    show_default=True,
-    type=click.Choice(["auto", "csv", "tsv", "jsonl", "conll"]),
-    help="File format of DATA.",
-)
-@click.option("--text-column", default="text", show_default=True, help="Text column (CSV/JSONL).")
-@click.option("--label-column", default="label", show_default=True, help="Label column.")
+@data_file_options
 @handle_errors
 def robustness(
     model: str,

@@ -22,6 +22,7 @@ import click
 
 from open_interpreter.cli._errors import handle_errors
 from open_interpreter.cli._open import open_named
+from open_interpreter.cli._options import database_url_option, texts_file_option
 
 if TYPE_CHECKING:
     from open_interpreter.prompting import PromptLibrary
@@ -98,11 +99,7 @@ def _show(predictions: Any, as_json: bool) -> None:
 @prompt.command()
 @click.argument("model")
 @click.argument("texts", nargs=-1)
-@click.option(
-    "--file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Read texts from this file, one per line.",
-)
+@texts_file_option
 @click.option(
     "--label",
     "label_specs",
@@ -183,11 +180,7 @@ def run(
 @prompt.command()
 @click.argument("model")
 @click.argument("texts", nargs=-1)
-@click.option(
-    "--file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Read texts from this file, one per line.",
-)
+@texts_file_option
 @click.option("--types", required=True, help="Entity types, comma-separated: person,location.")
 @click.option(
     "--retries",
@@ -344,11 +337,7 @@ def diff(old: str, new: str | None) -> None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="The folder of NAME/vN.json files (default: $OI_HOME/prompts).",
 )
-@click.option(
-    "--database-url",
-    default=None,
-    help="SQLAlchemy URL (default: OI_DATABASE_URL, else SQLite under $OI_HOME).",
-)
+@database_url_option
 @handle_errors
 def import_prompts(source: Path | None, database_url: str | None) -> None:
     """Copy prompts saved as files into the database (OI_DATABASE_URL, else $OI_HOME/oi.db).

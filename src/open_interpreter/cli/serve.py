@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from open_interpreter.cli._errors import handle_errors
+from open_interpreter.cli._options import database_url_option
 
 
 @click.command()
@@ -17,11 +18,7 @@ from open_interpreter.cli._errors import handle_errors
     help="Embedded fine-tune workers (default 1; 0 to run `oi worker` elsewhere).",
 )
 @click.option("--no-auth", is_flag=True, help="Serve without API keys: local experiments only.")
-@click.option(
-    "--database-url",
-    default=None,
-    help="SQLAlchemy URL (default: OI_DATABASE_URL, else SQLite under $OI_HOME).",
-)
+@database_url_option
 @handle_errors
 def serve(
     host: str | None, port: int | None, workers: int | None, no_auth: bool, database_url: str | None

@@ -2,10 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import click
+
 PACKAGE_PREFIX = "package:"
+FORMATS = ["auto", "csv", "tsv", "jsonl", "conll"]
+
+
+def data_file_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that say how to read a labelled DATA file: ``--format``,
+    ``--text-column``, ``--label-column`` (as ``fmt``, ``text_column``, ``label_column``)."""
+    options = [
+        click.option(
+            "--format",
+            "fmt",
+            default="auto",
+            show_default=True,
+            type=click.Choice(FORMATS),
+            help="File format of DATA.",
+        ),
+        click.option(
+            "--text-column", default="text", show_default=True, help="Text column (CSV/JSONL)."
+        ),
+        click.option("--label-column", default="label", show_default=True, help="Label column."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def read_source(source: str | None, config_dir: Path | None = None, **columns: Any) -> Any:

@@ -9,21 +9,13 @@ import click
 
 from open_interpreter.cli._errors import handle_errors
 from open_interpreter.cli._open import open_named
+from open_interpreter.cli.sources import data_file_options
 
 
 @click.command()
 @click.argument("model")
 @click.argument("data")
-@click.option(
-    "--format",
-    "fmt",
-    default="auto",
-    show_default=True,
-    type=click.Choice(["auto", "csv", "tsv", "jsonl", "conll"]),
-    help="File format.",
-)
-@click.option("--text-column", default="text", show_default=True, help="Text column (CSV/JSONL).")
-@click.option("--label-column", default="label", show_default=True, help="Label column.")
+@data_file_options
 @click.option(
     "--json",
     "json_out",

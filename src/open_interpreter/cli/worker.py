@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from open_interpreter.cli._errors import handle_errors
+from open_interpreter.cli._options import database_url_option
 
 
 @click.command()
@@ -24,11 +25,7 @@ from open_interpreter.cli._errors import handle_errors
     help="Seconds without a heartbeat before another worker's running job is requeued.",
 )
 @click.option("--once", is_flag=True, help="Run at most one job, then exit.")
-@click.option(
-    "--database-url",
-    default=None,
-    help="SQLAlchemy URL (default: OI_DATABASE_URL, else SQLite under $OI_HOME).",
-)
+@database_url_option
 @handle_errors
 def worker(
     worker_id: str | None,

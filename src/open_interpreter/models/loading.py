@@ -99,17 +99,21 @@ def load_with_head(
     getting a new head for ``labels``)."""
     import transformers
 
-    head: dict[str, Any] = {}
-    if labels:
-        head = {
-            "num_labels": len(labels),
-            "id2label": dict(enumerate(labels)),
-            "label2id": {label: i for i, label in enumerate(labels)},
-        }
     with quiet_transformers():
         return getattr(transformers, auto_class).from_pretrained(
-            path, use_safetensors=True, trust_remote_code=trust_remote_code, **head
+            path, use_safetensors=True, trust_remote_code=trust_remote_code, **head_config(labels)
         )
+
+
+def head_config(labels: list[str] | None) -> dict[str, Any]:
+    """The config keys of a fresh head for ``labels`` (none when there are no labels)."""
+    if not labels:
+        return {}
+    return {
+        "num_labels": len(labels),
+        "id2label": dict(enumerate(labels)),
+        "label2id": {label: i for i, label in enumerate(labels)},
+    }
 
 
 def add_head(backbone: Any, auto_class: str, labels: list[str]) -> Any:

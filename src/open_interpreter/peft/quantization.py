@@ -65,18 +65,11 @@ def load_four_bit(path: Path, auto_class: str, labels: list[str] | None) -> Any:
     import transformers
     from peft import prepare_model_for_kbit_training
 
-    from open_interpreter.models.loading import quiet_transformers
+    from open_interpreter.models.loading import head_config, quiet_transformers
 
     check_qlora_available()
-    head: dict[str, Any] = {}
-    if labels:
-        head = {
-            "num_labels": len(labels),
-            "id2label": dict(enumerate(labels)),
-            "label2id": {label: i for i, label in enumerate(labels)},
-        }
     with quiet_transformers():
         model = getattr(transformers, auto_class).from_pretrained(
-            path, quantization_config=four_bit_config(), device_map={"": 0}, **head
+            path, quantization_config=four_bit_config(), device_map={"": 0}, **head_config(labels)
         )
     return prepare_model_for_kbit_training(model)

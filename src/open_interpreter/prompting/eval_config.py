@@ -20,8 +20,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from open_interpreter.config import Precision, apply_override, describe_validation_error
-from open_interpreter.errors import ConfigError
+from open_interpreter.config import (
+    Precision,
+    describe_validation_error,
+    read_settings,
+    validated,
+)
 from open_interpreter.prompting.demonstrations import Order, Selection
 from open_interpreter.prompting.scoring import Reduce
 
@@ -154,10 +158,7 @@ class PromptEvalConfig(BaseModel):
     @classmethod
     def build(cls, values: dict[str, Any]) -> PromptEvalConfig:
         """Validate ``values``, turning pydantic errors into one ConfigError."""
-        try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            raise ConfigError(describe_validation_error(exc)) from None
+        return validated(cls, values)
 
 
 def load_eval_config(path: str | Path, overrides: list[str] | None = None) -> PromptEvalConfig:
@@ -166,18 +167,4 @@ def load_eval_config(path: str | Path, overrides: list[str] | None = None) -> Pr
     Raises:
         ConfigError: The file is missing, not YAML, or invalid.
     """
-    import yaml
-
-    path = Path(path)
-    try:
-        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
-    if not isinstance(values, dict):
-        raise ConfigError(f"{path} must hold a mapping of settings, got {type(values).__name__}")
-    values.setdefault("name", path.stem)
-    for item in overrides or []:
-        apply_override(values, item)
-    return PromptEvalConfig.build(values)
+    return PromptEvalConfig.build(read_settings(path, overrides, name=Path(path).stem))

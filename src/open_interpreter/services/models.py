@@ -3,8 +3,9 @@
 A name means, in order: a registered model (its production version, or the version or
 stage asked for) when there is a registry; else what :func:`~open_interpreter.models.
 resolve.resolve_model` finds — a local directory, the model store, a catalogue alias, the
-Hugging Face cache, then the Hub where allowed. A directory saved by the platform opens
-as the bundle it is; a pretrained model opens as a bundle that loads when first used.
+Hugging Face cache, then the Hub where allowed (:func:`find_model`). A directory saved
+by the platform opens as the bundle it is; a pretrained model opens as a bundle that loads
+when first used (:func:`open_model`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from open_interpreter.bundle import ModelBundle
 from open_interpreter.errors import NotFoundError
 from open_interpreter.services import registry
-from open_interpreter.storage import Database, artifacts
+from open_interpreter.storage import artifacts
 
 
 @dataclass(frozen=True)
@@ -72,35 +73,17 @@ def find_model(
     return ModelSource(name, path, ModelBundle.is_saved(path))
 
 
-def open_source(source: ModelSource) -> ModelBundle:
-    """The bundle at ``source``: a saved model loaded whole, or a pretrained model that
-    loads when first used."""
+def open_model(source: ModelSource) -> ModelBundle:
+    """The bundle at ``source`` (see :func:`find_model`): a saved model loaded whole, or a
+    pretrained model that loads when first used.
+
+    Example:
+        >>> with Database().session() as session:  # doctest: +SKIP
+        ...     bundle = open_model(find_model("wnut16-ner", session=session))
+    """
     if source.saved:
         return ModelBundle.load(source.path)
     return ModelBundle(model_name=source.name)
-
-
-def open_model(
-    name: str,
-    *,
-    version: int | None = None,
-    stage: str | None = None,
-    db: Database | None = None,
-) -> ModelBundle:
-    """Open the model ``name`` means (see :func:`find_model`) as a bundle.
-
-    Example:
-        >>> bundle = open_model("wnut16-ner", db=Database())  # doctest: +SKIP
-
-    Raises:
-        NotFoundError: See :func:`find_model`.
-        ModelNotFoundError: ``name`` resolves nowhere.
-    """
-    if db is None:
-        return open_source(find_model(name, version=version, stage=stage))
-    with db.session() as session:
-        source = find_model(name, version=version, stage=stage, session=session)
-    return open_source(source)
 
 
 def _registered(session: Session, name: str) -> bool:

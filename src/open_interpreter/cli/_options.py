@@ -1,0 +1,19 @@
+"""Options several ``oi`` commands share, spelled once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+database_url_option = click.option(
+    "--database-url",
+    default=None,
+    help="SQLAlchemy URL (default: OI_DATABASE_URL, else SQLite under $OI_HOME).",
+)
+
+texts_file_option = click.option(
+    "--file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read texts from this file, one per line.",
+)
