@@ -22,7 +22,7 @@ from open_interpreter.bundle.directory import (
 )
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.errors import LabelError, ModelStateError
-from open_interpreter.tasks import Task, get_task
+from open_interpreter.tasks import Task, get_task, language_task
 
 logger = logging.getLogger("open_interpreter")
 
@@ -110,8 +110,6 @@ class ModelBundle:
         Raises:
             ModelStateError: The model cannot generate text (an encoder or a classifier).
         """
-        from open_interpreter.generation import language_task
-
         self.ensure_loaded()
         if self.task is None:
             self.task, self.labels, self.has_head = language_task(self.model), [], True

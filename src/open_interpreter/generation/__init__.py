@@ -18,8 +18,8 @@ from open_interpreter.generation.generate import (
     generate_texts,
     stream_text,
 )
-from open_interpreter.generation.language_model import generation_settings, language_task
 from open_interpreter.generation.prompts import Prompt, is_single_prompt, prompt_texts
+from open_interpreter.generation.settings import generation_settings
 
 
 def generate(
@@ -75,7 +75,6 @@ __all__ = [
     "generate_texts",
     "generation_settings",
     "is_single_prompt",
-    "language_task",
     "prompt_texts",
     "stream_text",
 ]

@@ -74,7 +74,7 @@ def _dequantise(folder: Path, gguf_file: str, auto_class: str | None, out: Path)
     import torch
     import transformers
 
-    from open_interpreter.models.loading import quiet_transformers
+    from open_interpreter.models.quiet import quiet_transformers
 
     model_class = getattr(transformers, auto_class or "AutoModelForCausalLM")
     with quiet_transformers():
@@ -91,7 +91,7 @@ def _dequantise(folder: Path, gguf_file: str, auto_class: str | None, out: Path)
 
 def _move_into_place(tmp: Path, destination: Path) -> None:
     """Rename ``tmp`` to ``destination``; if another process got there first, keep theirs."""
-    from open_interpreter.models.resolve import model_dir_problem
+    from open_interpreter.models.checks import model_dir_problem
 
     destination.parent.mkdir(parents=True, exist_ok=True)
     if destination.exists() and model_dir_problem(destination) is not None:

@@ -7,32 +7,14 @@ replaced by one log line of ours.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from open_interpreter.errors import ModelStateError, OpenInterpreterError
+from open_interpreter.models.quiet import quiet_transformers
 
 logger = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """Silence ``transformers``' load reports and progress bars inside the block."""
-    from transformers.utils import logging as hf_logging
-
-    verbosity = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
 
 
 def load_tokenizer(path: Path, *, trust_remote_code: bool = False) -> Any:

@@ -95,9 +95,7 @@ def set_head_labels(model: Any, labels: list[str]) -> None:
     The loss a model computes with labels reshapes its logits by ``num_labels``, which
     ``transformers`` keeps on the model and its config, shared by every adapter.
     """
-    from open_interpreter.peft.adapters import is_peft_model
-
-    inner = model.get_base_model() if is_peft_model(model) else model
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
     inner.config.id2label = dict(enumerate(labels))
     inner.config.label2id = {label: i for i, label in enumerate(labels)}
     if hasattr(inner, "num_labels"):

@@ -56,6 +56,19 @@ def infer_task(examples: Examples, model: Any = None) -> Task:
     return TokenClassificationTask()
 
 
+def language_task(model: Any) -> Task:
+    """The generative task a pretrained language model does as it is loaded: seq2seq for an
+    encoder-decoder, causal-LM otherwise.
+
+    Raises:
+        ModelStateError: The model cannot generate text (an encoder or a classifier).
+    """
+    encoder_decoder = bool(getattr(model.config, "is_encoder_decoder", False))
+    task = Seq2SeqTask() if encoder_decoder else CausalLMTask()
+    task.check_model(model)
+    return task
+
+
 __all__ = [
     "TASKS",
     "CausalLMTask",
@@ -70,4 +83,5 @@ __all__ = [
     "TokenPrediction",
     "get_task",
     "infer_task",
+    "language_task",
 ]
