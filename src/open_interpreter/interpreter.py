@@ -175,8 +175,6 @@ class OpenInterpreter:
 
         base = config or self.config
         self.config = base.updated(**settings, **({"model": model_name} if model_name else {}))
-        if train_data is None:
-            raise TypeError("fine_tune() needs train_data")
         if model_name and model_name != self.model_name:
             self.bundle.load_model(model_name)
         self.result = recipe.fine_tune(
