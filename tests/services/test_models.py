@@ -50,3 +50,8 @@ def test_versions_and_stages_belong_to_registered_models(tiny_ner_model_dir: Pat
         find_model(str(tiny_ner_model_dir), version=1)
     with pytest.raises(ModelNotFoundError, match="Tried"):
         find_model("no-such-model-anywhere")
+
+
+def test_registered_only_never_looks_past_the_registry(db, tiny_ner_model_dir: Path):
+    with db.session() as session, pytest.raises(NotFoundError, match="no registered model"):
+        find_model(str(tiny_ner_model_dir), session=session, registered_only=True)

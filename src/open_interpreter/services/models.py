@@ -44,6 +44,7 @@ def find_model(
     version: int | None = None,
     stage: str | None = None,
     session: Session | None = None,
+    registered_only: bool = False,
 ) -> ModelSource:
     """Where ``name`` (and ``version`` or ``stage``) leads, without loading anything.
 
@@ -53,6 +54,7 @@ def find_model(
         version: A registered version number.
         stage: A registry stage (``production``, ``archived``, ``none``).
         session: A session on the registry's database; without one, no registry is asked.
+        registered_only: Look in the registry only (what a prediction route serves).
 
     Raises:
         NotFoundError: A registered model without such a version, or a version or stage
@@ -64,6 +66,8 @@ def find_model(
     if session is not None and _registered(session, name):
         row = registry.get_version(session, name, version=version, stage=stage)
         return ModelSource(name, artifacts.resolve(row.path), True, row.version)
+    if registered_only:
+        raise NotFoundError(f"no registered model named {name!r}")
     if version is not None or stage is not None:
         raise NotFoundError(
             f"no registered model named {name!r}: versions and stages belong to registered "

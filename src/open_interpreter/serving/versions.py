@@ -15,8 +15,8 @@ from pathlib import Path
 
 from fastapi.concurrency import run_in_threadpool
 
-from open_interpreter.services import registry
-from open_interpreter.storage import Database, artifacts
+from open_interpreter.services.models import find_model
+from open_interpreter.storage import Database
 
 Key = tuple[str, int | None, str | None]
 MAX_ENTRIES = 1024
@@ -62,5 +62,8 @@ class VersionLookup:
     def _look_up(self, key: Key) -> tuple[int, Path]:
         name, version, stage = key
         with self.db.session() as session:
-            row = registry.get_version(session, name, version=version, stage=stage)
-            return row.version, artifacts.resolve(row.path)
+            source = find_model(
+                name, version=version, stage=stage, session=session, registered_only=True
+            )
+        assert source.version is not None  # registered_only: the registry named it
+        return source.version, source.path
