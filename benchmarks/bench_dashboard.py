@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from common import (
-    ROOT,
     BenchmarkResult,
     Table,
     alternating,
@@ -33,17 +32,7 @@ from common import (
     size_help,
     warn_if_busy,
 )
-
-sys.path.insert(0, str(ROOT))
-# The dashboard tests' own server and history of runs.
-from tests.dashboard.site import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    FIRST_CONTENT,
-    PAGES,
-    insert_runs,
-    serve,
-)
+from dashboard_site import CHROMIUM, CHROMIUM_ARGS, FIRST_CONTENT, PAGES, insert_runs, serve
 
 TIMING = """() => ({
     content: performance.getEntriesByName('oi:first-content')[0].startTime,

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from open_interpreter.config import FineTuneConfig, load_config
+from open_interpreter.config import AugmentSettings, FineTuneConfig, PeftSettings, load_config
 from open_interpreter.errors import ConfigError
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
+EXAMPLES = Path(__file__).parents[1] / "examples"
 
 
 def test_yaml_and_overrides(tmp_path: Path) -> None:
@@ -59,3 +59,28 @@ def test_every_shipped_example_is_a_valid_config() -> None:
 def test_updated_validates() -> None:
     with pytest.raises(ConfigError, match="batch_size"):
         FineTuneConfig().updated(batch_size=0)
+
+
+def test_augment_settings_are_validated():
+    config = FineTuneConfig().updated(augment={"perturbations": ["char-swap"], "copies": 2})
+    assert config.augment == AugmentSettings(perturbations=["char-swap"], rate=0.1, copies=2)
+    assert FineTuneConfig().augment.perturbations == []
+    with pytest.raises(ConfigError, match=r"augment\.perturbations"):
+        FineTuneConfig().updated(augment={"perturbations": ["typos"]})
+    with pytest.raises(ConfigError, match=r"augment\.rate"):
+        FineTuneConfig().updated(augment={"rate": 0})
+
+
+def test_peft_settings_come_from_kwargs_yaml_and_overrides(tmp_path: Path) -> None:
+    assert FineTuneConfig().updated(peft="ia3").peft == PeftSettings(method="ia3")
+    assert FineTuneConfig().updated(peft={"r": 4}).peft.r == 4
+    run = tmp_path / "run.yaml"
+    run.write_text("peft:\n  method: lora\n  r: 16\n  target_modules: [query, value]\n")
+    config = load_config(run, ["peft.alpha=8", "peft.dropout=0.1"])
+    assert (config.peft.r, config.peft.alpha, config.peft.dropout) == (16, 8, 0.1)
+    assert config.peft.target_modules == ["query", "value"]
+    assert load_config(run, ["peft=null"]).peft is None
+    with pytest.raises(ConfigError, match="freeze='backbone' cannot be combined with peft"):
+        FineTuneConfig.build({"peft": {"method": "lora"}, "freeze": "backbone"})
+    with pytest.raises(ConfigError, match=r"peft\.method"):
+        FineTuneConfig().updated(peft={"method": "adapters"})

@@ -10,7 +10,7 @@ import pytest
 from open_interpreter import OpenInterpreter
 from open_interpreter.errors import DataError, LabelError, ModelStateError
 
-from .tiny_data import ner_sentences, sentiment_texts
+from .fixtures.data import ner_sentences, sentiment_texts
 
 FAST = {"learning_rate": 5e-3, "batch_size": 8, "progress": False, "warmup_ratio": 0.0}
 

@@ -7,20 +7,9 @@ import json
 import pytest
 
 from open_interpreter.analysis import METHODS, Explanation, explain_entity
-from open_interpreter.analysis.encoding import encode_text, encode_tokens
 from open_interpreter.errors import ConfigError, DataError, LabelError, ModelStateError
 
-from .tiny_analysis import bag_of_words_interpreter, trained
-
-
-@pytest.fixture
-def sentiment(tiny_bert_dir):
-    return trained(str(tiny_bert_dir), "sentiment")
-
-
-@pytest.fixture
-def ner(tiny_bert_dir):
-    return trained(str(tiny_bert_dir), "ner")
+from ..fixtures.analysis import bag_of_words_interpreter
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -137,15 +126,3 @@ def test_long_texts_are_truncated_and_words_beyond_score_zero(sentiment):
         sentiment.config = sentiment.config.updated(max_length=256)
     assert len(explanation.words) == 20
     assert all(score == 0.0 for score in explanation.scores[6:])
-
-
-def test_encodings_map_sub_words_to_words(sentiment):
-    tokenizer = sentiment.tokenizer
-    encoding = encode_text(tokenizer, "cats sat.", 32)
-    assert encoding.words == ["cats", "sat", "."]
-    assert encoding.word_positions() == [[1, 2], [3], [4]]  # cat ##s | sat | .
-    assert encoding.word_ids[0] is None and encoding.word_ids[-1] is None
-    tokens = encode_tokens(tokenizer, ["john", "visited", "paris"], 32)
-    assert tokens.text == "john visited paris"
-    assert tokens.spans == [(0, 4), (5, 12), (13, 18)]
-    assert tokens.first_positions() == {0: 1, 1: 2, 2: 3}

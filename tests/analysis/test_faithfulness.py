@@ -7,8 +7,8 @@ import pytest
 from open_interpreter.analysis import faithfulness
 from open_interpreter.errors import ConfigError, DataError
 
-from .tiny_analysis import bag_of_words_interpreter, trained
-from .tiny_data import ner_sentences, sentiment_texts
+from ..fixtures.analysis import bag_of_words_interpreter, trained
+from ..fixtures.data import ner_sentences, sentiment_texts
 
 # p(positive | "this film is great") with the toy model, and with "great" blanked out.
 P_TEXT, P_BLANK = 0.993307, 0.5

@@ -1,4 +1,4 @@
-"""Perturbations: NER alignment, gold entities kept, seeded, and augmented fine-tuning."""
+"""Perturbations: NER alignment, gold entities kept, seeded, rates, misplaced names."""
 
 from __future__ import annotations
 
@@ -6,24 +6,22 @@ import random
 
 import pytest
 
-from open_interpreter import FineTuneConfig, OpenInterpreter
 from open_interpreter.analysis import (
     PERTURBATIONS,
     EmbeddingNeighbours,
     EntityInventory,
     PerturbationResources,
-    augment_training_data,
     perturb_examples,
     perturb_words,
 )
 from open_interpreter.analysis.perturbations import check_perturbations
-from open_interpreter.config import AugmentSettings, PerturbationName
+from open_interpreter.config import PerturbationName
 from open_interpreter.data import TextExamples, TokenExamples
 from open_interpreter.errors import ConfigError
 from open_interpreter.tasks.token_classification import entities_from_tags
 
-from .tiny_analysis import FAST, trained
-from .tiny_data import ner_sentences, sentiment_texts
+from ..fixtures.analysis import trained
+from ..fixtures.data import ner_sentences, sentiment_texts
 
 WORDS = ["John", "Smith", "works", "at", "acme", "corp", "in", "paris", ",", "he", "said", "."]
 TAGS = ["B-PER", "I-PER", "O", "O", "B-ORG", "I-ORG", "O", "B-LOC", "O", "O", "O", "O"]
@@ -118,45 +116,3 @@ def test_unknown_and_misplaced_perturbations_are_config_errors():
         check_perturbations(["entity-swap"], token_task=False)
     assert "entity-swap" not in check_perturbations(None, token_task=False)
     assert set(PerturbationName.__args__) == set(PERTURBATIONS)  # config and registry agree
-
-
-def test_augment_settings_are_validated():
-    config = FineTuneConfig().updated(augment={"perturbations": ["char-swap"], "copies": 2})
-    assert config.augment == AugmentSettings(perturbations=["char-swap"], rate=0.1, copies=2)
-    assert FineTuneConfig().augment.perturbations == []
-    with pytest.raises(ConfigError, match=r"augment\.perturbations"):
-        FineTuneConfig().updated(augment={"perturbations": ["typos"]})
-    with pytest.raises(ConfigError, match=r"augment\.rate"):
-        FineTuneConfig().updated(augment={"rate": 0})
-
-
-def test_augmented_training_data_adds_perturbed_copies(tiny_bert_dir):
-    interpreter = trained(str(tiny_bert_dir), "ner")
-    tokens, tags = ner_sentences(30, seed=2)
-    examples = TokenExamples(tokens, tags, source="train")
-    settings = AugmentSettings(perturbations=["char-swap", "entity-swap"], rate=0.5, copies=2)
-    kwargs = {"model": interpreter.model, "tokenizer": interpreter.tokenizer, "seed": 1}
-    augmented = augment_training_data(examples, settings, **kwargs)
-    assert len(augmented) == 90
-    assert augmented.tokens[:30] == tokens and augmented.tags[:30] == tags
-    assert augmented.tokens[30:] != tokens[:30] * 2
-    assert all(len(w) == len(t) for w, t in zip(augmented.tokens, augmented.tags, strict=True))
-    assert augment_training_data(examples, settings, **kwargs) == augmented
-    assert augment_training_data(examples, AugmentSettings(), **kwargs) is examples
-
-
-def test_fine_tune_with_augment_perturbs_the_training_split_only(tiny_bert_dir):
-    texts, labels = sentiment_texts(40, seed=0)
-    dev, dev_labels = sentiment_texts(12, seed=1)
-    interpreter = OpenInterpreter(str(tiny_bert_dir))
-    result = interpreter.fine_tune(
-        train_data=texts,
-        train_labels=labels,
-        validation_data=dev,
-        validation_labels=dev_labels,
-        epochs=1,
-        augment={"perturbations": ["char-swap", "word-dropout"], "copies": 2},
-        **FAST,
-    )
-    assert result.data == {"train": 120, "validation": 12}
-    assert interpreter.config.augment.copies == 2

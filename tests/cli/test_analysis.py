@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from open_interpreter.cli import main
 
-from .tiny_analysis import trained
-from .tiny_data import ner_sentences, sentiment_texts
+from ..fixtures.analysis import trained
+from ..fixtures.data import ner_sentences, sentiment_texts
 
 
 @pytest.fixture

@@ -10,16 +10,12 @@ from click.testing import CliRunner
 
 from open_interpreter.cli import main
 
-from .tiny_language_models import (  # noqa: F401 - fixtures
-    colour_chats,
-    one_thread,
-    tiny_llama_dir,
-)
+from ..fixtures.data import colour_chats
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def test_generate_streams_or_prints_an_answer(tiny_llama_dir: Path) -> None:  # noqa: F811
+def test_generate_streams_or_prints_an_answer(tiny_llama_dir: Path) -> None:
     runner = CliRunner()
     args = ["generate", str(tiny_llama_dir), "what colour is the sky?", "--max-new-tokens", "4"]
     streamed = runner.invoke(main, args)
@@ -30,7 +26,7 @@ def test_generate_streams_or_prints_an_answer(tiny_llama_dir: Path) -> None:  # 
     assert sampled.exit_code == 0, sampled.output
 
 
-def test_chat_keeps_the_conversation_until_exit(tiny_llama_dir: Path) -> None:  # noqa: F811
+def test_chat_keeps_the_conversation_until_exit(tiny_llama_dir: Path) -> None:
     result = CliRunner().invoke(
         main,
         ["chat", str(tiny_llama_dir), "--max-new-tokens", "3"],
@@ -52,7 +48,7 @@ def test_generate_with_a_model_that_cannot_is_one_clean_error(tiny_bert_dir: Pat
 
 
 def test_train_a_chat_adapter_from_yaml_then_chat_with_it(
-    tiny_llama_dir: Path,  # noqa: F811
+    tiny_llama_dir: Path,
     tmp_path: Path,
 ) -> None:
     data = tmp_path / "chats.jsonl"

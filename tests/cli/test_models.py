@@ -12,18 +12,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from open_interpreter.cli._errors import error_line, handle_errors
 from open_interpreter.cli.models import models
-from open_interpreter.errors import DataError, ModelNotFoundError
 from open_interpreter.models import CatalogueEntry
 from open_interpreter.models import pull as pull_module
 from open_interpreter.models import resolve as resolve_module
 from open_interpreter.paths import model_store
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 def _assert_one_clean_error_line(result: click.testing.Result) -> str:
@@ -166,21 +159,3 @@ def test_pull_reports_a_failed_pip_in_one_line(
     )
     line = _assert_one_clean_error_line(runner.invoke(models, ["pull", "ghost"]))
     assert "pip install --no-deps oi-test-ghost==1.0: exit code 1" in line
-
-
-def test_handle_errors_leaves_other_exceptions_alone(runner: CliRunner) -> None:
-    @click.command()
-    @handle_errors
-    def broken() -> None:
-        """A command with a bug."""
-        raise KeyError("bug")
-
-    result = runner.invoke(broken)
-    assert isinstance(result.exception, KeyError)
-    assert broken.help == "A command with a bug."
-
-
-def test_error_line_is_a_single_line() -> None:
-    assert error_line(DataError("bad\nrow", source="x.csv", line=3)) == "x.csv:3: bad row"
-    one_step = ModelNotFoundError("m", ["model store: no m"], "Pull it.")
-    assert error_line(one_step) == "could not find model 'm' (model store: no m). Pull it."

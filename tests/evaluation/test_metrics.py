@@ -1,8 +1,7 @@
-"""Evaluation reports: numbers and layout against sklearn / seqeval, formatting, JSON."""
+"""Classification and entity scores: numbers and layout against sklearn / seqeval, input errors."""
 
 from __future__ import annotations
 
-import json
 import random
 import subprocess
 import sys
@@ -12,8 +11,6 @@ import pytest
 
 from open_interpreter.errors import ConfigError, DataError, LabelError
 from open_interpreter.evaluation import (
-    BeforeAfter,
-    EvaluationReport,
     classification_report,
     entity_report,
     evaluate_classification,
@@ -147,97 +144,6 @@ def test_non_iob2_tag_is_a_data_error():
         entity_report([["O"], ["S-PER"]], [["O"], ["O"]])
 
 
-# --- EvaluationReport ------------------------------------------------------------------
-
-
-@pytest.fixture
-def ner_report() -> EvaluationReport:
-    return evaluate_token_classification(GOLD_NER, PRED_NER, NER_LABELS, loss=0.25, split="dev")
-
-
-@pytest.fixture
-def cls_report() -> EvaluationReport:
-    return evaluate_classification(
-        ["pos", "neg", "neg", "pos"],
-        ["pos", "pos", "neg", "pos"],
-        ["neg", "pos"],
-        task="sequence-classification",
-    )
-
-
-def test_classification_fields(cls_report):
-    assert cls_report.task == "sequence-classification"
-    assert cls_report.accuracy == 0.75
-    assert cls_report.labels == ["neg", "pos"]
-    assert cls_report.confusion_matrix == [[1, 1], [0, 2]]
-    assert cls_report.num_examples == 4
-    assert cls_report.split == "test"
-    assert cls_report.entities is None
-    assert cls_report.entity_f1 is None
-    assert cls_report.headline == 0.75
-    assert cls_report.macro_f1 == pytest.approx(cls_report.report.macro.f1)
-    assert cls_report.metrics() == {"accuracy": 0.75, "macro_f1": cls_report.macro_f1}
-
-
-def test_token_classification_fields(ner_report):
-    assert ner_report.accuracy == 0.75  # 3 of 4 tokens
-    assert ner_report.num_examples == 1
-    assert ner_report.report.labels == NER_LABELS
-    assert ner_report.confusion_matrix[3][5] == 1  # gold B-LOC predicted as B-ORG
-    assert ner_report.headline == 0.5
-    assert ner_report.metrics() == {
-        "accuracy": 0.75,
-        "macro_f1": ner_report.macro_f1,
-        "entity_f1": 0.5,
-        "entity_precision": 0.5,
-        "entity_recall": 0.5,
-        "loss": 0.25,
-    }
-
-
-def test_report_reads_as_its_accuracy(cls_report):
-    assert f"{cls_report:.2f}" == "0.75"
-    assert format(cls_report, ".1%") == "75.0%"
-    assert float(cls_report) == 0.75
-    assert cls_report > 0.5 and cls_report >= 0.75 and cls_report <= 0.75 and cls_report < 1
-    assert 0.5 < cls_report  # noqa: SIM300 - the reflected comparison is under test
-    assert f"{cls_report}" == str(cls_report) == format(cls_report, "")
-    with pytest.raises(TypeError):
-        _ = cls_report < "0.5"
-
-
-def test_str_has_header_and_tables(ner_report, cls_report):
-    text = str(ner_report)
-    assert text.splitlines()[0] == (
-        "token-classification on dev: 1 sentence (4 tokens), accuracy 0.750, "
-        "macro-F1 0.429, entity F1 0.500, loss 0.2500"
-    )
-    assert "Token level" in text and "Entity level" in text
-    assert str(ner_report.report) in text and str(ner_report.entities) in text
-    assert str(cls_report).splitlines()[0] == (
-        "sequence-classification on test: 4 examples, accuracy 0.750, macro-F1 0.733"
-    )
-
-
-def test_json_round_trip(ner_report, cls_report, tmp_path):
-    for report in (ner_report, cls_report):
-        data = json.loads(report.to_json())
-        assert EvaluationReport.from_dict(data) == report
-        assert EvaluationReport.load(report.save(tmp_path / "runs" / "eval.json")) == report
-    assert list(json.loads(ner_report.to_json())["report"])[-3:] == [
-        "micro avg",
-        "macro avg",
-        "weighted avg",
-    ]
-
-
-def test_from_dict_names_a_missing_field(cls_report):
-    data = cls_report.to_dict()
-    del data["accuracy"]
-    with pytest.raises(DataError, match="'accuracy'"):
-        EvaluationReport.from_dict(data)
-
-
 # --- Input errors ----------------------------------------------------------------------
 
 
@@ -259,37 +165,6 @@ def test_bad_inputs():
         evaluate_classification(["a"], ["c"], ["a", "b"], task="sentence-pair")
     with pytest.raises(ConfigError, match="evaluate_token_classification"):
         evaluate_classification(["a"], ["a"], task="token-classification")  # type: ignore[arg-type]
-
-
-# --- BeforeAfter -----------------------------------------------------------------------
-
-
-def test_before_after_table(cls_report):
-    before = evaluate_classification(
-        ["pos", "neg", "neg", "pos"],
-        ["neg", "pos", "pos", "pos"],
-        ["neg", "pos"],
-        task="sequence-classification",
-    )
-    compared = BeforeAfter(before, cls_report)
-    assert str(compared) == (
-        "sequence-classification on test: before → after\n"
-        "accuracy  0.250 → 0.750  (+0.500)\n"
-        "macro_f1  0.200 → 0.733  (+0.533)"
-    )
-    assert compared.to_dict()["metrics"]["accuracy"] == {
-        "before": 0.25,
-        "after": 0.75,
-        "change": 0.5,
-    }
-
-
-def test_before_after_needs_same_task_and_split(cls_report, ner_report):
-    with pytest.raises(DataError, match="different tasks"):
-        BeforeAfter(cls_report, ner_report)
-    other = EvaluationReport.from_dict({**cls_report.to_dict(), "split": "validation"})
-    with pytest.raises(DataError, match="different splits: 'test', 'validation'"):
-        BeforeAfter(cls_report, other)
 
 
 def test_import_stays_light():

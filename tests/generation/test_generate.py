@@ -8,21 +8,10 @@ import pytest
 
 from open_interpreter import OpenInterpreter
 from open_interpreter.errors import ConfigError, DataError, ModelStateError
-from open_interpreter.evaluation.generation import (
-    GenerationReport,
-    evaluate_generation,
-    exact_match,
-    token_f1,
-)
+from open_interpreter.evaluation.generation import GenerationReport
 from open_interpreter.generation.generate import _until_stop
 
-from .tiny_data import sentiment_texts
-from .tiny_language_models import (  # noqa: F401 - fixtures
-    colour_chats,
-    one_thread,
-    tiny_llama_dir,
-    tiny_t5_dir,
-)
+from ..fixtures.data import colour_chats, sentiment_texts
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -36,7 +25,7 @@ SFT = {
 
 
 @pytest.fixture(scope="module")
-def colour_model(tiny_llama_dir: Path) -> OpenInterpreter:  # noqa: F811
+def colour_model(tiny_llama_dir: Path) -> OpenInterpreter:
     """The tiny Llama fully fine-tuned to answer ``what colour is the X?`` (one thread)."""
     interpreter = OpenInterpreter(str(tiny_llama_dir))
     interpreter.fine_tune(
@@ -118,7 +107,7 @@ def test_stop_strings_split_across_pieces_are_held_back() -> None:
 
 
 def test_lora_sft_saves_an_adapter_that_merges_to_the_same_answers(
-    tiny_llama_dir: Path,  # noqa: F811
+    tiny_llama_dir: Path,
     tmp_path: Path,
 ) -> None:
     import torch
@@ -147,7 +136,7 @@ def test_lora_sft_saves_an_adapter_that_merges_to_the_same_answers(
 
 
 @pytest.mark.parametrize("method", ["prompt-tuning", "prefix-tuning", "ia3"])
-def test_other_methods_train_a_causal_lm(tiny_llama_dir: Path, method: str) -> None:  # noqa: F811
+def test_other_methods_train_a_causal_lm(tiny_llama_dir: Path, method: str) -> None:
     interpreter = OpenInterpreter(str(tiny_llama_dir))
     peft = {"method": method, "num_virtual_tokens": 4}
     result = interpreter.fine_tune(train_data=colour_chats(32), peft=peft, epochs=1, **SFT)
@@ -155,7 +144,7 @@ def test_other_methods_train_a_causal_lm(tiny_llama_dir: Path, method: str) -> N
     assert isinstance(interpreter.generate("what colour is the sky?", max_new_tokens=4), str)
 
 
-def test_seq2seq_fine_tuning_on_a_tiny_t5(tiny_t5_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_seq2seq_fine_tuning_on_a_tiny_t5(tiny_t5_dir: Path, tmp_path: Path) -> None:
     interpreter = OpenInterpreter(str(tiny_t5_dir))
     pairs = [(r["prompt"], r["response"]) for r in colour_chats(96)]
     result = interpreter.fine_tune(
@@ -172,24 +161,3 @@ def test_seq2seq_fine_tuning_on_a_tiny_t5(tiny_t5_dir: Path, tmp_path: Path) -> 
     loaded = OpenInterpreter.load(adapter.save(tmp_path / "t5-lora"))
     answer = loaded.generate("what colour is the sky?", max_new_tokens=5)
     assert answer == adapter.generate("what colour is the sky?", max_new_tokens=5)
-
-
-def test_answer_scores() -> None:
-    assert exact_match("The Sky is blue!", "sky is blue") == 1.0
-    assert token_f1("the sky is blue", "sky blue today") == pytest.approx(2 / 3)
-    assert token_f1("", "") == 1.0 and token_f1("x", "") == 0.0
-    report = evaluate_generation(
-        ["the sky is blue.", "green"],
-        ["the sky is blue.", "the grass is green."],
-        task="causal-lm",
-        loss=0.5,
-        prompts=["sky?", "grass?"],
-    )
-    assert report.exact_match == 0.5
-    assert 0 < report.bleu <= 100 and 0 < report.rougeL <= 1
-    assert report.perplexity == pytest.approx(1.6487, abs=1e-4)
-    assert set(report.metrics()) >= {"loss", "perplexity", "token_f1", "bleu", "rouge1"}
-    assert "reference: the grass is green." in str(report)
-    assert report.to_dict()["perplexity"] == report.perplexity
-    with pytest.raises(DataError, match="pair up"):
-        evaluate_generation(["a"], [], task="causal-lm")

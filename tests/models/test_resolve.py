@@ -1,8 +1,7 @@
-"""Model resolution, step by step, on tiny directories; listing and describing models."""
+"""Model resolution, step by step, on tiny directories: directory, store, catalogue, cache, Hub."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import socket
 import subprocess
@@ -13,19 +12,11 @@ from pathlib import Path
 import pytest
 
 from open_interpreter.errors import ConfigError, ModelNotFoundError
-from open_interpreter.models import (
-    CATALOGUE,
-    CatalogueEntry,
-    catalogue_entry,
-    count_parameters,
-    describe_model,
-    list_models,
-    resolve_model,
-    resolve_tokenizer,
-    store_path,
-)
+from open_interpreter.models import CatalogueEntry, resolve_model, resolve_tokenizer, store_path
 from open_interpreter.models import resolve as resolve_module
 from open_interpreter.paths import model_store
+
+from .hub_cache import fake_cache_snapshot
 
 STEP_LABELS = (
     "local directory",
@@ -34,16 +25,6 @@ STEP_LABELS = (
     "Hugging Face cache",
     "Hugging Face Hub",
 )
-
-
-def _fake_cache_snapshot(source: Path, repo_id: str, *, sha: str = "a" * 40) -> Path:
-    """Lay ``source``'s files out the way ``huggingface_hub`` caches a snapshot."""
-    repo = resolve_module.hub_cache_dir() / f"models--{repo_id.replace('/', '--')}"
-    snapshot = repo / "snapshots" / sha
-    shutil.copytree(source, snapshot)
-    (repo / "refs").mkdir(parents=True)
-    (repo / "refs" / "main").write_text(sha)
-    return snapshot
 
 
 def _ghost_entry(**overrides: str) -> CatalogueEntry:
@@ -159,23 +140,14 @@ def test_gguf_package_is_converted_into_the_store_unless_it_has_a_copy(
     assert resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct").source == "store"
 
 
-def test_catalogue_is_looked_up_by_alias_or_hub_id() -> None:
-    assert set(CATALOGUE) == {"minilm-l6", "smollm2-135m-instruct"}
-    assert catalogue_entry("sentence-transformers/all-MiniLM-L6-v2") is CATALOGUE["minilm-l6"]
-    assert catalogue_entry("bert-base-cased") is None
-    assert CATALOGUE["smollm2-135m-instruct"].gguf_file == "SmolLM2-135M-Instruct.Q4_1.gguf"
-    with pytest.raises(TypeError):
-        CATALOGUE["x"] = CATALOGUE["minilm-l6"]  # type: ignore[index]
-
-
 def test_hf_cache_snapshot(tiny_bert_dir: Path) -> None:
-    snapshot = _fake_cache_snapshot(tiny_bert_dir, "acme/tiny-bert")
+    snapshot = fake_cache_snapshot(tiny_bert_dir, "acme/tiny-bert")
     resolved = resolve_model("acme/tiny-bert")
     assert (resolved.source, resolved.path) == ("hf-cache", snapshot)
 
 
 def test_hf_cache_snapshot_without_safetensors_is_refused(bin_only_dir: Path) -> None:
-    _fake_cache_snapshot(bin_only_dir, "acme/old-bert")
+    fake_cache_snapshot(bin_only_dir, "acme/old-bert")
     with pytest.raises(ModelNotFoundError, match="only safetensors weights are loaded"):
         resolve_model("acme/old-bert")
 
@@ -224,62 +196,6 @@ def test_tokenizer_directory_without_config(tiny_bert_dir: Path, tmp_path: Path)
     assert resolve_tokenizer(str(path)).path == path
     with pytest.raises(ModelNotFoundError, match=r"has no config\.json"):
         resolve_model(str(path))
-
-
-def test_list_models_covers_catalogue_store_and_cache(tiny_bert_dir: Path) -> None:
-    shutil.copytree(tiny_bert_dir, model_store() / "my-ner")
-    (model_store() / "my-ner" / "oi_model.json").write_text(
-        json.dumps({"description": "NER on CoNLL"})
-    )
-    _fake_cache_snapshot(tiny_bert_dir, "acme/tiny-bert")
-
-    by_name = {m.name: m for m in list_models()}
-
-    assert by_name["minilm-l6"].source == "package"
-    assert by_name["minilm-l6"].status == "ready"
-    assert by_name["smollm2-135m-instruct"].kind == "causal-lm"
-    assert by_name["my-ner"].source == "store"
-    assert by_name["my-ner"].kind == "encoder"
-    assert by_name["my-ner"].description == "NER on CoNLL"
-    assert by_name["acme/tiny-bert"].source == "hf-cache"
-    assert by_name["acme/tiny-bert"].status == "ready"
-
-
-def test_list_models_without_store_or_cache() -> None:
-    assert {m.source for m in list_models()} == {"package"}
-
-
-def test_not_installed_catalogue_entry_is_listed_with_its_pull_command(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(CatalogueEntry, "package_dir", lambda self: None)
-    minilm = next(m for m in list_models() if m.name == "minilm-l6")
-    assert (minilm.status, minilm.location) == ("not installed", "oi models pull minilm-l6")
-    assert minilm.size_bytes is None
-
-
-def test_describe_model_reads_config_and_safetensors_headers(
-    tiny_bert_dir: Path, tmp_path: Path
-) -> None:
-    from safetensors.torch import load_file
-
-    path = tmp_path / "labelled"
-    shutil.copytree(tiny_bert_dir, path)
-    config = json.loads((path / "config.json").read_text())
-    config["id2label"] = {"0": "O", "1": "B-PER", "2": "I-PER"}
-    (path / "config.json").write_text(json.dumps(config))
-    expected = sum(t.numel() for t in load_file(path / "model.safetensors").values())
-
-    details = describe_model(str(path))
-
-    assert details.num_parameters == count_parameters(path) == expected
-    assert (details.model_type, details.kind, details.num_layers) == ("bert", "encoder", 2)
-    assert details.hidden_size == 32
-    assert details.labels == {0: "O", 1: "B-PER", 2: "I-PER"}
-
-
-def test_default_labels_are_not_reported(tiny_bert_dir: Path) -> None:
-    assert describe_model(str(tiny_bert_dir)).labels is None
 
 
 def test_importing_models_does_not_import_torch_or_transformers() -> None:

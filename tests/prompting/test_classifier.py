@@ -1,4 +1,4 @@
-"""Verbalizer scoring with a tiny word-level Llama: cached scores, distributions, calibration."""
+"""The prompt classifier on a tiny word-level Llama: distributions, calibration, demonstrations."""
 
 from __future__ import annotations
 
@@ -13,71 +13,8 @@ from open_interpreter.prompting import (
     TemplateError,
     Verbalizer,
     calibrate,
-    estimate_bias,
     score_continuations,
 )
-
-from . import tiny_prompting
-
-word_llama_dir = tiny_prompting.word_llama_dir  # fixtures: the tiny word-level Llama
-word_llama = tiny_prompting.word_llama
-
-PROMPTS = [
-    "system you are a helpful classifier user this film is good answer",
-    "system you are a helpful classifier user it was bad",
-    "system you are a helpful classifier user the movie was very very awful and it hated it",
-    "system you are a helpful classifier user okay",
-]
-CONTINUATIONS = ["positive", "very good", "not very good", "negative"]
-
-
-def naive_scores(model, tokenizer, prompts, continuations):
-    """Each continuation scored on its own, from one full forward pass per pair."""
-    import torch
-
-    scores = np.zeros((len(prompts), len(continuations)))
-    for i, prompt in enumerate(prompts):
-        prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        for j, continuation in enumerate(continuations):
-            ids = tokenizer(continuation, add_special_tokens=False)["input_ids"]
-            with torch.no_grad():
-                logprobs = model(torch.tensor([prompt_ids + ids])).logits[0].log_softmax(-1)
-            scores[i, j] = sum(
-                logprobs[len(prompt_ids) - 1 + t, token].item() for t, token in enumerate(ids)
-            )
-    return scores
-
-
-@pytest.mark.parametrize("batch_size", [1, 3, 8])
-def test_cached_batched_scores_equal_one_pass_per_pair(word_llama, batch_size):
-    model, tokenizer = word_llama
-    expected = naive_scores(model, tokenizer, PROMPTS, CONTINUATIONS)
-    scores = score_continuations(
-        model, tokenizer, PROMPTS, CONTINUATIONS, batch_size=batch_size, precision="fp32"
-    )
-    np.testing.assert_allclose(scores, expected, atol=1e-4)
-
-
-def test_prompts_without_a_shared_prefix_score_the_same(word_llama):
-    model, tokenizer = word_llama
-    prompts = ["this film is good", "it was awful and bad", "okay"]
-    scores = score_continuations(
-        model, tokenizer, prompts, CONTINUATIONS, batch_size=2, precision="fp32"
-    )
-    np.testing.assert_allclose(
-        scores, naive_scores(model, tokenizer, prompts, CONTINUATIONS), atol=1e-4
-    )
-
-
-def test_mean_reduction_divides_by_the_token_count(word_llama):
-    model, tokenizer = word_llama
-    summed = score_continuations(model, tokenizer, PROMPTS[:1], CONTINUATIONS)
-    mean = score_continuations(model, tokenizer, PROMPTS[:1], CONTINUATIONS, reduce="mean")
-    np.testing.assert_allclose(mean, summed / np.array([1, 2, 3, 1]))
-    with pytest.raises(ConfigError, match="reduce"):
-        score_continuations(model, tokenizer, PROMPTS, CONTINUATIONS, reduce="max")
-    with pytest.raises(DataError, match="empty"):
-        score_continuations(model, tokenizer, PROMPTS, [""])
 
 
 def classifier(word_llama, **options):
@@ -102,18 +39,6 @@ def test_label_distributions_are_proper_and_sum_the_words_of_a_label(word_llama)
     positive = np.logaddexp(words[:, 0], words[:, 1])
     expected = np.exp(positive) / (np.exp(positive) + np.exp(words[:, 2]))
     np.testing.assert_allclose(predictions.probabilities[:, 0], expected, atol=1e-6)
-
-
-def test_calibration_divides_out_a_known_bias():
-    bias = estimate_bias(np.array([[0.7, 0.2, 0.1], [0.5, 0.3, 0.2]]))
-    np.testing.assert_allclose(bias, [0.6, 0.25, 0.15])
-    probabilities = np.array([[0.6, 0.25, 0.15], [0.3, 0.5, 0.2]])
-    calibrated = calibrate(probabilities, bias)
-    np.testing.assert_allclose(calibrated[0], [1 / 3] * 3)  # exactly the bias: no preference
-    expected = np.array([0.3 / 0.6, 0.5 / 0.25, 0.2 / 0.15])
-    np.testing.assert_allclose(calibrated[1], expected / expected.sum())
-    with pytest.raises(DataError):
-        calibrate(probabilities, np.array([0.5, 0.5]))
 
 
 def test_calibrated_predictions_report_the_bias(word_llama):
@@ -165,18 +90,6 @@ def test_calibration_needs_shared_demonstrations(word_llama):
     per_input = [[Demonstration("good", "positive")], [Demonstration("bad", "negative")]]
     with pytest.raises(ConfigError, match="same demonstrations"):
         clf.classify(["okay", "fine"], per_input, calibrate=True)
-
-
-def test_verbalizers_reject_ambiguous_words():
-    with pytest.raises(ConfigError, match="stands for both"):
-        Verbalizer.build({"a": ["yes"], "b": ["yes"]})
-    with pytest.raises(ConfigError, match="non-blank"):
-        Verbalizer.build({"a": [" "]})
-    with pytest.raises(ConfigError, match="unique"):
-        Verbalizer.build(["a", "a"])
-    verbalizer = Verbalizer.build({"sports": ["sport", "football"], "tech": "technology"})
-    assert verbalizer.answers == ["sport", "technology"]
-    assert verbalizer.flat() == (["sport", "football", "technology"], [0, 0, 1])
 
 
 def test_a_template_may_lay_out_the_demonstrations_itself(word_llama):

@@ -11,8 +11,7 @@ from open_interpreter.services.job_queue import Lease
 from open_interpreter.services.job_runner import EventRecorder, LeaseLost, run_job
 from open_interpreter.storage import Database, artifacts
 
-from .test_jobs import claim, make_job, status_of
-from .test_registry import fake_saved_model
+from .records import claim, fake_saved_model, make_job, status_of
 
 
 def claimed(db: Database) -> Lease:

@@ -1,25 +1,18 @@
 """The prompt library in the database (SQLite and PostgreSQL): the store, concurrent saves,
-importing file prompts, and migration 0003 up and down."""
+importing file prompts."""
 
 from __future__ import annotations
 
-import os
-import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, inspect, make_url, select, text
+from sqlalchemy import select
 
 from open_interpreter.errors import ConflictError, NotFoundError
 from open_interpreter.prompting import FilePromptStore, PromptLibrary, PromptTemplate
 from open_interpreter.services.prompt_store import DatabasePromptStore, content_hash
 from open_interpreter.storage import PromptVersion
-from open_interpreter.storage.db import MIGRATIONS
-
-from .conftest import POSTGRES_SKIP
 
 
 def test_the_store_keeps_every_field_of_a_version(db):
@@ -115,48 +108,3 @@ def test_import_copies_file_prompts_once_and_then_only_what_is_new(db, tmp_path)
     clash = store.import_files(files.store)
     assert clash.conflicts == ["clash"] and clash.imported == []
     assert store.versions("clash") == [1]  # nothing of a conflicting name is copied
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_url(request, tmp_path):
-    """The URL of an empty database: a SQLite file, or a new database on the test server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    server_url = os.environ.get("OI_TEST_DATABASE_URL")
-    if not server_url:
-        pytest.skip(POSTGRES_SKIP)
-    name = f"oi_migrate_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def test_migration_0003_adds_and_removes_the_prompt_table(empty_url):
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", empty_url.replace("%", "%%"))
-    engine = create_engine(empty_url)
-
-    def tables() -> set[str]:
-        return set(inspect(engine).get_table_names())
-
-    try:
-        command.upgrade(config, "0002")
-        assert "model_versions" in tables() and "prompt_versions" not in tables()
-        command.upgrade(config, "head")
-        assert "prompt_versions" in tables()
-        unique = inspect(engine).get_unique_constraints("prompt_versions")
-        assert [sorted(c["column_names"]) for c in unique] == [["name", "version"]]
-        command.downgrade(config, "0002")
-        assert "prompt_versions" not in tables() and "model_versions" in tables()
-        command.upgrade(config, "head")
-        assert "prompt_versions" in tables()
-    finally:
-        engine.dispose()

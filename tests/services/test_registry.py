@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 
@@ -13,28 +12,7 @@ from open_interpreter.services import registry
 from open_interpreter.storage import artifacts
 from open_interpreter.storage.tables import FineTuneJob
 
-
-def fake_saved_model(path: Path, *, task: str = "token-classification", tag: str = "a") -> Path:
-    """A directory shaped like ``interpreter.save`` output (the weights are a stand-in)."""
-    path.mkdir(parents=True)
-    manifest = {"task": task, "base_model": "tiny-bert", "labels": ["O", "B-PER"]}
-    (path / "oi_model.json").write_text(json.dumps(manifest))
-    (path / "training_config.json").write_text(json.dumps({"epochs": 2}))
-    metrics = {
-        "steps": 10,
-        "evaluations": [{"epoch": 1, "metrics": {"accuracy": 0.5}}],
-        "reports": {
-            "test": {
-                "accuracy": 0.75,
-                "macro_f1": 0.5,
-                "loss": 0.4,
-                "entities": {"micro avg": {"f1": 0.6}},
-            }
-        },
-    }
-    (path / "metrics.json").write_text(json.dumps(metrics))
-    (path / "model.safetensors").write_text(f"weights {tag}")
-    return path
+from .records import fake_saved_model, make_job
 
 
 def register(db, name: str, source: Path):
@@ -129,8 +107,6 @@ def test_promote_archives_the_previous_and_rollback_walks_back(db, tmp_path):
 
 
 def test_delete_model_removes_versions_files_and_job_links(db, tmp_path):
-    from .test_jobs import make_job
-
     version = register(db, "ner", fake_saved_model(tmp_path / "m"))
     job_id = make_job(db).id
     with db.session() as session:

@@ -22,7 +22,7 @@ from open_interpreter.services import jobs, registry
 from open_interpreter.services.worker import Worker, start_embedded_workers
 from open_interpreter.storage import Database, artifacts
 
-from .test_jobs import make_job, status_of, upload
+from .records import make_job, status_of, upload
 
 FAST = {"poll_interval": 0.1, "heartbeat_interval": 0.5, "grace_period": 2.0}
 

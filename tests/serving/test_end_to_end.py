@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .api_helpers import conll_bytes
+from ..fixtures.data import conll_bytes
 
 pytestmark = pytest.mark.slow
 

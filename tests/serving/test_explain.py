@@ -17,8 +17,8 @@ from open_interpreter import OpenInterpreter
 from open_interpreter.analysis import METHODS
 from open_interpreter.serving.schemas import MAX_EXPLAIN_CHARS, MAX_EXPLAIN_TEXTS, ExplainRequest
 
-from ..unit.tiny_analysis import trained
-from .api_helpers import key, make_client, problem, save_tiny_ner_model, tar_gz
+from ..fixtures.analysis import trained
+from ..fixtures.api import key, make_client, problem, tar_gz
 
 
 @pytest.fixture(scope="module")
@@ -27,23 +27,18 @@ def sentiment_model(tiny_bert_dir, tmp_path_factory) -> Path:
     return trained(str(tiny_bert_dir), "sentiment").save(into)
 
 
-@pytest.fixture(scope="module")
-def ner_model(tiny_bert_dir, tmp_path_factory) -> Path:
-    return save_tiny_ner_model(tiny_bert_dir, tmp_path_factory.mktemp("saved") / "tiny-ner")
-
-
 @pytest.fixture
-def client(db, sentiment_model, ner_model):
-    """A client whose server holds ``sentiment`` and ``ner``."""
-    with make_client(db) as client:
-        admin = key(db, "admin")
-        for name, saved in {"sentiment": sentiment_model, "ner": ner_model}.items():
-            files = {"archive": (f"{name}.tar.gz", tar_gz(saved))}
-            client.post("/v1/models", headers=admin, data={"name": name}, files=files)
-        client.headers.update(key(db, "predict"))
-        yield client
+def served(client, db, sentiment_model, tiny_ner_model_dir):
+    """The server behind ``client`` holds ``sentiment`` and ``ner``; the client sends a
+    predict key."""
+    admin = key(db, "admin")
+    for name, saved in {"sentiment": sentiment_model, "ner": tiny_ner_model_dir}.items():
+        files = {"archive": (f"{name}.tar.gz", tar_gz(saved))}
+        client.post("/v1/models", headers=admin, data={"name": name}, files=files)
+    client.headers.update(key(db, "predict"))
 
 
+@pytest.mark.usefixtures("served")
 def test_a_classification_is_explained_as_the_library_explains_it(client, sentiment_model):
     local = OpenInterpreter.load(sentiment_model)
     for method in METHODS:
@@ -74,6 +69,7 @@ def test_a_classification_is_explained_as_the_library_explains_it(client, sentim
         }
 
 
+@pytest.mark.usefixtures("served")
 def test_another_label_and_several_texts(client):
     texts = ["this film is great", "the movie is awful"]
     body = client.post(
@@ -92,7 +88,8 @@ def test_another_label_and_several_texts(client):
     )
 
 
-def test_each_entity_of_a_tagger_is_explained(client, ner_model):
+@pytest.mark.usefixtures("served")
+def test_each_entity_of_a_tagger_is_explained(client, tiny_ner_model_dir):
     text = "Mary visited Berlin"
     body = client.post("/v1/models/ner/explain", json={"text": text, "method": "occlusion"}).json()
     (result,) = body["results"]
@@ -102,7 +99,7 @@ def test_each_entity_of_a_tagger_is_explained(client, ner_model):
     assert [(e["type"], e["start"], e["end"]) for e in explained] == [
         (e["type"], e["start"], e["end"]) for e in entities
     ]
-    local = OpenInterpreter.load(ner_model).explain(text, method="occlusion")
+    local = OpenInterpreter.load(tiny_ner_model_dir).explain(text, method="occlusion")
     assert [e["scores"] for e in result["explanations"]] == [
         pytest.approx(e.scores, abs=1e-5) for e in local
     ]
@@ -120,6 +117,7 @@ def test_each_entity_of_a_tagger_is_explained(client, ner_model):
     assert by_type and {e["target"] for e in by_type} == {kind}
 
 
+@pytest.mark.usefixtures("served")
 @pytest.mark.parametrize(
     ("name", "body", "field"),
     [
@@ -140,6 +138,7 @@ def test_bad_bodies_are_422_naming_the_field(client, name, body, field):
     assert any(f == field or f.startswith(f"{field}.") for f in fields), fields
 
 
+@pytest.mark.usefixtures("served")
 def test_unknown_targets_and_models(client):
     answer = problem(
         client.post("/v1/models/sentiment/explain", json={"text": "this film", "target": "meh"}),
@@ -206,6 +205,7 @@ class _OverlapCounter:
         del self.model.forward
 
 
+@pytest.mark.usefixtures("served")
 def test_explaining_leaves_the_served_model_as_it_was_and_never_overlaps_a_prediction(client):
     texts = [f"this film is {w}" for w in ("great", "awful", "good", "bad")]
     headers, app = dict(client.headers), client.app

@@ -7,19 +7,15 @@ import shutil
 
 import pytest
 
-from ..unit.tiny_language_models import tiny_llama_dir  # noqa: F401 - a fixture
-from .api_helpers import key, make_client
+from ..fixtures.api import key
 
 
-@pytest.fixture
-def client(tmp_path, tiny_llama_dir, isolated_home):  # noqa: F811 - the fixture above
-    from open_interpreter.storage import Database
-
+@pytest.fixture(autouse=True)
+def tiny_llama(client, db, tiny_llama_dir, isolated_home):
+    """The tiny Llama chat model in the server's model store as ``tiny-llama``; the client
+    sends a predict key."""
     shutil.copytree(tiny_llama_dir, isolated_home / "models" / "tiny-llama")
-    db = Database(f"sqlite:///{tmp_path / 'oi.db'}")
-    with make_client(db) as client:
-        client.headers.update(key(db, "predict"))
-        yield client
+    client.headers.update(key(db, "predict"))
 
 
 def test_generate_answers_and_streams(client):

@@ -18,9 +18,8 @@ import pytest
 from open_interpreter import OpenInterpreter
 from open_interpreter.serving.model_cache import ModelCache, model_bytes
 
-from ..unit.tiny_data import sentiment_texts
-from ..unit.tiny_language_models import colour_chats, tiny_llama_dir  # noqa: F401 - a fixture
-from .api_helpers import key, make_client, tar_gz
+from ..fixtures.api import key, make_client, tar_gz
+from ..fixtures.data import colour_chats, sentiment_texts
 
 TEXTS = [
     "the film is good",
@@ -231,7 +230,7 @@ def test_the_api_serves_two_adapters_concurrently_on_one_base(db, adapters, stan
 
 
 @pytest.fixture(scope="module")
-def chat_adapters(tiny_llama_dir, tmp_path_factory) -> dict[str, Path]:  # noqa: F811 - fixture
+def chat_adapters(tiny_llama_dir, tmp_path_factory) -> dict[str, Path]:
     """Two LoRA chat adapters on the tiny Llama, trained differently."""
     import torch
 

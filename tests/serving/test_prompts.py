@@ -7,33 +7,24 @@ import shutil
 import pytest
 
 from open_interpreter.services.prompt_store import DatabasePromptStore
-from open_interpreter.storage import Database
 
-from ..unit.tiny_data import sentiment_texts
-from ..unit.tiny_prompting import word_llama_dir  # noqa: F401 - a fixture
-from .api_helpers import key, make_client, problem
+from ..fixtures.api import key, make_client, problem
+from ..fixtures.data import sentiment_texts
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'oi.db'}")
-    yield database
-    database.dispose()
+def train_key(client, db):
+    """The client sends a train key."""
+    client.headers.update(key(db, "train"))
 
 
 @pytest.fixture
-def client(db):
-    with make_client(db) as client:
-        client.headers.update(key(db, "train"))
-        yield client
-
-
-@pytest.fixture
-def models(isolated_home, word_llama_dir):  # noqa: F811 - the fixture above
+def models(isolated_home, word_llama_dir):
     """The tiny word-level Llama chat model as ``word-llama``: it answers in words."""
     shutil.copytree(word_llama_dir, isolated_home / "models" / "word-llama")
 
 
+@pytest.mark.usefixtures("train_key")
 def test_the_library_saves_lists_diffs_and_deletes(client, db, isolated_home):
     first = client.post("/v1/prompts", json={"name": "topic", "text": "Topic of: {{ text }}"})
     assert first.status_code == 201, first.text
@@ -77,6 +68,7 @@ def test_the_library_saves_lists_diffs_and_deletes(client, db, isolated_home):
     assert client.get("/v1/prompts").json()["count"] == 1
 
 
+@pytest.mark.usefixtures("train_key")
 def test_library_errors_are_problems(client, db):
     body = problem(
         client.post("/v1/prompts", json={"name": "bad", "text": "{{ text "}),
@@ -113,6 +105,7 @@ def test_library_errors_are_problems(client, db):
     problem(client.delete("/v1/prompts/topic", headers=predict), 403, "forbidden")
 
 
+@pytest.mark.usefixtures("train_key")
 def test_render_fills_the_template_for_each_input(client):
     body = {
         "template": "Review: {{ text }}\nPositive or negative?",
@@ -133,6 +126,7 @@ def test_render_fills_the_template_for_each_input(client):
     assert saved.json()["results"] == [{"system": None, "prompt": "Topic of: a", "output": None}]
 
 
+@pytest.mark.usefixtures("train_key")
 def test_render_errors_name_the_input_and_the_variables(client):
     missing = client.post(
         "/v1/prompts/render",
@@ -164,6 +158,7 @@ def test_render_errors_name_the_input_and_the_variables(client):
     problem(client.post("/v1/prompts/render", json=too_many), 413, "too_large")
 
 
+@pytest.mark.usefixtures("train_key")
 def test_render_with_a_model_answers_each_prompt(client, models):
     inputs = [{"text": "this film is great"}, {"text": "it was bad"}]
     body = {"template": "review {{ text }}", "inputs": inputs, "model": "word-llama"}
@@ -212,6 +207,7 @@ def _config(dataset_id: str, **changes) -> dict:
     }
 
 
+@pytest.mark.usefixtures("train_key")
 def test_evaluate_answers_the_prompt_evaluation_table(client, models):
     dataset_id = _upload_reviews(client)
     majority = {"runs": [{"strategy": "majority"}]}

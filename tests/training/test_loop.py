@@ -15,7 +15,7 @@ from open_interpreter.tasks import TokenClassificationTask
 from open_interpreter.training.checkpoint import latest_checkpoint
 from open_interpreter.training.loop import train
 
-from .tiny_data import ner_sentences
+from ..fixtures.data import ner_sentences
 
 
 class Interrupted(Exception):

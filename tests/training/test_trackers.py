@@ -14,7 +14,7 @@ from open_interpreter.errors import ConfigError
 from open_interpreter.training import trackers
 from open_interpreter.training.trackers import flat_params, metric_values, tensorboard_dir
 
-from ..unit.tiny_data import ner_sentences
+from ..fixtures.data import ner_sentences
 
 
 def test_events_become_named_scalars():

@@ -1,4 +1,4 @@
-"""Fixtures of the dashboard tests: one ``oi serve`` for the session, headless Chromium.
+"""Fixtures of the browser tests: one ``oi serve`` for the package, headless Chromium.
 
 Chromium is Debian's (``/usr/bin/chromium``, installed by ``make setup``); Playwright only
 drives it and never downloads a browser of its own.
@@ -14,18 +14,8 @@ import pytest
 
 from open_interpreter.storage import Database
 
-from ..unit.tiny_language_models import tiny_llama_dir  # noqa: F401 - a fixture
-from ..unit.tiny_prompting import word_llama_dir  # noqa: F401 - a fixture
-from .site import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    TINY_BERT,
-    TINY_LLAMA,
-    WORD_LLAMA,
-    Site,
-    insert_runs,
-    serve,
-)
+from ...fixtures.runs import insert_runs
+from .site import CHROMIUM, CHROMIUM_ARGS, TINY_BERT, TINY_LLAMA, WORD_LLAMA, Site, serve
 
 HISTORY_RUNS = 100
 
@@ -50,8 +40,8 @@ def browser() -> Iterator:
 def site(
     tmp_path_factory: pytest.TempPathFactory,
     tiny_bert_dir: Path,
-    tiny_llama_dir: Path,  # noqa: F811 - the fixture imported above
-    word_llama_dir: Path,  # noqa: F811 - likewise
+    tiny_llama_dir: Path,
+    word_llama_dir: Path,
 ) -> Iterator[Site]:
     """``oi serve`` with API keys on, one embedded worker, 100 finished runs of history, and
     in its model store the tiny BERT as ``tiny-bert`` (a job's base model is a name) and

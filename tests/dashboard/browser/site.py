@@ -1,10 +1,9 @@
-"""A real ``oi serve`` process for the dashboard tests, and runs inserted straight into its
-database so the pages have a realistic amount to show."""
+"""A real ``oi serve`` process for the dashboard's browser tests, headless Chromium's
+settings, and the pages as the browser tests open them."""
 
 from __future__ import annotations
 
 import os
-import random
 import socket
 import subprocess
 import sys
@@ -12,16 +11,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
-from open_interpreter.config import FineTuneConfig
 from open_interpreter.storage import Database
-from open_interpreter.storage.tables import Dataset, FineTuneJob, utcnow
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-output" / "screenshots"
 TINY_BERT = "tiny-bert"  # the tiny BERT fixture, as a name in the server's model store
 TINY_LLAMA = "tiny-llama"  # the tiny Llama chat model, likewise
 WORD_LLAMA = "word-llama"  # the tiny word-level Llama chat model (it answers in words)
@@ -43,8 +39,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-# Every page, as the speed benchmark and the browser tests open them; each sets the mark
-# `oi:first-content` once its data from the API is on screen.
+# Every page, as the browser tests open them; each sets the mark `oi:first-content` once
+# its data from the API is on screen.
 FIRST_CONTENT = "performance.getEntriesByName('oi:first-content').length > 0"
 PAGES = [
     "/",
@@ -56,6 +52,30 @@ PAGES = [
     "/playground",
     "/prompt-lab",
 ]
+
+
+# The contrast ratio (WCAG) of the first few elements each selector finds, as
+# [selector, ratio] pairs.
+CONTRAST = """(selectors) => {
+  const rgb = (text) => text.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = ([r, g, b]) => {
+    const c = [r, g, b].map((v) => v / 255)
+      .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const bg = getComputedStyle(e).backgroundColor;
+      if (bg && !bg.startsWith('rgba(0, 0, 0, 0)') && bg !== 'transparent') return rgb(bg);
+    }
+    return [255, 255, 255];
+  };
+  const some = (selector) => [...document.querySelectorAll(selector)].slice(0, 3);
+  return selectors.flatMap((selector) => some(selector).map((el) => {
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))];
+    return [selector, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+  }));
+}"""
 
 
 @dataclass
@@ -138,76 +158,6 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
         except httpx.HTTPError:
             time.sleep(0.25)
     raise RuntimeError("oi serve did not start:\n" + log.read_text())
-
-
-def insert_runs(database_url: str, count: int, *, seed: int = 0) -> list[str]:
-    """Insert ``count`` finished fine-tune jobs (and the dataset they name) directly.
-
-    They look like a team's history: several models and base models, mostly succeeded,
-    some failed or cancelled, with progress, best metrics and durations.
-
-    Returns:
-        The job ids.
-    """
-    rng = random.Random(seed)
-    now = utcnow()
-    db = Database(database_url, migrate=False)
-    ids = []
-    with db.session() as session:
-        dataset = Dataset(
-            id="ds_history0000000",
-            name="support-tickets",
-            format="csv",
-            shape="texts",
-            num_examples=2400,
-            labels=["billing", "bug", "feature", "other"],
-            sha256="0" * 64,
-            size_bytes=180_000,
-            path="datasets/none.csv",
-            preview=[],
-            created_at=now - timedelta(days=30),
-        )
-        session.add(dataset)
-        for i in range(count):
-            ids.append(f"ft_hist{i:012d}")
-            session.add(_history_job(rng, ids[-1], dataset.id, now - timedelta(hours=6 * i + 1)))
-        session.commit()
-    db.dispose()
-    return ids
-
-
-def _history_job(rng: random.Random, job_id: str, dataset_id: str, created) -> FineTuneJob:
-    status = rng.choices(["succeeded", "failed", "cancelled"], weights=[8, 1, 1])[0]
-    base = rng.choice(["minilm-l6", "bert-base-cased", "distilroberta-base"])
-    config = FineTuneConfig(
-        model=base,
-        learning_rate=rng.choice([2e-5, 3e-5, 5e-5]),
-        epochs=rng.choice([2, 3, 4]),
-        batch_size=rng.choice([16, 32]),
-    ).model_dump(mode="json")
-    total = 150 * int(config["epochs"])
-    step = total if status == "succeeded" else rng.randrange(10, total)
-    accuracy = round(rng.uniform(0.78, 0.93), 4)
-    minutes = rng.uniform(3, 40) * step / total
-    return FineTuneJob(
-        id=job_id,
-        status=status,
-        model_name=rng.choice(["support-intents", "ticket-triage", "churn-signals"]),
-        config=config,
-        train_dataset_id=dataset_id,
-        created_at=created,
-        started_at=created + timedelta(seconds=20),
-        finished_at=created + timedelta(seconds=20, minutes=minutes),
-        worker_id="worker-history",
-        attempts=1,
-        progress={
-            "step": step,
-            "total_steps": total,
-            "loss": round(rng.uniform(0.15, 0.6), 4),
-            "best_metric": {"name": "accuracy", "value": accuracy, "epoch": 2, "step": step},
-        },
-        error="CUDA out of memory" if status == "failed" else None,
-    )
 
 
 def screenshot(page, name: str, *, element: str | None = None, full_page: bool = False) -> Path:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ..serving.api_helpers import save_tiny_ner_model, tar_gz
-from ..unit.tiny_analysis import trained
-from .site import FIRST_CONTENT, Site, screenshot
-from .test_pages import CONTRAST
+from ...fixtures.analysis import trained
+from ...fixtures.api import tar_gz
+from ...fixtures.models import save_tiny_ner_model
+from .site import CONTRAST, FIRST_CONTENT, Site, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from .site import (
+    CONTRAST,
     FIRST_CONTENT,
     PAGES,
     SCREENSHOTS,
@@ -126,28 +127,6 @@ def test_controls_are_labelled_and_work_from_the_keyboard(page, site: Site):
     page.focus("th[data-key='model'] button")
     page.keyboard.press("Enter")
     assert page.locator("th[data-key='model']").get_attribute("aria-sort") == "ascending"
-
-
-CONTRAST = """(selectors) => {
-  const rgb = (text) => text.match(/[\\d.]+/g).slice(0, 3).map(Number);
-  const lum = ([r, g, b]) => {
-    const c = [r, g, b].map((v) => v / 255)
-      .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
-    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
-  };
-  const background = (el) => {
-    for (let e = el; e; e = e.parentElement) {
-      const bg = getComputedStyle(e).backgroundColor;
-      if (bg && !bg.startsWith('rgba(0, 0, 0, 0)') && bg !== 'transparent') return rgb(bg);
-    }
-    return [255, 255, 255];
-  };
-  const some = (selector) => [...document.querySelectorAll(selector)].slice(0, 3);
-  return selectors.flatMap((selector) => some(selector).map((el) => {
-    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))];
-    return [selector, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
-  }));
-}"""
 
 
 def test_text_has_readable_contrast(page, site: Site):

@@ -11,7 +11,7 @@ from itertools import pairwise
 
 import pytest
 
-from ..serving.api_helpers import conll_bytes
+from ...fixtures.data import conll_bytes
 from .site import FIRST_CONTENT, TINY_BERT, Site, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -1,0 +1,27 @@
+"""``/v1/evaluations``: a registered model scored on an uploaded dataset, stored and listed."""
+
+from __future__ import annotations
+
+from ..fixtures.api import key, tar_gz
+from ..fixtures.data import conll_bytes
+
+
+def test_evaluations_are_stored(client, db, tiny_ner_model_dir):
+    admin = key(db, "admin")
+    client.post(
+        "/v1/models",
+        headers=admin,
+        data={"name": "ner"},
+        files={"archive": ("m.tar.gz", tar_gz(tiny_ner_model_dir))},
+    ).raise_for_status()
+    dataset = client.post(
+        "/v1/datasets", headers=admin, files={"file": ("dev.conll", conll_bytes(12, 3))}
+    ).json()
+    response = client.post(
+        "/v1/evaluations", headers=admin, json={"model_name": "ner", "dataset_id": dataset["id"]}
+    )
+    assert response.status_code == 201, response.text
+    report = response.json()["report"]
+    assert report["task"] == "token-classification" and "Entity level" in report["text"]
+    listed = client.get("/v1/evaluations", headers=admin, params={"model_name": "ner"}).json()
+    assert listed["count"] == 1

@@ -1,0 +1,60 @@
+"""The Alembic migrations on an empty database (SQLite and PostgreSQL): 0003 up and down."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, inspect, make_url, text
+
+from open_interpreter.storage.db import MIGRATIONS
+
+from ..fixtures.database import POSTGRES_SKIP
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_url(request, tmp_path):
+    """The URL of an empty database: a SQLite file, or a new database on the test server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    server_url = os.environ.get("OI_TEST_DATABASE_URL")
+    if not server_url:
+        pytest.skip(POSTGRES_SKIP)
+    name = f"oi_migrate_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_migration_0003_adds_and_removes_the_prompt_table(empty_url):
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", empty_url.replace("%", "%%"))
+    engine = create_engine(empty_url)
+
+    def tables() -> set[str]:
+        return set(inspect(engine).get_table_names())
+
+    try:
+        command.upgrade(config, "0002")
+        assert "model_versions" in tables() and "prompt_versions" not in tables()
+        command.upgrade(config, "head")
+        assert "prompt_versions" in tables()
+        unique = inspect(engine).get_unique_constraints("prompt_versions")
+        assert [sorted(c["column_names"]) for c in unique] == [["name", "version"]]
+        command.downgrade(config, "0002")
+        assert "prompt_versions" not in tables() and "model_versions" in tables()
+        command.upgrade(config, "head")
+        assert "prompt_versions" in tables()
+    finally:
+        engine.dispose()
