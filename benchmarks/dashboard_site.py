@@ -1,8 +1,8 @@
 """The dashboard as ``bench_dashboard.py`` measures it: a real ``oi serve`` over a database
 holding a team's history of runs, headless Debian Chromium's settings, and the pages timed.
 
-The dashboard's browser tests start their server the same way (``tests/dashboard/browser``);
-neither imports the other.
+The dashboard's browser tests start their server and insert their runs with these same
+functions (``tests/dashboard/browser/site.py``); nothing here imports the tests.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def serve(home: Path, *, workers: int = 1, auth: bool = True) -> Iterator[Site]:
     if auth:
         command = [sys.executable, "-m", "open_interpreter.cli", "keys", "create"]
         key = subprocess.run(
-            [*command, "--scope", "admin", "--name", "dashboard-bench"],
+            [*command, "--scope", "admin", "--name", "dashboard"],
             env=env,
             capture_output=True,
             text=True,

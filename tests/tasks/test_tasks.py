@@ -80,6 +80,7 @@ def test_classification_tasks_say_what_they_label_score_and_analyse(
 def test_generative_tasks_answer_in_text_and_offer_no_analyses(task, name, auto_class):
     assert (task.name, task.auto_class, task.generative) == (name, auto_class, True)
     assert task.labels_words is False
+    assert task.headline_metric == "loss"
     assert task.analyses == frozenset()
     assert task().label_set(ChatExamples([CHAT])) == []
     with pytest.raises(ModelStateError, match="answer with generate"):

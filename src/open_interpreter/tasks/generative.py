@@ -51,6 +51,7 @@ class GenerativeTask(Task):
     """What causal-LM and seq2seq fine-tuning share: chat data, no labels, text out."""
 
     generative: ClassVar[bool] = True
+    headline_metric: ClassVar[str] = "loss"  # always measured; the others need references
 
     def _check(self, examples: Any) -> ChatExamples:
         if not isinstance(examples, ChatExamples):
