@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from ..fixtures.api import key, tar_gz
+from ..fixtures.api import key, upload_model
 from ..fixtures.data import conll_bytes
 
 
 def test_evaluations_are_stored(client, db, tiny_ner_model_dir):
     admin = key(db, "admin")
-    client.post(
-        "/v1/models",
-        headers=admin,
-        data={"name": "ner"},
-        files={"archive": ("m.tar.gz", tar_gz(tiny_ner_model_dir))},
-    ).raise_for_status()
+    upload_model(client, admin, "ner", tiny_ner_model_dir)
     dataset = client.post(
         "/v1/datasets", headers=admin, files={"file": ("dev.conll", conll_bytes(12, 3))}
     ).json()

@@ -6,19 +6,14 @@ import asyncio
 
 import httpx
 
-from ..fixtures.api import key, make_client, tar_gz
+from ..fixtures.api import key, make_client, upload_model
 
 
 def test_concurrent_predictions_load_once_and_share_forward_passes(db, tiny_ner_model_dir):
     app_client = make_client(db, batch_wait_ms=20)
     with app_client as client:
         admin = key(db, "admin")
-        client.post(
-            "/v1/models",
-            headers=admin,
-            data={"name": "ner"},
-            files={"archive": ("m.tar.gz", tar_gz(tiny_ner_model_dir))},
-        ).raise_for_status()
+        upload_model(client, admin, "ner", tiny_ner_model_dir)
         headers = key(db, "predict")
         app = client.app
 
