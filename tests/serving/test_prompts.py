@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 
@@ -156,6 +157,15 @@ def test_render_errors_name_the_input_and_the_variables(client):
         problem(client.post("/v1/prompts/render", json=bad), 422, "validation_error")
     too_many = {"template": "{{ text }}", "inputs": [{"text": "a"}] * 300}
     problem(client.post("/v1/prompts/render", json=too_many), 413, "too_large")
+
+
+def test_render_refuses_a_template_that_builds_too_much_quickly(client, db):
+    body = {"template": "{{ text * 20000000 }}", "inputs": [{"text": "xy"}] * 256}
+    start = time.perf_counter()
+    answer = client.post("/v1/prompts/render", json=body, headers=key(db, "predict"))
+    assert time.perf_counter() - start < 1
+    detail = problem(answer, 422, "invalid_template")["detail"]
+    assert detail.startswith("inputs[0]:") and "more than 100,000 characters" in detail
 
 
 @pytest.mark.usefixtures("train_key")

@@ -5,7 +5,8 @@ Jinja2: ``"Topic of this article: {{ text }}"``. Its variables are read from the
 itself, so a value that is missing, or one that the template never uses (a typo such as
 ``txt=``), is a :class:`TemplateError` raised before a model is touched. Templates render
 in a sandbox with strict undefined variables: a template from a shared library cannot
-reach Python internals.
+reach Python internals, and cannot build more than ``max_chars`` characters or run for
+more than ``max_seconds`` (see :mod:`open_interpreter.prompting.limits`).
 
 A rendered template becomes what a model reads with :func:`conversation_text`: through
 the tokenizer's chat template when it has one, as plain text otherwise.
@@ -45,9 +46,10 @@ class TemplateError(ConfigError):
 @cache
 def _environment() -> Any:
     from jinja2 import StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    from open_interpreter.prompting.limits import LimitedSandbox
+
+    return LimitedSandbox(undefined=StrictUndefined, autoescape=False)
 
 
 @dataclass(frozen=True)
@@ -104,35 +106,55 @@ class PromptTemplate:
             unknown=unknown,
         )
 
-    def render(self, values: Mapping[str, Any], *, optional: Iterable[str] = ()) -> str:
+    def render(
+        self,
+        values: Mapping[str, Any],
+        *,
+        optional: Iterable[str] = (),
+        max_chars: int | None = None,
+        max_seconds: float | None = None,
+    ) -> str:
         """Render the user message.
 
         Args:
             values: A value for every variable.
             optional: Names in ``values`` the template may leave unused.
+            max_chars: The most characters the output, or any value the template builds,
+                may have (None: ``limits.MAX_CHARS``, 100,000).
+            max_seconds: The longest the render may run (None: ``limits.MAX_SECONDS``, 1 s).
 
         Returns:
             The rendered text.
 
         Raises:
-            TemplateError: A variable is missing or unknown, or rendering failed.
+            TemplateError: A variable is missing or unknown, rendering failed, or it passed
+                ``max_chars`` or ``max_seconds``.
         """
         self.check(values, optional=optional)
-        return _render(self.text, values, self.name)
+        return _render(self.text, values, self.name, max_chars, max_seconds)
 
     def messages(
-        self, values: Mapping[str, Any], *, optional: Iterable[str] = ()
+        self,
+        values: Mapping[str, Any],
+        *,
+        optional: Iterable[str] = (),
+        max_chars: int | None = None,
+        max_seconds: float | None = None,
     ) -> list[dict[str, str]]:
         """Render the template as chat messages: the system message (if any), then the user's.
 
+        Each message is rendered within ``max_chars`` and ``max_seconds`` (see :meth:`render`).
+
         Raises:
-            TemplateError: A variable is missing or unknown, or rendering failed.
+            TemplateError: A variable is missing or unknown, rendering failed, or it passed
+                a limit.
         """
-        user = self.render(values, optional=optional)
+        limits = {"max_chars": max_chars, "max_seconds": max_seconds}
+        user = self.render(values, optional=optional, **limits)
         if self.system is None:
             return [{"role": "user", "content": user}]
         return [
-            {"role": "system", "content": _render(self.system, values, self.name)},
+            {"role": "system", "content": _render(self.system, values, self.name, **limits)},
             {"role": "user", "content": user},
         ]
 
@@ -240,9 +262,22 @@ def _parsed_variables(source: str) -> frozenset[str]:
     return frozenset(meta.find_undeclared_variables(_environment().parse(source)))
 
 
-def _render(source: str, values: Mapping[str, Any], name: str) -> str:
+def _render(
+    source: str,
+    values: Mapping[str, Any],
+    name: str,
+    max_chars: int | None,
+    max_seconds: float | None,
+) -> str:
+    from open_interpreter.prompting import limits
+
+    max_chars = limits.MAX_CHARS if max_chars is None else max_chars
+    max_seconds = limits.MAX_SECONDS if max_seconds is None else max_seconds
     try:
-        return _environment().from_string(source).render(**values)
+        template = _environment().from_string(source)
+        return limits.render(template, values, max_chars=max_chars, max_seconds=max_seconds)
+    except limits.LimitExceeded as exc:
+        raise TemplateError(f"template {name!r}: {exc}") from None
     except Exception as exc:  # a template is its author's code: {{ 1 / 0 }} is its error too
         raise TemplateError(f"template {name!r} could not be rendered: {exc}") from None
 
