@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from ..fixtures.api import key, problem, tar_gz
+from ..fixtures.api import key, problem, tar_gz, upload_model
 
 
 def test_register_promote_predict_and_roll_back(client, db, tiny_ner_model_dir):
@@ -60,3 +60,14 @@ def test_archives_that_escape_are_refused(client, db):
         files={"archive": ("evil.zip", buffer.getvalue())},
     )
     assert "escapes" in problem(response, 400, "invalid_archive")["detail"]
+
+
+def test_deleting_a_model_needs_admin_as_promoting_does(client, db, tiny_ner_model_dir):
+    admin = key(db, "admin")
+    upload_model(client, admin, "ner", tiny_ner_model_dir)
+    client.post("/v1/models/ner/promote", headers=admin, json={"version": 1}).raise_for_status()
+    for scope in ("predict", "train"):
+        problem(client.delete("/v1/models/ner", headers=key(db, scope)), 403, "forbidden")
+    assert client.get("/v1/models/ner", headers=admin).status_code == 200  # still there
+    assert client.delete("/v1/models/ner", headers=admin).status_code == 204
+    problem(client.get("/v1/models/ner", headers=admin), 404, "not_found")

@@ -36,6 +36,7 @@ def create_job(
     train_dataset_id: str,
     validation_dataset_id: str | None = None,
     test_dataset_id: str | None = None,
+    allow_remote_code: bool = False,
 ) -> FineTuneJob:
     """Queue a fine-tune of stored datasets; the result registers as a version of ``model_name``.
 
@@ -46,6 +47,9 @@ def create_job(
         train_dataset_id: The training dataset.
         validation_dataset_id: Scored after every epoch, if given.
         test_dataset_id: Scored once at the end, if given.
+        allow_remote_code: Whether a job may set ``trust_remote_code`` (the server's
+            ``allow_remote_code`` setting; off by default: the worker would run the
+            model repository's own code).
 
     Returns:
         The queued job; its ``config`` is the full validated configuration.
@@ -60,6 +64,11 @@ def create_job(
     """
     validate_model_name(model_name)
     parsed = _job_config(config)
+    if parsed.trust_remote_code and not allow_remote_code:
+        raise ConfigError(
+            "trust_remote_code=true would run the model repository's own code on the server; "
+            "this server does not allow it (setting OI_ALLOW_REMOTE_CODE)"
+        )
     datasets = {
         "train_dataset_id": train_dataset_id,
         "validation_dataset_id": validation_dataset_id,

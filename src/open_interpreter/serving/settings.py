@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Interface to bind.")
     port: int = Field(8000, description="Port to bind.")
     auth: bool = Field(True, description="Require API keys (off only for local experiments).")
+    allow_remote_code: bool = Field(
+        False,
+        description="Let fine-tune jobs set trust_remote_code (runs a model repository's code).",
+    )
     workers: int = Field(1, ge=0, description="Embedded fine-tune workers started by oi serve.")
     max_body_bytes: int = Field(1_000_000, gt=0, description="Largest JSON request body.")
     max_upload_bytes: int = Field(50_000_000, gt=0, description="Largest dataset upload.")
@@ -35,4 +39,13 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS (none by default)."
+    )
+    allow_hub: bool = Field(
+        False,
+        description="Let API clients name models in the Hugging Face cache or on the Hub "
+        "(downloaded on first use); otherwise only registered models, catalogue aliases and "
+        "model-store names.",
+    )
+    max_hub_download_bytes: int = Field(
+        2_000_000_000, gt=0, description="Largest Hub download a client's model name may cause."
     )

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from open_interpreter.services import jobs
 from open_interpreter.serving.deps import Limit, Offset, SessionDep, StateDep, TrainKey
+from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import FineTuneCreate, FineTunePublic, FineTunesPublic
 
 router = APIRouter(prefix="/fine-tunes", tags=["fine-tunes"])
@@ -19,8 +20,11 @@ FINISHED = {"succeeded", "failed", "cancelled"}
 
 
 @router.post("", status_code=201)
-def create_fine_tune(body: FineTuneCreate, session: SessionDep, _key: TrainKey) -> FineTunePublic:
-    """Queue a fine-tune; ``config`` takes the same settings as ``oi train``'s YAML."""
+def create_fine_tune(
+    body: FineTuneCreate, state: StateDep, session: SessionDep, _key: TrainKey
+) -> FineTunePublic:
+    """Queue a fine-tune; ``config`` takes the same settings as ``oi train``'s YAML
+    (``trust_remote_code`` only where the server allows it)."""
     job = jobs.create_job(
         session,
         model_name=body.model_name,
@@ -28,6 +32,7 @@ def create_fine_tune(body: FineTuneCreate, session: SessionDep, _key: TrainKey) 
         train_dataset_id=body.train_dataset_id,
         validation_dataset_id=body.validation_dataset_id,
         test_dataset_id=body.test_dataset_id,
+        allow_remote_code=state.settings.allow_remote_code,
     )
     return FineTunePublic.model_validate(job)
 
@@ -72,9 +77,14 @@ def fine_tune_events(
     ``Last-Event-ID`` header) to continue where you left off. The stream ends when the
     job has finished.
     """
+    resume = request.headers.get("last-event-id")
+    if resume is not None and not (resume.strip().isdigit() and len(resume.strip()) <= 18):
+        raise Problem(
+            400, "bad_request", f"Last-Event-ID must be an event id (a number), got {resume!r}"
+        )
     jobs.get_job(session, job_id)
     session.close()
-    last = int(request.headers.get("last-event-id", after) or 0)
+    last = int(resume) if resume is not None else after
     return StreamingResponse(
         _stream(state, job_id, last, request),
         media_type="text/event-stream",

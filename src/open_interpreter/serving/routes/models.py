@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from open_interpreter.services import registry
-from open_interpreter.serving.deps import AdminKey, PredictKey, SessionDep, StateDep, TrainKey
+from open_interpreter.serving.deps import AdminKey, PredictKey, SessionDep, StateDep
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import (
     NAME_PATTERN,
@@ -99,8 +99,8 @@ def rollback(name: str, state: StateDep, session: SessionDep, _key: AdminKey) ->
 
 
 @router.delete("/{name}", status_code=204)
-def delete_model(name: str, state: StateDep, session: SessionDep, _key: TrainKey) -> None:
-    """Delete a model, its versions and their files."""
+def delete_model(name: str, state: StateDep, session: SessionDep, _key: AdminKey) -> None:
+    """Delete a model, its versions and their files (``admin``, as promoting is)."""
     registry.delete_model(session, name)
     state.versions.forget()
 
