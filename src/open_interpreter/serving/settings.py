@@ -23,7 +23,12 @@ class Settings(BaseSettings):
     )
     workers: int = Field(1, ge=0, description="Embedded fine-tune workers started by oi serve.")
     max_body_bytes: int = Field(1_000_000, gt=0, description="Largest JSON request body.")
-    max_upload_bytes: int = Field(50_000_000, gt=0, description="Largest dataset upload.")
+    max_upload_bytes: int = Field(
+        50_000_000, gt=0, description="Largest dataset or model-archive upload."
+    )
+    max_unpacked_bytes: int = Field(
+        2_000_000_000, gt=0, description="Most bytes an uploaded model archive unpacks to."
+    )
     rate_limit_per_minute: int = Field(1200, gt=0, description="Requests per key per minute.")
     batch_wait_ms: float = Field(5.0, ge=0, description="How long predictions wait to batch.")
     max_batch_size: int = Field(64, gt=0, description="Most texts in one forward pass.")

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import tarfile
 import tempfile
-import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from open_interpreter.services import registry
+from open_interpreter.serving.archives import unpack_model
 from open_interpreter.serving.deps import AdminKey, PredictKey, SessionDep, StateDep
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import (
@@ -66,16 +65,22 @@ async def register_model(
 ) -> ModelVersionPublic:
     """Register a saved model (``interpreter.save`` / ``oi train`` output) uploaded as an archive.
 
-    The archive is unpacked into a fresh temporary directory (entries that would escape it
-    are refused), checked to be a saved model, and copied into the registry.
+    The archive is unpacked into a fresh temporary directory (entries that would escape it,
+    too many entries, too many bytes or a compression bomb are refused: see
+    :mod:`open_interpreter.serving.archives`), checked to be a saved model, and copied into
+    the registry.
     """
     limit = state.settings.max_upload_bytes
     data = await archive.read(limit + 1)
     if len(data) > limit:
         raise Problem(413, "too_large", f"uploads are limited to {limit} bytes")
+    unpacked = state.settings.max_unpacked_bytes
     with tempfile.TemporaryDirectory() as tmp:
-        root = await run_in_threadpool(_unpack, data, Path(tmp))
-        version = registry.register_directory(session, model_name=name, path=root)
+        root = await run_in_threadpool(unpack_model, data, Path(tmp), max_bytes=unpacked)
+        # copying the weights into the registry takes a while: off the event loop
+        version = await run_in_threadpool(
+            registry.register_directory, session, model_name=name, path=root
+        )
     state.versions.forget()
     return ModelVersionPublic.model_validate(version)
 
@@ -103,32 +108,3 @@ def delete_model(name: str, state: StateDep, session: SessionDep, _key: AdminKey
     """Delete a model, its versions and their files (``admin``, as promoting is)."""
     registry.delete_model(session, name)
     state.versions.forget()
-
-
-def _unpack(data: bytes, into: Path) -> Path:
-    """Unpack a zip or tar archive safely; returns the directory holding ``oi_model.json``."""
-    import io
-
-    buffer = io.BytesIO(data)
-    if zipfile.is_zipfile(buffer):
-        with zipfile.ZipFile(buffer) as archive:
-            for member in archive.namelist():
-                _check_member(member)
-            archive.extractall(into)
-    else:
-        buffer.seek(0)
-        try:
-            with tarfile.open(fileobj=buffer, mode="r:*") as archive:
-                archive.extractall(into, filter="data")
-        except (tarfile.TarError, OSError) as exc:
-            raise Problem(400, "invalid_archive", f"not a zip or tar archive: {exc}") from None
-    found = sorted(into.rglob("oi_model.json"), key=lambda p: len(p.parts))
-    if not found:
-        raise Problem(400, "invalid_archive", "the archive holds no saved model (oi_model.json)")
-    return found[0].parent
-
-
-def _check_member(member: str) -> None:
-    path = PurePosixPath(member)
-    if path.is_absolute() or ".." in path.parts:
-        raise Problem(400, "invalid_archive", f"archive entry {member!r} escapes the archive")
