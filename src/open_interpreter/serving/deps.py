@@ -32,7 +32,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 def require(scope: str) -> Callable[..., ApiKey | None]:
     """A dependency that admits keys of ``scope`` or above (401 without a key, 403 below it),
-    and applies the per-key rate limit (429)."""
+    and applies the per-key rate limit and the limit on failed key checks per address (429)."""
 
     async def check(request: Request, state: StateDep) -> ApiKey | None:
         if not state.settings.auth:
@@ -41,9 +41,11 @@ def require(scope: str) -> Callable[..., ApiKey | None]:
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         token = token or request.headers.get("x-api-key", "")
         if not token:
+            _count_failure(state, request)
             raise Problem(401, "unauthorized", "an API key is needed: 'Authorization: Bearer oi_…'")
         key = await run_in_threadpool(_find_key, state, token)
         if key is None:
+            _count_failure(state, request)
             raise Problem(401, "unauthorized", "unknown or revoked API key")
         if not allows(key.scope, scope):
             raise Problem(
@@ -60,6 +62,19 @@ def require(scope: str) -> Callable[..., ApiKey | None]:
         return key
 
     return check
+
+
+def _count_failure(state: AppState, request: Request) -> None:
+    """Count a failed key check against the caller's address; too many → 429."""
+    address = request.client.host if request.client else "unknown"
+    wait = state.failed_keys.check(address)
+    if wait:
+        raise Problem(
+            429,
+            "rate_limited",
+            "too many requests without a valid key from this address",
+            retry_after=max(1, round(wait)),
+        )
 
 
 def _find_key(state: AppState, token: str) -> ApiKey | None:

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
         2_000_000_000, gt=0, description="Most bytes an uploaded model archive unpacks to."
     )
     rate_limit_per_minute: int = Field(1200, gt=0, description="Requests per key per minute.")
+    failed_auth_per_minute: int = Field(
+        30, gt=0, description="Requests with a missing or unknown key per client address a minute."
+    )
     batch_wait_ms: float = Field(5.0, ge=0, description="How long predictions wait to batch.")
     max_batch_size: int = Field(64, gt=0, description="Most texts in one forward pass.")
     max_texts_per_request: int = Field(256, gt=0, description="Most texts in one predict call.")

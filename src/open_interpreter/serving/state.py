@@ -59,6 +59,9 @@ class AppState:
     limiter: RateLimiter
     metrics: Metrics
     versions: VersionLookup = field(init=False)
+    failed_keys: RateLimiter = field(init=False)
+    """Failed key checks per client address: guessing keys is slowed down."""
 
     def __post_init__(self) -> None:
         self.versions = VersionLookup(self.db)
+        self.failed_keys = RateLimiter(self.settings.failed_auth_per_minute)
