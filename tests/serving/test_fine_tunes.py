@@ -56,7 +56,9 @@ def test_a_malformed_last_event_id_is_a_bad_request(client, db, resume):
         headers=headers,
         json={"model_name": "x", "train_dataset_id": _dataset(client, headers)},
     ).json()
-    response = client.get(
-        f"/v1/fine-tunes/{job['id']}/events", headers={**headers, "Last-Event-ID": resume}
-    )
+    url = f"/v1/fine-tunes/{job['id']}/events"
+    # streamed: were the id taken, the job's event stream would run until the job ends
+    with client.stream("GET", url, headers={**headers, "Last-Event-ID": resume}) as response:
+        assert response.status_code == 400
+        response.read()
     assert "Last-Event-ID" in problem(response, 400, "bad_request")["detail"]
