@@ -14,6 +14,7 @@ import pytest
 from open_interpreter.errors import ConfigError, ModelNotFoundError
 from open_interpreter.models import CatalogueEntry, resolve_model, resolve_tokenizer, store_path
 from open_interpreter.models import resolve as resolve_module
+from open_interpreter.models.resolve import Reach, download_snapshot
 from open_interpreter.paths import model_store
 
 from .hub_cache import fake_cache_snapshot
@@ -205,3 +206,80 @@ def test_importing_models_does_not_import_torch_or_transformers() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_reach_without_directories_never_takes_a_name_as_a_path(
+    tiny_bert_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(tiny_bert_dir, tmp_path / "cwd" / "bert")
+    monkeypatch.chdir(tmp_path / "cwd")
+    assert resolve_model("bert").source == "local"
+    no_paths = Reach(directories=False, hub=False)
+    for name in (str(tiny_bert_dir), "bert"):
+        with pytest.raises(ModelNotFoundError) as caught:
+            resolve_model(name, reach=no_paths)
+        assert caught.value.tried[0] == "local directory: skipped: not allowed here"
+        assert "directory" not in caught.value.hint  # nor whether such a path exists
+    with pytest.raises(ModelNotFoundError):
+        resolve_tokenizer("bert", reach=no_paths)
+
+    shutil.copytree(tiny_bert_dir, model_store() / "bert")
+    assert resolve_model("bert", reach=no_paths).source == "store"
+    assert resolve_tokenizer("bert", reach=no_paths).source == "store"
+
+
+def test_a_reach_without_the_hub_skips_the_cache_and_the_hub(
+    tiny_bert_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_cache_snapshot(tiny_bert_dir, "acme/tiny-bert")
+    monkeypatch.setattr(resolve_module, "hub_offline", lambda: pytest.fail("asked the Hub"))
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve_model("acme/tiny-bert", reach=Reach(hub=False))
+    assert caught.value.tried[-2:] == [
+        "Hugging Face cache: skipped: not allowed here",
+        "Hugging Face Hub: skipped: not allowed here",
+    ]
+    assert resolve_model("acme/tiny-bert", reach=Reach()).source == "hf-cache"
+
+
+@pytest.fixture
+def fake_hub(monkeypatch: pytest.MonkeyPatch) -> dict:
+    """A Hub that answers ``model_info`` for ``acme/big`` (a 3,000-byte safetensors file, a
+    pickle it would never fetch) and records what is asked and downloaded."""
+    from types import SimpleNamespace
+
+    import huggingface_hub
+    from huggingface_hub.hf_api import RepoSibling
+
+    calls: dict = {"files_metadata": [], "downloads": []}
+
+    def model_info(self, repo_id: str, *, timeout: float, files_metadata: bool = False):
+        calls["files_metadata"].append(files_metadata)
+        sizes = {"model.safetensors": 3_000, "config.json": 100, "pytorch_model.bin": 10**12}
+        siblings = [
+            RepoSibling(rfilename=f, size=size if files_metadata else None)
+            for f, size in sizes.items()
+        ]
+        return SimpleNamespace(id=repo_id, sha="b" * 40, siblings=siblings)
+
+    def snapshot_download(repo_id: str, **kwargs) -> str:
+        calls["downloads"].append(repo_id)
+        return "/nowhere"
+
+    monkeypatch.setattr(resolve_module, "hub_offline", lambda: False)
+    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", model_info)
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    return calls
+
+
+def test_hub_downloads_over_the_cap_are_refused_before_fetching(fake_hub: dict) -> None:
+    with pytest.raises(ModelNotFoundError, match="3,100 bytes to fetch, over the download cap"):
+        download_snapshot("acme/big", max_bytes=3_099)
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve_model("acme/big", reach=Reach(directories=False, max_hub_bytes=3_099))
+    assert "over the download cap of 3,099" in caught.value.tried[-1]
+    assert fake_hub["downloads"] == []
+    assert download_snapshot("acme/big", max_bytes=3_100) == Path("/nowhere")  # the pickle skipped
+    assert download_snapshot("acme/big") == Path("/nowhere")  # no cap, no sizes asked for
+    assert fake_hub["files_metadata"] == [True, True, True, False]
+    assert fake_hub["downloads"] == ["acme/big", "acme/big"]

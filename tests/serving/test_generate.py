@@ -1,4 +1,5 @@
-"""Generation over HTTP: /v1/generate (plain and SSE) and /v1/chat/completions."""
+"""Generation over HTTP: /v1/generate (plain and SSE) and /v1/chat/completions; which model
+names a client may send."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import shutil
 
 import pytest
 
-from ..fixtures.api import key
+from ..fixtures.api import key, make_client, problem
+from ..models.hub_cache import fake_cache_snapshot
+
+SERVED = "is not registered, a catalogue alias or a model-store name on this server"
 
 
 @pytest.fixture(autouse=True)
@@ -57,4 +61,37 @@ def test_generation_errors_are_problems(client):
     )
     assert both.status_code == 422 and "exactly one of prompt or messages" in both.text
     missing = client.post("/v1/generate", json={"model": "no-such-model", "prompt": "x"})
-    assert missing.status_code == 404 and missing.json()["code"] == "model_not_found"
+    assert SERVED in problem(missing, 404, "not_found")["detail"]
+
+
+def test_a_model_name_is_never_a_directory_on_the_server(
+    client, tiny_llama_dir, tmp_path, monkeypatch
+):
+    for name in ("llama", "org/llama"):  # relative to the server's working directory
+        shutil.copytree(tiny_llama_dir, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    for name in ("llama", "org/llama"):
+        for route, body in (
+            ("/v1/generate", {"prompt": "x"}),
+            ("/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}]}),
+        ):
+            refused = problem(client.post(route, json={"model": name, **body}), 404, "not_found")
+            assert SERVED in refused["detail"] and str(tmp_path) not in refused["detail"]
+    absolute = client.post("/v1/generate", json={"model": str(tiny_llama_dir), "prompt": "x"})
+    problem(absolute, 422, "validation_error")  # no model name has the shape of a path
+    stored = client.post("/v1/generate", json={"model": "tiny-llama", "prompt": "x"})
+    assert stored.status_code == 200, stored.text
+    assert client.app.state.oi.cache.loads == 1
+
+
+def test_the_hugging_face_cache_serves_only_when_the_server_allows_it(
+    db, client, tiny_llama_dir, monkeypatch
+):
+    fake_cache_snapshot(tiny_llama_dir, "acme/tiny-llama")
+    body = {"model": "acme/tiny-llama", "prompt": "x", "max_new_tokens": 2}
+    problem(client.post("/v1/generate", json=body), 404, "not_found")
+    monkeypatch.setenv("OI_ALLOW_HUB", "true")
+    with make_client(db) as allowed:
+        allowed.headers.update(key(db, "predict"))
+        answer = allowed.post("/v1/generate", json=body)
+    assert answer.status_code == 200, answer.text

@@ -190,7 +190,7 @@ def test_render_with_a_model_answers_each_prompt(client, models):
     problem(
         client.post("/v1/prompts/render", json={**body, "model": "no-such-model"}),
         404,
-        "model_not_found",
+        "not_found",  # not registered, a catalogue alias or a model-store name
     )
 
 
@@ -262,7 +262,7 @@ def test_evaluate_refuses_what_it_should_not_run(db, models):
         assert "data must be" in refusal(422, "invalid_config", data="/etc/passwd", **one_run)
         assert "model must be" in refusal(422, "invalid_config", model="/tmp/model", **one_run)
         assert "num_threads" in refusal(422, "invalid_config", num_threads=2, **one_run)
-        refusal(404, "model_not_found", model="no-such-model", **one_run)
+        refusal(404, "not_found", model="no-such-model", **one_run)
         refusal(404, "not_found", data="dataset:ds_nope", **one_run)
         refusal(422, "invalid_config", runs=[{"strategy": "guess"}])
         bad = {"templates": {"t": "{{ text"}, "runs": [{"strategy": "zero-shot", "template": "t"}]}

