@@ -21,3 +21,20 @@ def test_pages_render_without_a_key_and_ask_for_one_only_with_auth(client, db: D
     open_app = create_app(Settings(database_url=db.url, auth=False), db)
     page = TestClient(open_app).get("/")
     assert 'data-auth="false"' in page.text and "key-dialog" not in page.text
+
+
+def test_the_playground_offers_cached_hub_models_only_where_the_api_serves_them(
+    db: Database, tiny_llama_dir, isolated_home
+):
+    import shutil
+
+    from ..models.hub_cache import fake_cache_snapshot
+
+    shutil.copytree(tiny_llama_dir, isolated_home / "models" / "tiny-llama")
+    fake_cache_snapshot(tiny_llama_dir, "acme/cached-llama")
+    for allow_hub, listed in ((False, False), (True, True)):
+        app = create_app(Settings(database_url=db.url, allow_hub=allow_hub), db)
+        for path in ("/playground", "/prompt-lab"):
+            page = TestClient(app).get(path).text
+            assert "tiny-llama" in page, path
+            assert ("acme/cached-llama" in page) is listed, (path, allow_hub)

@@ -73,12 +73,15 @@ def local_models() -> list[Any]:
     return list_models()
 
 
-def ready_generators() -> list[dict[str, str]]:
-    """The pretrained generative models ready on this server (name, task, description), each
-    name once: a catalogue model converted into the store is listed by both."""
+def ready_generators(request: Request) -> list[dict[str, str]]:
+    """The pretrained generative models ready on this server that its API will serve (name,
+    task, description), each name once: a catalogue model converted into the store is listed
+    by both. Models in the Hugging Face cache only where the server allows the Hub."""
+    allow_hub = bool(getattr(request.app.state.oi.settings, "allow_hub", False))
     ready: dict[str, dict[str, str]] = {}
     for m in local_models():
-        if m.kind in GENERATIVE and m.status.startswith("ready") and m.name not in ready:
+        served = m.source != "hf-cache" or allow_hub
+        if served and m.kind in GENERATIVE and m.status.startswith("ready") and m.name not in ready:
             ready[m.name] = {"name": m.name, "task": m.kind, "description": m.description}
     return list(ready.values())
 
@@ -128,7 +131,7 @@ def playground_page(request: Request):
         "playground.html",
         nav="playground",
         title="Playground",
-        pretrained=ready_generators(),
+        pretrained=ready_generators(request),
     )
 
 
@@ -141,5 +144,5 @@ def prompt_lab_page(request: Request):
         "prompt_lab.html",
         nav="prompt-lab",
         title="Prompt lab",
-        pretrained=ready_generators(),
+        pretrained=ready_generators(request),
     )

@@ -4,7 +4,7 @@ running a prompt evaluation.
 
 Templates that do not parse or whose variables do not match the inputs are 422
 ``invalid_template`` (with ``missing`` and ``unknown``); unknown prompts or versions are
-404 ``prompt_not_found``; unknown models 404 ``model_not_found``.
+404 ``prompt_not_found``; models the server does not serve 404 ``not_found``.
 """
 
 from __future__ import annotations
