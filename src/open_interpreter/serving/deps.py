@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from open_interpreter.services.api_keys import allows, find_key
 from open_interpreter.serving.problems import Problem
+from open_interpreter.serving.rate_limit import RateLimiter
 from open_interpreter.serving.state import AppState
 from open_interpreter.storage.tables import ApiKey
 
@@ -40,41 +42,30 @@ def require(scope: str) -> Callable[..., ApiKey | None]:
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         token = token or request.headers.get("x-api-key", "")
+        address = request.client.host if request.client else "unknown"
+        failed = (state.failed_keys, address, "too many requests without a valid key from here")
         if not token:
-            _count_failure(state, request)
+            _throttle(*failed)
             raise Problem(401, "unauthorized", "an API key is needed: 'Authorization: Bearer oi_…'")
         key = await run_in_threadpool(_find_key, state, token)
         if key is None:
-            _count_failure(state, request)
+            _throttle(*failed)
             raise Problem(401, "unauthorized", "unknown or revoked API key")
         if not allows(key.scope, scope):
             raise Problem(
                 403, "forbidden", f"this key's scope is {key.scope!r}; {scope!r} is needed"
             )
-        wait = state.limiter.check(key.id)
-        if wait:
-            raise Problem(
-                429,
-                "rate_limited",
-                "too many requests for this key",
-                retry_after=max(1, round(wait)),
-            )
+        _throttle(state.limiter, key.id, "too many requests for this key")
         return key
 
     return check
 
 
-def _count_failure(state: AppState, request: Request) -> None:
-    """Count a failed key check against the caller's address; too many → 429."""
-    address = request.client.host if request.client else "unknown"
-    wait = state.failed_keys.check(address)
+def _throttle(limiter: RateLimiter, who: str, detail: str) -> None:
+    """Take one request from ``who``'s allowance; none left → 429 with ``Retry-After``."""
+    wait = limiter.check(who)
     if wait:
-        raise Problem(
-            429,
-            "rate_limited",
-            "too many requests without a valid key from this address",
-            retry_after=max(1, round(wait)),
-        )
+        raise Problem(429, "rate_limited", detail, retry_after=max(1, round(wait)))
 
 
 def _find_key(state: AppState, token: str) -> ApiKey | None:
@@ -89,3 +80,19 @@ AdminKey = Annotated[ApiKey | None, Depends(require("admin"))]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Rows per page.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Rows to skip.")]
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which rows of a list a request asks for (``?limit=&offset=``)."""
+
+    limit: int
+    offset: int
+
+
+def get_page(limit: Limit = 50, offset: Offset = 0) -> Page:
+    """The page a list request asks for: ``limit`` rows (1 to 500) after ``offset``."""
+    return Page(limit, offset)
+
+
+PageDep = Annotated[Page, Depends(get_page)]

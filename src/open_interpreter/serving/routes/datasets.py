@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from sqlalchemy import or_, select
 
 from open_interpreter.services import datasets as service
-from open_interpreter.serving.deps import Limit, Offset, SessionDep, StateDep, TrainKey
+from open_interpreter.serving.deps import PageDep, SessionDep, StateDep, TrainKey
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import NAME_PATTERN, DatasetPublic, DatasetsPublic
 from open_interpreter.storage.tables import FineTuneJob
@@ -42,11 +42,9 @@ async def upload_dataset(
 
 
 @router.get("")
-def list_datasets(
-    session: SessionDep, _key: TrainKey, limit: Limit = 50, offset: Offset = 0
-) -> DatasetsPublic:
+def list_datasets(session: SessionDep, _key: TrainKey, page: PageDep) -> DatasetsPublic:
     """Datasets, newest first."""
-    rows, total = service.list_datasets(session, limit=limit, offset=offset)
+    rows, total = service.list_datasets(session, limit=page.limit, offset=page.offset)
     return DatasetsPublic(data=[DatasetPublic.model_validate(r) for r in rows], count=total)
 
 

@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
 
 from open_interpreter.services import datasets, registry
-from open_interpreter.serving.deps import Limit, Offset, SessionDep, StateDep, TrainKey
+from open_interpreter.serving.deps import PageDep, SessionDep, StateDep, TrainKey
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import EvaluationCreate, EvaluationPublic, EvaluationsPublic
 from open_interpreter.storage import artifacts
@@ -44,9 +44,8 @@ async def create_evaluation(
 def list_evaluations(
     session: SessionDep,
     _key: TrainKey,
+    page: PageDep,
     model_name: str | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
 ) -> EvaluationsPublic:
     """Stored evaluations, newest first."""
     query = select(Evaluation)
@@ -54,7 +53,7 @@ def list_evaluations(
         query = query.where(Evaluation.model_name == model_name)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
-        query.order_by(Evaluation.created_at.desc()).limit(limit).offset(offset)
+        query.order_by(Evaluation.created_at.desc()).limit(page.limit).offset(page.offset)
     ).all()
     return EvaluationsPublic(data=[EvaluationPublic.model_validate(r) for r in rows], count=total)
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from open_interpreter.services import jobs
-from open_interpreter.serving.deps import Limit, Offset, SessionDep, StateDep, TrainKey
+from open_interpreter.serving.deps import PageDep, SessionDep, StateDep, TrainKey
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import FineTuneCreate, FineTunePublic, FineTunesPublic
 
@@ -41,12 +41,11 @@ def create_fine_tune(
 def list_fine_tunes(
     session: SessionDep,
     _key: TrainKey,
+    page: PageDep,
     status: str | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
 ) -> FineTunesPublic:
     """Jobs, newest first, optionally of one status."""
-    rows, total = jobs.list_jobs(session, status=status, limit=limit, offset=offset)
+    rows, total = jobs.list_jobs(session, status=status, limit=page.limit, offset=page.offset)
     return FineTunesPublic(data=[FineTunePublic.model_validate(r) for r in rows], count=total)
 
 

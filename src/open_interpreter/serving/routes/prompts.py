@@ -28,7 +28,7 @@ from open_interpreter.prompting import (
 from open_interpreter.services import datasets
 from open_interpreter.services import prompts as service
 from open_interpreter.services.names import NAME_PATTERN
-from open_interpreter.serving.deps import Limit, Offset, PredictKey, SessionDep, StateDep, TrainKey
+from open_interpreter.serving.deps import PageDep, PredictKey, SessionDep, StateDep, TrainKey
 from open_interpreter.serving.model_cache import load_named
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.prompt_schemas import (
@@ -83,13 +83,11 @@ def _prompt_problems() -> Iterator[None]:
 
 
 @router.get("")
-def list_prompts(
-    library: Library, _key: PredictKey, limit: Limit = 50, offset: Offset = 0
-) -> PromptsPublic:
+def list_prompts(library: Library, _key: PredictKey, page: PageDep) -> PromptsPublic:
     """The latest version of each prompt, by name."""
     names = library.store.names()
-    page = [library.get(name) for name in names[offset : offset + limit]]
-    return PromptsPublic(data=[PromptVersionPublic.from_saved(p) for p in page], count=len(names))
+    shown = [library.get(name) for name in names[page.offset : page.offset + page.limit]]
+    return PromptsPublic(data=[PromptVersionPublic.from_saved(p) for p in shown], count=len(names))
 
 
 @router.post(
