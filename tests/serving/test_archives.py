@@ -12,7 +12,7 @@ import pytest
 from open_interpreter.serving.archives import MAX_FILES, unpack_model
 from open_interpreter.serving.problems import Problem
 
-from ..fixtures.api import key, problem, tar_gz
+from ..fixtures.api import key, make_client, problem, tar_gz
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:
@@ -66,3 +66,47 @@ def test_the_route_answers_a_bomb_with_a_problem(client, db):
         files={"archive": ("bomb.zip", bomb)},
     )
     problem(response, 400, "invalid_archive")
+
+
+def _changed_copy(source: Path, into: Path, file: str, **changes) -> Path:
+    import json
+    import shutil
+
+    copy = into / "changed-ner"
+    shutil.copytree(source, copy)
+    values = json.loads((copy / file).read_text())
+    (copy / file).write_text(json.dumps({**values, **changes}))
+    return copy
+
+
+def test_an_upload_may_not_ask_for_remote_code_or_a_server_path(
+    db, tiny_ner_model_dir: Path, tmp_path: Path
+):
+    remote = _changed_copy(
+        tiny_ner_model_dir, tmp_path / "a", "training_config.json", trust_remote_code=True
+    )
+    adapter = {"method": "lora", "name": "default", "base_model": "/srv/secret-model"}
+    pathlike = _changed_copy(tiny_ner_model_dir, tmp_path / "b", "oi_model.json", adapter=adapter)
+    for allow in (False, True):
+        with make_client(db, allow_remote_code=allow) as client:
+            admin = key(db, "admin")
+            answer = _upload(client, admin, remote, f"remote-{allow}")
+            if allow:
+                assert answer.status_code == 201, answer.text
+            else:
+                problem(answer, 422, "remote_code_refused")
+            refused = problem(
+                _upload(client, admin, pathlike, f"path-{allow}"), 422, "invalid_archive"
+            )
+            assert "is a path" in refused["detail"]
+            listed = {m["name"] for m in client.get("/v1/models", headers=admin).json()["data"]}
+            assert f"path-{allow}" not in listed and (f"remote-{allow}" in listed) is allow
+
+
+def _upload(client, headers: dict[str, str], directory: Path, name: str):
+    return client.post(
+        "/v1/models",
+        headers=headers,
+        data={"name": name},
+        files={"archive": (f"{name}.tar.gz", tar_gz(directory))},
+    )

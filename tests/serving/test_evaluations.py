@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..fixtures.api import key, upload_model
+from ..fixtures.api import key, problem, upload_model
 from ..fixtures.data import conll_bytes
 
 
@@ -20,3 +20,7 @@ def test_evaluations_are_stored(client, db, tiny_ner_model_dir):
     assert report["task"] == "token-classification" and "Entity level" in report["text"]
     listed = client.get("/v1/evaluations", headers=admin, params={"model_name": "ner"}).json()
     assert listed["count"] == 1
+    client.delete("/v1/models/ner", headers=admin).raise_for_status()
+    gone = client.get("/v1/evaluations", headers=admin, params={"model_name": "ner"}).json()
+    assert gone["count"] == 0  # a deleted model's evaluations go with it
+    problem(client.get(f"/v1/evaluations/{response.json()['id']}", headers=admin), 404, "not_found")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.errors import ConfigError, ConflictError, NotFoundError
+from open_interpreter.services.names import looks_like_a_path
 from open_interpreter.services.registry import MAX_DB_INT, validate_model_name
 from open_interpreter.storage import artifacts
 from open_interpreter.storage.tables import Dataset, FineTuneJob, JobEvent, utcnow
@@ -211,22 +212,12 @@ def _job_config(config: dict[str, Any]) -> FineTuneConfig:
             f"{', '.join(chosen)} cannot be set for a job: the server chooses where a job "
             "writes and resumes, and its data comes from the dataset ids"
         )
-    if _looks_like_a_path(parsed.model):
+    if looks_like_a_path(parsed.model):
         raise ConfigError(
             f"model={parsed.model!r}: a job's base model is a catalogue alias, a model-store "
             "name or a Hub id (org/name), never a path on the server"
         )
     return parsed
-
-
-def _looks_like_a_path(name: str) -> bool:
-    """True for names that would be read as a server path rather than a model name."""
-    return (
-        name.startswith(("/", "~", "."))
-        or "\\" in name
-        or ".." in name.split("/")
-        or name.count("/") > 1
-    )
 
 
 def _is_id(value: object) -> bool:

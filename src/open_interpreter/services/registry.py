@@ -32,7 +32,13 @@ from sqlalchemy.orm import Session
 
 from open_interpreter.errors import ConfigError, ConflictError, NotFoundError
 from open_interpreter.storage import artifacts
-from open_interpreter.storage.tables import FineTuneJob, ModelVersion, RegisteredModel, utcnow
+from open_interpreter.storage.tables import (
+    Evaluation,
+    FineTuneJob,
+    ModelVersion,
+    RegisteredModel,
+    utcnow,
+)
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 MAX_DB_INT = 2**31 - 1  # the largest INTEGER (ids, versions) PostgreSQL stores
@@ -315,7 +321,7 @@ def rollback(session: Session, name: str) -> ModelVersion:
 
 
 def delete_model(session: Session, name: str) -> None:
-    """Delete a registered model, all its versions and their files.
+    """Delete a registered model, all its versions, their files and their stored evaluations.
 
     Jobs that produced its versions are kept; they no longer point at a version.
 
@@ -330,11 +336,12 @@ def delete_model(session: Session, name: str) -> None:
         .values(model_version_id=None)
         .execution_options(synchronize_session=False)
     )
-    session.execute(
-        delete(ModelVersion)
-        .where(ModelVersion.model_name == name)
-        .execution_options(synchronize_session=False)
-    )
+    for table in (Evaluation, ModelVersion):
+        session.execute(
+            delete(table)
+            .where(table.model_name == name)
+            .execution_options(synchronize_session=False)
+        )
     session.delete(model)
     session.commit()
     artifacts.remove(f"models/{name}")

@@ -57,6 +57,39 @@ def unpack_model(data: bytes, into: Path, *, max_bytes: int) -> Path:
     return found[0].parent
 
 
+def check_saved_model(root: Path, *, allow_remote_code: bool) -> None:
+    """Refuse (422) what an uploaded model would make the server do when it loads: run the
+    model's own code (``trust_remote_code`` in its ``training_config.json``, unless the
+    server allows it), or load an adapter's base model from a path on the server."""
+    import json
+
+    from open_interpreter.bundle import TRAINING_CONFIG, read_manifest
+    from open_interpreter.services.names import looks_like_a_path
+
+    config_file = root / TRAINING_CONFIG
+    try:
+        config = (
+            json.loads(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
+        )
+        base = (read_manifest(root).get("adapter") or {}).get("base_model")
+    except (ValueError, AttributeError) as exc:
+        raise Problem(400, "invalid_archive", f"unreadable saved model: {exc}") from None
+    if isinstance(config, dict) and config.get("trust_remote_code") and not allow_remote_code:
+        raise Problem(
+            422,
+            "remote_code_refused",
+            "the model's training_config.json sets trust_remote_code; this server does not "
+            "run a model's own code (setting OI_ALLOW_REMOTE_CODE)",
+        )
+    if base is not None and (not isinstance(base, str) or looks_like_a_path(base)):
+        raise Problem(
+            422,
+            "invalid_archive",
+            f"the adapter's base_model {base!r} is a path; an uploaded adapter names its base "
+            "model by a catalogue alias, a model-store name or a Hub id",
+        )
+
+
 def _check_name(name: str) -> None:
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or "\\" in name:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from open_interpreter.services import registry
-from open_interpreter.serving.archives import unpack_model
+from open_interpreter.serving.archives import check_saved_model, unpack_model
 from open_interpreter.serving.deps import AdminKey, PredictKey, SessionDep, StateDep
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import (
@@ -77,6 +77,7 @@ async def register_model(
     unpacked = state.settings.max_unpacked_bytes
     with tempfile.TemporaryDirectory() as tmp:
         root = await run_in_threadpool(unpack_model, data, Path(tmp), max_bytes=unpacked)
+        check_saved_model(root, allow_remote_code=state.settings.allow_remote_code)
         # copying the weights into the registry takes a while: off the event loop
         version = await run_in_threadpool(
             registry.register_directory, session, model_name=name, path=root
