@@ -195,16 +195,35 @@ def test_memory_counts_the_base_once_and_eviction_keeps_it_while_used(
     cache.close()
 
 
-def test_the_api_serves_two_adapters_concurrently_on_one_base(db, adapters, standalone):
+def _on_store_base(adapter: Path, base: Path, home: Path, into: Path) -> Path:
+    """A copy of ``adapter`` whose base model is a model-store name (an uploaded adapter may
+    not name a server path), with ``base`` copied into the store under that name."""
+    import shutil
+
+    name = f"base-{base.name}"
+    if not (home / "models" / name).exists():
+        shutil.copytree(base, home / "models" / name)
+    copy = into / adapter.name
+    shutil.copytree(adapter, copy)
+    manifest = json.loads((copy / "oi_model.json").read_text())
+    manifest["base_model"] = manifest["adapter"]["base_model"] = name
+    (copy / "oi_model.json").write_text(json.dumps(manifest))
+    return copy
+
+
+def test_the_api_serves_two_adapters_concurrently_on_one_base(
+    db, adapters, standalone, tiny_bert_dir, isolated_home, tmp_path
+):
     expected = _expected(standalone)
     with make_client(db, batch_wait_ms=20) as client:
         admin = key(db, "admin")
         for name in ("topics", "sentiment"):
+            adapter = _on_store_base(adapters[name], tiny_bert_dir, isolated_home, tmp_path)
             client.post(
                 "/v1/models",
                 headers=admin,
                 data={"name": name},
-                files={"archive": (f"{name}.tar.gz", tar_gz(adapters[name]))},
+                files={"archive": (f"{name}.tar.gz", tar_gz(adapter))},
             ).raise_for_status()
         headers = key(db, "predict")
         app = client.app
@@ -256,7 +275,9 @@ def chat_adapters(tiny_llama_dir, tmp_path_factory) -> dict[str, Path]:
     return made
 
 
-def test_chat_adapters_generate_and_stream_through_one_base(db, chat_adapters):
+def test_chat_adapters_generate_and_stream_through_one_base(
+    db, chat_adapters, tiny_llama_dir, isolated_home, tmp_path
+):
     import torch
 
     prompt = "what colour is the sky?"
@@ -269,11 +290,12 @@ def test_chat_adapters_generate_and_stream_through_one_base(db, chat_adapters):
     with make_client(db) as client:
         admin = key(db, "admin")
         for name, path in chat_adapters.items():
+            adapter = _on_store_base(path, tiny_llama_dir, isolated_home, tmp_path)
             client.post(
                 "/v1/models",
                 headers=admin,
                 data={"name": name},
-                files={"archive": (f"{name}.tar.gz", tar_gz(path))},
+                files={"archive": (f"{name}.tar.gz", tar_gz(adapter))},
             ).raise_for_status()
         headers = key(db, "predict")
         app = client.app
