@@ -18,7 +18,7 @@ import pytest
 from open_interpreter import OpenInterpreter
 from open_interpreter.serving.model_cache import ModelCache, model_bytes
 
-from ..fixtures.api import key, make_client, tar_gz
+from ..fixtures.api import key, make_client, upload_model
 from ..fixtures.data import colour_chats, sentiment_texts
 
 TEXTS = [
@@ -219,12 +219,7 @@ def test_the_api_serves_two_adapters_concurrently_on_one_base(
         admin = key(db, "admin")
         for name in ("topics", "sentiment"):
             adapter = _on_store_base(adapters[name], tiny_bert_dir, isolated_home, tmp_path)
-            client.post(
-                "/v1/models",
-                headers=admin,
-                data={"name": name},
-                files={"archive": (f"{name}.tar.gz", tar_gz(adapter))},
-            ).raise_for_status()
+            upload_model(client, admin, name, adapter)
         headers = key(db, "predict")
         app = client.app
 
@@ -291,12 +286,7 @@ def test_chat_adapters_generate_and_stream_through_one_base(
         admin = key(db, "admin")
         for name, path in chat_adapters.items():
             adapter = _on_store_base(path, tiny_llama_dir, isolated_home, tmp_path)
-            client.post(
-                "/v1/models",
-                headers=admin,
-                data={"name": name},
-                files={"archive": (f"{name}.tar.gz", tar_gz(adapter))},
-            ).raise_for_status()
+            upload_model(client, admin, name, adapter)
         headers = key(db, "predict")
         app = client.app
 
