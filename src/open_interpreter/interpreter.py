@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
     from open_interpreter.analysis import Explanation, FaithfulnessReport, RobustnessReport
-    from open_interpreter.generation import Prompt
+    from open_interpreter.generation import Completion, Prompt
     from open_interpreter.prompting import (
         Extraction,
         PromptPrediction,
@@ -370,7 +370,8 @@ class OpenInterpreter:
         stream: bool = False,
         chat: bool | None = None,
         adapter: str | None = None,
-    ) -> str | list[str] | Iterator[str]:
+        details: bool = False,
+    ) -> str | list[str] | Completion | list[Completion] | Iterator[str]:
         """Generate an answer to a prompt, a conversation, or a list of them.
 
         Settings left as None come from ``config.generation`` (greedy, 128 new tokens).
@@ -389,9 +390,13 @@ class OpenInterpreter:
             chat: Whether a text prompt goes through the chat template (None: when the
                 tokenizer has one).
             adapter: Answer with this loaded adapter (see :meth:`load_adapter`).
+            details: Answer with :class:`~open_interpreter.generation.Completion` objects:
+                the text, ``finish_reason`` (``"stop"``, or ``"length"`` when
+                ``max_new_tokens`` cut it) and the prompt's and answer's token counts.
 
         Returns:
-            The answer (a text), a list of answers for a list, or an iterator of pieces.
+            The answer (a text), a list of answers for a list, or an iterator of pieces
+            (once read to the end, its ``completion`` says how the answer ended).
 
         Raises:
             ModelStateError: The model cannot generate text.
@@ -418,7 +423,14 @@ class OpenInterpreter:
 
         def run() -> Any:
             return generate(
-                self.model, self.tokenizer, prompt, settings, chat=chat, stream=stream, seed=seed
+                self.model,
+                self.tokenizer,
+                prompt,
+                settings,
+                chat=chat,
+                stream=stream,
+                seed=seed,
+                details=details,
             )
 
         return run() if adapter is None else with_adapter(self.model, adapter, run, lazy=stream)

@@ -80,6 +80,25 @@ def test_generation_batches_streams_stops_and_samples(colour_model: OpenInterpre
     assert sampled[0] == sampled[1]
 
 
+def test_an_answer_says_whether_it_ended_or_was_cut(colour_model: OpenInterpreter) -> None:
+    ended = colour_model.generate("what colour is the sky?", max_new_tokens=20, details=True)
+    assert ended.finish_reason == "stop" and _taught_form(ended.text)
+    assert 4 <= ended.completion_tokens < 20 and ended.prompt_tokens > 5
+    cut = colour_model.generate("what colour is the sky?", max_new_tokens=2, details=True)
+    assert cut.finish_reason == "length" and cut.completion_tokens == 2
+    assert cut.prompt_tokens == ended.prompt_tokens
+    stopped = colour_model.generate("what colour is the sky?", stop=[" is"], details=True)
+    assert stopped.finish_reason == "stop" and stopped.text == ended.text.split(" is")[0]
+    batch = colour_model.generate(
+        ["what colour is the sky?", "what colour is the grass?"], max_new_tokens=3, details=True
+    )
+    assert [answer.finish_reason for answer in batch] == ["length", "length"]
+    stream = colour_model.generate("what colour is the sky?", max_new_tokens=2, stream=True)
+    assert stream.completion is None
+    assert "".join(stream).strip() == cut.text
+    assert stream.completion == cut
+
+
 def test_generation_rejects_bad_requests(
     colour_model: OpenInterpreter, tiny_bert_dir: Path
 ) -> None:

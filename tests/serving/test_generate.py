@@ -32,8 +32,28 @@ def test_generate_answers_and_streams(client):
         lines = list(stream.iter_lines())
     pieces = [json.loads(line[6:])["text"] for line in lines if line.startswith('data: {"text')]
     assert "".join(pieces).strip() == text.strip()  # greedy: the stream spells the same answer
-    assert "event: end" in lines
+    end = lines.index("event: end")
+    assert json.loads(lines[end + 1][6:]) == {
+        "finish_reason": response.json()["finish_reason"],
+        "usage": response.json()["usage"],
+    }
     assert client.app.state.oi.cache.loads == 1
+
+
+def test_an_answer_cut_by_its_length_says_so(client):
+    """The random tiny model never ends an answer within 6 tokens: ``max_new_tokens`` cuts it;
+    a stop string found in the answer ends it instead."""
+    body = {"model": "tiny-llama", "prompt": "what colour is the sky?", "max_new_tokens": 6}
+    cut = client.post("/v1/generate", json=body).json()
+    assert cut["finish_reason"] == "length"
+    usage = cut["usage"]
+    assert usage["completion_tokens"] == 6 and usage["prompt_tokens"] > 5
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+    text = cut["text"]
+    stop = text[len(text) // 2 :][:2]
+    stopped = client.post("/v1/generate", json={**body, "stop": [stop]}).json()
+    assert stopped["finish_reason"] == "stop"
+    assert stopped["text"] == text[: text.find(stop)].strip()
 
 
 def test_chat_completions_subset(client):
@@ -45,13 +65,17 @@ def test_chat_completions_subset(client):
     response = client.post("/v1/chat/completions", json=body)
     assert response.status_code == 200, response.text
     choice = response.json()["choices"][0]
-    assert choice["message"]["role"] == "assistant" and choice["finish_reason"] == "stop"
+    assert choice["message"]["role"] == "assistant" and choice["finish_reason"] == "length"
+    usage = response.json()["usage"]
+    assert usage["completion_tokens"] == 5
+    assert usage["total_tokens"] == usage["prompt_tokens"] + 5
     with client.stream("POST", "/v1/chat/completions", json={**body, "stream": True}) as stream:
         lines = [line for line in stream.iter_lines() if line.startswith("data: ")]
     assert lines[-1] == "data: [DONE]"
-    deltas = [json.loads(line[6:])["choices"][0]["delta"] for line in lines[:-1]]
-    streamed = "".join(d.get("content", "") for d in deltas)
+    choices = [json.loads(line[6:])["choices"][0] for line in lines[:-1]]
+    streamed = "".join(c["delta"].get("content", "") for c in choices)
     assert streamed.strip() == choice["message"]["content"].strip()
+    assert [c["finish_reason"] for c in choices][-1] == "length"
 
 
 def test_generation_errors_are_problems(client):

@@ -13,7 +13,10 @@ from typing import Any
 
 from open_interpreter.config import GenerationSettings
 from open_interpreter.generation.generate import (
+    Completion,
+    TextStream,
     check_streamable,
+    complete_texts,
     cut_at_stop,
     generate_texts,
     stream_text,
@@ -31,7 +34,8 @@ def generate(
     chat: bool | None = None,
     stream: bool = False,
     seed: int | None = None,
-) -> str | list[str] | Iterator[str]:
+    details: bool = False,
+) -> str | list[str] | Completion | list[Completion] | Iterator[str]:
     """Answer one prompt or a batch of prompts.
 
     Args:
@@ -43,10 +47,13 @@ def generate(
         chat: Whether texts go through the chat template (None: when there is one).
         stream: Yield the answer to a single prompt piece by piece.
         seed: Seed for sampling, for reproducible answers.
+        details: Answer with :class:`Completion` objects (the text, why it ended, token
+            counts) instead of texts.
 
     Returns:
         The answer for one prompt, a list of answers for a list, or an iterator of text
-        pieces with ``stream=True``.
+        pieces with ``stream=True`` (a :class:`TextStream`, whose ``completion`` is set
+        once it is read to the end).
 
     Raises:
         DataError: A prompt is empty or malformed.
@@ -64,12 +71,16 @@ def generate(
     if stream:
         check_streamable(texts)
         return stream_text(model, tokenizer, texts[0], settings)
-    answers = generate_texts(model, tokenizer, texts, settings) if texts else []
-    return answers[0] if single else answers
+    answers = complete_texts(model, tokenizer, texts, settings) if texts else []
+    results = answers if details else [answer.text for answer in answers]
+    return results[0] if single else results
 
 
 __all__ = [
+    "Completion",
     "Prompt",
+    "TextStream",
+    "complete_texts",
     "cut_at_stop",
     "generate",
     "generate_texts",

@@ -5,6 +5,10 @@ begins. Stop strings end generation through ``transformers``' own stopping crite
 are cut from the answer. A stream runs ``model.generate`` in a thread with a
 ``TextIteratorStreamer`` and yields text as it is produced, holding back only what could
 be the beginning of a stop string.
+
+Each answer also says how it ended (:class:`Completion`): ``"stop"`` when the model ended
+it or a stop string did, ``"length"`` when ``max_new_tokens`` cut it, with the token
+counts of the prompt and the answer.
 """
 
 from __future__ import annotations
@@ -12,10 +16,32 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from open_interpreter.config import GenerationSettings
 from open_interpreter.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One generated answer and how it ended.
+
+    Attributes:
+        text: The answer, without the prompt, special tokens and stop strings.
+        finish_reason: ``"stop"`` (the model or a stop string ended it) or ``"length"``
+            (``max_new_tokens`` cut it).
+        prompt_tokens: Tokens in the prompt.
+        completion_tokens: Tokens generated (up to and including an end-of-text token).
+    """
+
+    text: str
+    finish_reason: Literal["stop", "length"]
+    prompt_tokens: int
+    completion_tokens: int
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def generation_kwargs(tokenizer: Any, settings: GenerationSettings) -> dict[str, Any]:
@@ -76,6 +102,13 @@ def generate_texts(
     Returns:
         The answers, without the prompts, special tokens and stop strings.
     """
+    return [c.text for c in complete_texts(model, tokenizer, texts, settings)]
+
+
+def complete_texts(
+    model: Any, tokenizer: Any, texts: list[str], settings: GenerationSettings
+) -> list[Completion]:
+    """Like :func:`generate_texts`, with how each answer ended and its token counts."""
     import torch
 
     inputs = _encode(model, tokenizer, texts)
@@ -86,15 +119,59 @@ def generate_texts(
             output = model.generate(**inputs, **generation_kwargs(tokenizer, settings))
     finally:
         model.train(was_training)
-    if not model.config.is_encoder_decoder:
+    return _read_output(model, tokenizer, inputs, output, settings)
+
+
+def _read_output(
+    model: Any, tokenizer: Any, inputs: dict[str, Any], output: Any, settings: GenerationSettings
+) -> list[Completion]:
+    """One :class:`Completion` per row of ``model.generate``'s output."""
+    if model.config.is_encoder_decoder:
+        output = output[:, 1:]  # the decoder's start token
+    else:
         output = output[:, inputs["input_ids"].shape[1] :]
-    answers = tokenizer.batch_decode(output, skip_special_tokens=True)
-    return [cut_at_stop(answer, settings.stop).strip() for answer in answers]
+    prompt_tokens = inputs["attention_mask"].sum(dim=1).tolist()
+    return [
+        _completion(model, tokenizer, row.tolist(), int(length), settings)
+        for row, length in zip(output, prompt_tokens, strict=True)
+    ]
 
 
-def stream_text(
-    model: Any, tokenizer: Any, text: str, settings: GenerationSettings
-) -> Iterator[str]:
+def _end_ids(model: Any, tokenizer: Any) -> set[int]:
+    """The token ids that end an answer (the model's end-of-text ids)."""
+    config = getattr(model, "generation_config", None)
+    ids = getattr(config, "eos_token_id", None)
+    if ids is None:
+        ids = tokenizer.eos_token_id
+    return set(ids if isinstance(ids, list) else [ids] if ids is not None else [])
+
+
+def _completion(
+    model: Any, tokenizer: Any, tokens: list[int], prompt_tokens: int, settings: GenerationSettings
+) -> Completion:
+    """Read one generated row: where it ended, why, and what it says."""
+    ends = _end_ids(model, tokenizer)
+    end = next((i for i, token in enumerate(tokens) if token in ends), None)
+    if end is not None:
+        tokens, reason = tokens[: end + 1], "stop"
+    else:
+        pad = tokenizer.pad_token_id
+        while tokens and tokens[-1] == pad:  # a batch pads answers that ended early
+            tokens = tokens[:-1]
+        full = len(tokens) >= settings.max_new_tokens
+        raw = tokenizer.decode(tokens, skip_special_tokens=True)
+        stopped = any(s and s in raw for s in settings.stop)
+        reason = "length" if full and not stopped else "stop"
+    text = tokenizer.decode(tokens, skip_special_tokens=True)
+    return Completion(
+        text=cut_at_stop(text, settings.stop).strip(),
+        finish_reason=reason,  # type: ignore[arg-type]
+        prompt_tokens=prompt_tokens,
+        completion_tokens=len(tokens),
+    )
+
+
+def stream_text(model: Any, tokenizer: Any, text: str, settings: GenerationSettings) -> TextStream:
     """Yield the answer to one prompt text in pieces, as the model produces them.
 
     Args:
@@ -104,37 +181,66 @@ def stream_text(
         settings: Lengths, sampling and stop strings.
 
     Returns:
-        An iterator of text pieces; joined, they are the answer.
+        An iterator of text pieces; joined, they are the answer. Once every piece is
+        read, its ``completion`` says how the answer ended.
 
     Raises:
         Exception: Whatever ``model.generate`` raised in its thread, re-raised here.
     """
-    import torch
-    from transformers import TextIteratorStreamer
+    return TextStream(model, tokenizer, text, settings)
 
-    inputs = _encode(model, tokenizer, [text])
-    streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
-    failure: list[BaseException] = []
 
-    def run() -> None:
+class TextStream(Iterator[str]):
+    """The pieces of one answer, as the model produces them (see :func:`stream_text`).
+
+    Attributes:
+        completion: How the answer ended and its token counts; None until every piece
+            has been read.
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, text: str, settings: GenerationSettings):
+        self.completion: Completion | None = None
+        self._pieces = self._generate(model, tokenizer, text, settings)
+
+    def __iter__(self) -> TextStream:
+        return self
+
+    def __next__(self) -> str:
+        return next(self._pieces)
+
+    def _generate(
+        self, model: Any, tokenizer: Any, text: str, settings: GenerationSettings
+    ) -> Iterator[str]:
+        import torch
+        from transformers import TextIteratorStreamer
+
+        inputs = _encode(model, tokenizer, [text])
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        failure: list[BaseException] = []
+        output: list[Any] = []
+
+        def run() -> None:
+            try:
+                with torch.inference_mode():
+                    output.append(
+                        model.generate(
+                            **inputs, **generation_kwargs(tokenizer, settings), streamer=streamer
+                        )
+                    )
+            except BaseException as exc:  # handed to the consumer's thread below
+                failure.append(exc)
+                streamer.end()
+
+        model.eval()
+        thread = threading.Thread(target=run, name="oi-generate", daemon=True)
+        thread.start()
         try:
-            with torch.inference_mode():
-                model.generate(
-                    **inputs, **generation_kwargs(tokenizer, settings), streamer=streamer
-                )
-        except BaseException as exc:  # handed to the consumer's thread below
-            failure.append(exc)
-            streamer.end()
-
-    model.eval()
-    thread = threading.Thread(target=run, name="oi-generate", daemon=True)
-    thread.start()
-    try:
-        yield from _until_stop(streamer, settings.stop)
-    finally:
-        thread.join()
-    if failure:
-        raise failure[0]
+            yield from _until_stop(streamer, settings.stop)
+        finally:
+            thread.join()
+        if failure:
+            raise failure[0]
+        self.completion = _read_output(model, tokenizer, inputs, output[0], settings)[0]
 
 
 def _until_stop(pieces: Iterator[str], stop: list[str]) -> Iterator[str]:

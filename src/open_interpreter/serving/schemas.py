@@ -339,10 +339,13 @@ class GenerateRequest(_Sampling):
 
 
 class GenerateResponse(BaseModel):
-    """A generated answer."""
+    """A generated answer, why it ended (``"length"``: ``max_new_tokens`` cut it) and its
+    token counts (``prompt_tokens``, ``completion_tokens``, ``total_tokens``)."""
 
     model: str
     text: str
+    finish_reason: Literal["stop", "length"]
+    usage: dict[str, int]
 
 
 class ChatCompletionRequest(_Sampling):

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
+from open_interpreter.generation import Completion, TextStream
 from open_interpreter.serving.deps import PredictKey, SessionDep, StateDep
 from open_interpreter.serving.model_cache import load_named
 from open_interpreter.serving.schemas import (
@@ -32,22 +33,41 @@ async def generate(
     loaded = await load_named(state.cache, state.settings, session, body.model)
     options = body.options()
     if body.stream:
-        pieces = await loaded.batcher.run(
+        stream = await loaded.batcher.run(
             lambda it: it.generate(body.input(), stream=True, **options)
         )
         return StreamingResponse(
-            _sse(loaded.batcher.stream(pieces)),
+            _sse(loaded.batcher.stream(stream), stream),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
-    text = await loaded.batcher.run(lambda it: it.generate(body.input(), **options))
-    return GenerateResponse(model=body.model, text=text)
+    answer = await loaded.batcher.run(lambda it: it.generate(body.input(), details=True, **options))
+    return GenerateResponse(
+        model=body.model, text=answer.text, finish_reason=answer.finish_reason, usage=_usage(answer)
+    )
 
 
-async def _sse(pieces: AsyncIterator[str]) -> AsyncIterator[str]:
+def _usage(answer: Completion | None) -> dict[str, int]:
+    """OpenAI's ``usage`` object: the prompt's, the answer's and the total token counts."""
+    if answer is None:
+        return {}
+    total = answer.prompt_tokens + answer.completion_tokens
+    return {
+        "prompt_tokens": answer.prompt_tokens,
+        "completion_tokens": answer.completion_tokens,
+        "total_tokens": total,
+    }
+
+
+async def _sse(pieces: AsyncIterator[str], stream: TextStream) -> AsyncIterator[str]:
     async for piece in pieces:
         yield f"data: {json.dumps({'text': piece})}\n\n"
-    yield "event: end\ndata: {}\n\n"
+    end = {"finish_reason": _finish_reason(stream), "usage": _usage(stream.completion)}
+    yield f"event: end\ndata: {json.dumps(end)}\n\n"
+
+
+def _finish_reason(stream: TextStream) -> str:
+    return stream.completion.finish_reason if stream.completion else "stop"
 
 
 @router.post("/chat/completions", response_model=None)
@@ -61,27 +81,25 @@ async def chat_completions(
     options = body.options()
     created, ident = int(time.time()), artifacts.new_id("chatcmpl")
     if body.stream:
-        pieces = await loaded.batcher.run(lambda it: it.generate(messages, stream=True, **options))
+        stream = await loaded.batcher.run(lambda it: it.generate(messages, stream=True, **options))
         return StreamingResponse(
-            _chunks(loaded.batcher.stream(pieces), ident, created, body.model),
+            _chunks(loaded.batcher.stream(stream), stream, ident, created, body.model),
             media_type="text/event-stream",
         )
-    text = await loaded.batcher.run(lambda it: it.generate(messages, **options))
-    tokens = await loaded.batcher.run(lambda it: len(it.tokenizer(text)["input_ids"]))
+    answer = await loaded.batcher.run(lambda it: it.generate(messages, details=True, **options))
+    message = {"role": "assistant", "content": answer.text}
     return {
         "id": ident,
         "object": "chat.completion",
         "created": created,
         "model": body.model,
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-        ],
-        "usage": {"completion_tokens": tokens},
+        "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason}],
+        "usage": _usage(answer),
     }
 
 
 async def _chunks(
-    pieces: AsyncIterator[str], ident: str, created: int, model: str
+    pieces: AsyncIterator[str], stream: TextStream, ident: str, created: int, model: str
 ) -> AsyncIterator[str]:
     def chunk(delta: dict[str, str], finish: str | None) -> str:
         body = {
@@ -96,5 +114,5 @@ async def _chunks(
     yield chunk({"role": "assistant"}, None)
     async for piece in pieces:
         yield chunk({"content": piece}, None)
-    yield chunk({}, "stop")
+    yield chunk({}, _finish_reason(stream))
     yield "data: [DONE]\n\n"
