@@ -245,6 +245,30 @@ def test_evaluate_answers_the_prompt_evaluation_table(client, models):
     assert len(answer.json()["rows"]) == 1
 
 
+@pytest.mark.usefixtures("train_key")
+def test_evaluate_finds_its_encoder_as_it_finds_a_model(
+    client, isolated_home, tiny_bert_dir, tmp_path, monkeypatch
+):
+    """The ``encoder`` a client names resolves by the server's rules: a model-store name
+    answers, a directory relative to the server's working directory does not."""
+    dataset_id = _upload_reviews(client)
+    shutil.copytree(tiny_bert_dir, isolated_home / "models" / "tiny-bert")
+    shutil.copytree(tiny_bert_dir, tmp_path / "bert-here")
+    monkeypatch.chdir(tmp_path)
+    embedding = {"runs": [{"strategy": "embedding"}], "model": "no-such-model"}
+
+    def evaluate(encoder: str):
+        config = _config(dataset_id, encoder=encoder, **embedding)
+        return client.post("/v1/prompts/evaluate", json={"config": config})
+
+    answer = evaluate("tiny-bert")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["settings"]["encoder"] == "tiny-bert"  # not the server's path
+    refused = problem(evaluate("bert-here"), 404, "not_found")["detail"]
+    assert "bert-here" in refused and str(tmp_path) not in refused
+    problem(evaluate("no-such-encoder"), 404, "not_found")
+
+
 def test_evaluate_refuses_what_it_should_not_run(db, models):
     with make_client(db, max_prompt_eval_examples=20, max_prompt_eval_runs=2) as client:
         client.headers.update(key(db, "train"))

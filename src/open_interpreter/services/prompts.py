@@ -148,6 +148,14 @@ def uses_language_model(config: PromptEvalConfig) -> bool:
     return any(run.strategy in LM_STRATEGIES for run in config.expanded_runs())
 
 
+def uses_encoder(config: PromptEvalConfig) -> bool:
+    """Whether any run needs the sentence encoder (embedding zero-shot, or nearest-neighbour
+    demonstrations)."""
+    return any(
+        run.strategy == "embedding" or run.selection == "nearest" for run in config.expanded_runs()
+    )
+
+
 def evaluate_with(
     config: PromptEvalConfig, library: PromptLibrary, interpreter: Any
 ) -> PromptEvalTable:

@@ -28,6 +28,7 @@ from open_interpreter.serving.batcher import AdapterBatcher, Batcher
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from open_interpreter.services.models import ModelSource
     from open_interpreter.serving.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -264,20 +265,16 @@ class ModelCache:
             self._bases.clear()
 
 
-async def load_named(
-    cache: ModelCache, settings: Settings, session: Session, name: str
-) -> LoadedModel:
-    """The model ``name`` from an API client means (a registered model's production version,
-    or a saved or pretrained model where the server lets a client's name reach:
-    :func:`open_interpreter.services.models.find_model` with ``server_reach``), loaded off
-    the event loop. ``session`` is closed before loading: the request needs no database
-    connection while a model loads and runs.
+async def find_named(settings: Settings, session: Session, name: str) -> ModelSource:
+    """Where the model ``name`` from an API client leads (a registered model's production
+    version, or a saved or pretrained model where the server lets a client's name reach:
+    :func:`open_interpreter.services.models.find_model` with ``server_reach``), looked up
+    off the event loop, without loading it.
 
     Raises:
         NotFoundError: ``name`` is registered but has no version to serve, or is neither
             registered nor a name this server serves (never a directory; the Hugging Face
             cache and Hub only with ``settings.allow_hub``).
-        ModelNotFoundError: A registered adapter's base model cannot be found.
     """
     from fastapi.concurrency import run_in_threadpool
 
@@ -286,8 +283,24 @@ async def load_named(
     reach = server_reach(
         allow_hub=settings.allow_hub, max_hub_bytes=settings.max_hub_download_bytes
     )
+    return await run_in_threadpool(lambda: find_model(name, session=session, reach=reach))
+
+
+async def load_named(
+    cache: ModelCache, settings: Settings, session: Session, name: str
+) -> LoadedModel:
+    """The model ``name`` from an API client means (see :func:`find_named`), loaded off the
+    event loop. ``session`` is closed before loading: the request needs no database
+    connection while a model loads and runs.
+
+    Raises:
+        NotFoundError: As :func:`find_named`.
+        ModelNotFoundError: A registered adapter's base model cannot be found.
+    """
+    from fastapi.concurrency import run_in_threadpool
+
     try:
-        source = await run_in_threadpool(lambda: find_model(name, session=session, reach=reach))
+        source = await find_named(settings, session, name)
     finally:
         session.close()
     if source.saved:

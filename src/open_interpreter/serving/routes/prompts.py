@@ -27,9 +27,17 @@ from open_interpreter.prompting import (
 )
 from open_interpreter.services import datasets
 from open_interpreter.services import prompts as service
+from open_interpreter.services.callers import Caller
 from open_interpreter.services.names import NAME_PATTERN
-from open_interpreter.serving.deps import PageDep, PredictKey, SessionDep, StateDep, TrainKey
-from open_interpreter.serving.model_cache import load_named
+from open_interpreter.serving.deps import (
+    PageDep,
+    PredictKey,
+    SessionDep,
+    StateDep,
+    TrainCaller,
+    TrainKey,
+)
+from open_interpreter.serving.model_cache import find_named, load_named
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.prompt_schemas import (
     RESERVED_NAMES,
@@ -155,7 +163,7 @@ async def evaluate(
     state: StateDep,
     session: SessionDep,
     library: Library,
-    _key: TrainKey,
+    caller: TrainCaller,
 ) -> dict[str, Any]:
     """Run a prompt evaluation now and answer its table (``PromptEvalTable.to_dict()``):
     rows best first, with 95% bootstrap intervals, and the measured effects.
@@ -173,9 +181,12 @@ async def evaluate(
     )
     if too_large:
         raise Problem(422, "evaluation_too_large", too_large)
-    data = config.data
+    data, encoder = config.data, config.encoder
     if data.startswith(service.DATASET_PREFIX):
-        config = config.model_copy(update={"data": _dataset_file(session, data)})
+        config = config.model_copy(update={"data": _dataset_file(session, data, caller)})
+    if service.uses_encoder(config):  # the encoder by the server's rules for a client's name
+        source = await find_named(state.settings, session, encoder)
+        config = config.model_copy(update={"encoder": str(source.path)})
     with _prompt_problems():
         await run_in_threadpool(service.check_templates, config, library)
     if service.uses_language_model(config):
@@ -187,7 +198,9 @@ async def evaluate(
         with _prompt_problems():
             table = await run_in_threadpool(partial(evaluate_prompts, config, library=library))
     answer = table.to_dict()
-    answer["settings"]["data"] = data  # the client's words, not the server's file
+    answer["settings"]["data"] = data  # the client's words, not the server's files
+    if "encoder" in answer["settings"]:
+        answer["settings"]["encoder"] = encoder
     return answer
 
 
@@ -231,9 +244,9 @@ def delete_prompt(name: PromptName, library: Library, _key: TrainKey) -> None:
         library.delete(name)
 
 
-def _dataset_file(session: SessionDep, data: str) -> str:
+def _dataset_file(session: SessionDep, data: str, caller: Caller) -> str:
     dataset_id = data.removeprefix(service.DATASET_PREFIX)
-    row = datasets.get_dataset(session, dataset_id)
+    row = datasets.get_dataset(session, dataset_id, caller=caller)
     if row is None:
         raise Problem(404, "not_found", f"no dataset {dataset_id!r}")
     return str(artifacts.resolve(row.path))
