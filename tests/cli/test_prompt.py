@@ -77,6 +77,16 @@ def test_oi_prompt_library_commands(tmp_path):
     used = runner.invoke(main, ["prompt", "save", "x"])
     assert used.exit_code == 2 and "exactly one of --text and --file" in used.output
 
+    kept = runner.invoke(main, ["prompt", "delete", "topic"], input="n\n")
+    assert kept.exit_code == 1 and "Delete topic and its 2 version(s)?" in kept.output
+    assert runner.invoke(main, ["prompt", "show", "topic@2"]).exit_code == 0
+    deleted = runner.invoke(main, ["prompt", "delete", "topic", "--yes"])
+    assert deleted.exit_code == 0 and deleted.output == "deleted topic (versions 1, 2)\n"
+    gone = runner.invoke(main, ["prompt", "show", "topic"])
+    assert gone.exit_code == 1 and "no prompt named 'topic'" in gone.output
+    again = runner.invoke(main, ["prompt", "delete", "topic", "--yes"])
+    assert again.exit_code == 1 and "no prompt named 'topic'" in again.output
+
 
 def test_oi_prompt_moves_to_the_database_with_oi_prompt_import(isolated_home):
     runner = CliRunner()

@@ -39,7 +39,7 @@ def prompt() -> None:
     oi prompt run minilm-l6 "Arsenal won" --label "sports=News about sport" --label ...
     oi prompt eval examples/prompts/bbc_news.yaml examples/prompts/tweet_sentiment.yaml
     oi prompt save topic --text "Topic of this article: {{ text }}"
-    oi prompt list | oi prompt show topic@1 | oi prompt diff topic
+    oi prompt list | oi prompt show topic@1 | oi prompt diff topic | oi prompt delete topic
     oi prompt import   # files under $OI_HOME/prompts into the database
     """
 
@@ -328,6 +328,23 @@ def diff(old: str, new: str | None) -> None:
     with _library() as library:
         changes = library.diff(old, new)
     click.echo(changes if changes else "(no difference)", nl=not changes)
+
+
+@prompt.command()
+@click.argument("name")
+@click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
+@handle_errors
+def delete(name: str, yes: bool) -> None:
+    """Delete a saved prompt and every version of it (asks first, unless --yes)."""
+    with _library() as library:
+        library.get(name)  # an unknown name fails here, before any question
+        versions = [item.version for item in library.history(name)]
+        if not yes:
+            click.confirm(
+                f"Delete {name} and its {len(versions)} version(s)?", abort=True, err=True
+            )
+        library.delete(name)
+    click.echo(f"deleted {name} (versions {', '.join(map(str, versions))})")
 
 
 @prompt.command(name="import")
