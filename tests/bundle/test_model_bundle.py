@@ -102,6 +102,14 @@ def test_a_bundle_without_a_head_does_not_save(tiny_bert_dir, tmp_path):
     assert not (tmp_path / "bare").exists()
 
 
+def test_a_head_added_to_a_fresh_bundle_saves_with_its_tokenizer(tiny_bert_dir, tmp_path):
+    fresh = ModelBundle(model_name=str(tiny_bert_dir))
+    fresh.set_head("sequence-classification", ["negative", "positive"])
+    saved = fresh.save(tmp_path / "fresh")
+    assert ModelBundle.load(saved).labels == ["negative", "positive"]
+    assert (saved / "tokenizer.json").is_file()
+
+
 def test_an_empty_folder_or_one_holding_only_checkpoints_is_saved_into(bundle, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()

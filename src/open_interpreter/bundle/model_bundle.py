@@ -241,6 +241,8 @@ class ModelBundle:
             ConfigError: ``path`` holds other files.
         """
         path = Path(path)
+        if self.model is not None and self.tokenizer is None:  # a head added, nothing run yet
+            self.load_tokenizer()
         return write_saved_model(
             path,
             model=self.model,
