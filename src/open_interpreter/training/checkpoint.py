@@ -1,4 +1,5 @@
-"""Resumable checkpoints: weights (safetensors), optimizer, schedule and loop position."""
+"""Resumable checkpoints: weights (safetensors), optimizer, schedule, loop position, and the
+best weights kept for ``restore_best`` with the early-stopping state."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ import torch
 from open_interpreter.errors import ConfigError
 
 _STATE = "trainer_state.json"
+_MODEL = "model.safetensors"
+_BEST = "best_model.safetensors"
+_BEST_KEY = "best_weights"
+
+StateDict = dict[str, torch.Tensor]
 
 
 def save_checkpoint(
@@ -22,6 +28,7 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer,
     schedule: torch.optim.lr_scheduler.LRScheduler,
     state: dict[str, Any],
+    best_state: StateDict | None = None,
 ) -> Path:
     """Write a checkpoint atomically: into a temporary folder, then renamed into place.
 
@@ -30,18 +37,26 @@ def save_checkpoint(
         model: The model being trained.
         optimizer: Its optimizer.
         schedule: Its learning-rate schedule.
-        state: JSON-ready loop position (step, epoch, batch, history...).
+        state: JSON-ready loop position (step, epoch, batch, history, early stopping...).
+        best_state: The best weights kept in memory for ``restore_best``, if any. They are
+            written (``best_model.safetensors``) only when they differ from the model's
+            current weights; the state records which, for :func:`load_best_state`.
 
     Returns:
         ``directory``.
     """
-    from safetensors.torch import save_model
+    from safetensors.torch import save_file, save_model
 
     directory = Path(directory)
     tmp = directory.with_name(directory.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_model(model, str(tmp / "model.safetensors"))
+    save_model(model, str(tmp / _MODEL))
+    best = None
+    if best_state is not None:
+        best = _MODEL if _same_weights(best_state, model.state_dict()) else _BEST
+        if best == _BEST:
+            save_file({k: v.contiguous() for k, v in best_state.items()}, str(tmp / _BEST))
     torch.save(
         {
             "optimizer": optimizer.state_dict(),
@@ -50,7 +65,7 @@ def save_checkpoint(
         },
         tmp / "optimizer.pt",
     )
-    (tmp / _STATE).write_text(json.dumps(state), encoding="utf-8")
+    (tmp / _STATE).write_text(json.dumps({**state, _BEST_KEY: best}), encoding="utf-8")
     if directory.exists():
         shutil.rmtree(directory)
     os.replace(tmp, directory)
@@ -81,9 +96,38 @@ def load_checkpoint(
     directory = Path(directory)
     if not (directory / _STATE).is_file():
         raise ConfigError(f"resume_from: {directory} is not a checkpoint (no {_STATE})")
-    load_model(model, str(directory / "model.safetensors"))
+    load_model(model, str(directory / _MODEL))
     saved = torch.load(directory / "optimizer.pt", weights_only=True)
     optimizer.load_state_dict(saved["optimizer"])
     schedule.load_state_dict(saved["schedule"])
     torch.set_rng_state(saved["rng"])
     return json.loads((directory / _STATE).read_text(encoding="utf-8"))
+
+
+def load_best_state(directory: Path, model: torch.nn.Module) -> StateDict | None:
+    """The best weights a checkpoint kept, or None when it kept none.
+
+    Call it after :func:`load_checkpoint` has put the checkpoint's weights in ``model``:
+    when the best weights were the current ones, they are copied from ``model``.
+
+    Example:
+        >>> state = load_checkpoint(path, model=model, optimizer=opt, schedule=sched)
+        ... # doctest: +SKIP
+        >>> best = load_best_state(path, model)  # doctest: +SKIP
+    """
+    from safetensors.torch import load_file
+
+    directory = Path(directory)
+    kept = json.loads((directory / _STATE).read_text(encoding="utf-8")).get(_BEST_KEY)
+    if kept is None:
+        return None
+    if kept == _MODEL:
+        return {k: v.detach().clone() for k, v in model.state_dict().items()}
+    device = next(model.parameters()).device
+    return load_file(str(directory / _BEST), device=str(device))
+
+
+def _same_weights(best_state: StateDict, current: StateDict) -> bool:
+    return best_state.keys() == current.keys() and all(
+        torch.equal(value, current[name]) for name, value in best_state.items()
+    )

@@ -2,7 +2,8 @@
 
 setup (device, precision, optimizer, schedule, resume) → train (length-grouped batches,
 bf16 autocast where the hardware has it, gradient accumulation and clipping,
-checkpoints) → evaluate each epoch (early stopping, best weights kept) → restore best.
+checkpoints, which keep the best weights and the early-stopping state too) → evaluate each
+epoch (early stopping, best weights kept) → restore best.
 Every labelled token weighs the same in the gradient whatever the length of its batch,
 so accumulating micro-batches equals training on one big batch. It knows nothing of
 tasks: evaluation comes in as a function.
@@ -39,7 +40,11 @@ from open_interpreter.runtime import (
     torch_threads,
     use_bf16,
 )
-from open_interpreter.training.checkpoint import load_checkpoint, save_checkpoint
+from open_interpreter.training.checkpoint import (
+    load_best_state,
+    load_checkpoint,
+    save_checkpoint,
+)
 from open_interpreter.training.optim import (
     apply_freezing,
     build_optimizer,
@@ -156,12 +161,7 @@ def train(
     watch = _Watch(config.early_stopping_metric, config.early_stopping_patience)
     position = {"step": 0, "epoch": 0, "batch": 0}
     if config.resume_from:
-        position = load_checkpoint(
-            Path(config.resume_from), model=model, optimizer=optimizer, schedule=schedule
-        )
-        result.history, result.evaluations = position["history"], position["evaluations"]
-        watch.best_value = position.get("best_value")
-        logger.info("resumed from %s at step %d", config.resume_from, position["step"])
+        position = _resume(Path(config.resume_from), model, optimizer, schedule, watch, result)
     logger.info(
         "training on %s, %s, %d examples, %d steps (%d per epoch), %s",
         device,
@@ -230,7 +230,9 @@ def train(
                         "batch": index + 1,
                         "history": result.history,
                         "evaluations": result.evaluations,
+                        "best": result.best,
                         "best_value": watch.best_value,
+                        "bad_rounds": watch.bad_rounds,
                     }
                     save_checkpoint(
                         run_dir / "checkpoints" / f"step-{step}",
@@ -238,6 +240,7 @@ def train(
                         optimizer=optimizer,
                         schedule=schedule,
                         state=state,
+                        best_state=watch.best_state,
                     )
                 if step >= total_steps or stop:
                     break
@@ -252,6 +255,26 @@ def train(
     result.samples_per_second = samples / result.train_seconds if result.train_seconds else 0.0
     model.eval()
     return result
+
+
+def _resume(
+    checkpoint: Path,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+    watch: _Watch,
+    result: TrainingResult,
+) -> dict[str, Any]:
+    """Load ``checkpoint`` into the model, optimizer and schedule; restore the history, the
+    best evaluation and weights, and the early-stopping count; return the loop position."""
+    position = load_checkpoint(checkpoint, model=model, optimizer=optimizer, schedule=schedule)
+    result.history, result.evaluations = position["history"], position["evaluations"]
+    result.best = position.get("best")
+    watch.best_value = position.get("best_value")
+    watch.bad_rounds = position.get("bad_rounds", 0)
+    watch.best_state = load_best_state(checkpoint, model)
+    logger.info("resumed from %s at step %d", checkpoint, position["step"])
+    return position
 
 
 def _evaluate(
