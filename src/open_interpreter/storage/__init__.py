@@ -3,6 +3,7 @@
 from open_interpreter.storage.db import Database, database_url, has_database
 from open_interpreter.storage.tables import (
     ApiKey,
+    AuditEvent,
     Base,
     Dataset,
     Evaluation,
@@ -15,6 +16,7 @@ from open_interpreter.storage.tables import (
 
 __all__ = [
     "ApiKey",
+    "AuditEvent",
     "Base",
     "Database",
     "Dataset",

@@ -1,9 +1,10 @@
 """The database tables: API keys, datasets, registered models and versions, fine-tune jobs
-and their events, evaluations, prompt-library versions.
+and their events, evaluations, prompt-library versions, the audit log.
 
 Ids are short prefixed strings (``ds_…``, ``ft_…``) so they read well in URLs and logs.
 Everything a row points at on disk lives under ``$OI_HOME/artifacts`` and is stored here
-as a path relative to it.
+as a path relative to it. Datasets, jobs and evaluations belong to the API key that made
+them (``owner_key_id``; empty for rows made without a key: the CLI, a server without keys).
 """
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ class Base(DeclarativeBase):
     """Base class of every table."""
 
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def owner_column(table: str) -> Mapped[str | None]:
+    """The API key a row belongs to (indexed: lists filter by it); None without a key."""
+    return mapped_column(
+        String(32),
+        ForeignKey("api_keys.id", name=f"fk_{table}_owner_key_id"),
+        index=True,
+        default=None,
+    )
 
 
 class ApiKey(Base):
@@ -57,6 +68,7 @@ class Dataset(Base):
     path: Mapped[str] = mapped_column(String(500))
     preview: Mapped[list[Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    owner_key_id: Mapped[str | None] = owner_column("datasets")
 
 
 class RegisteredModel(Base):
@@ -113,6 +125,7 @@ class FineTuneJob(Base):
     progress: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"))
+    owner_key_id: Mapped[str | None] = owner_column("fine_tune_jobs")
 
 
 class JobEvent(Base):
@@ -140,6 +153,7 @@ class Evaluation(Base):
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"))
     report: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    owner_key_id: Mapped[str | None] = owner_column("evaluations")
 
 
 class PromptVersion(Base):
@@ -162,3 +176,27 @@ class PromptVersion(Base):
     variables: Mapped[list[Any]]
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Something done to keys or registered models, by whom, from where; rows are only added.
+
+    ``actor`` names who did it: an API key's name and prefix, ``cli``, or ``local`` (a
+    server without keys); ``target`` what it was done to (``ner@3``, ``ner``, a key id).
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_created_at", "created_at"),
+        Index("ix_audit_events_action", "action"),
+        Index("ix_audit_events_target", "target"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(300))
+    actor_key_id: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    client_address: Mapped[str | None] = mapped_column(String(100))
