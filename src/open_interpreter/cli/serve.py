@@ -92,10 +92,11 @@ def keys() -> None:
 def create_key_command(scope: str, name: str) -> None:
     """Create a key and print it once: it is stored only as a hash."""
     from open_interpreter.services.api_keys import create_key
+    from open_interpreter.services.callers import CLI
     from open_interpreter.storage import Database
 
     with Database().session() as session:
-        row, key = create_key(session, name=name, scope=scope)
+        row, key = create_key(session, name=name, scope=scope, caller=CLI)
     click.echo(key)
     click.echo(f"({row.id}, scope {scope}; shown once — store it now)", err=True)
 
@@ -120,9 +121,10 @@ def revoke_key_command(key_id: str) -> None:
     """Revoke the key KEY_ID (from `oi keys list`)."""
     from open_interpreter.errors import ConfigError
     from open_interpreter.services.api_keys import revoke_key
+    from open_interpreter.services.callers import CLI
     from open_interpreter.storage import Database
 
     with Database().session() as session:
-        if not revoke_key(session, key_id):
+        if not revoke_key(session, key_id, caller=CLI):
             raise ConfigError(f"no active key {key_id!r}")
     click.echo(f"revoked {key_id}")

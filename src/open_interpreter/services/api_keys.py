@@ -1,7 +1,8 @@
 """API keys: created once and shown once, stored hashed, compared in constant time; scopes.
 
 ``oi keys`` creates, lists and revokes them; the API checks each request's key with
-:func:`find_key` and :func:`allows`.
+:func:`find_key` and :func:`allows`. Creating and revoking a key are written to the audit
+log (:mod:`~open_interpreter.services.audit`) in the same transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from open_interpreter.errors import ConfigError
+from open_interpreter.services import audit
+from open_interpreter.services.callers import LOCAL, Caller
 from open_interpreter.storage import artifacts
 from open_interpreter.storage.tables import ApiKey, utcnow
 
@@ -27,11 +30,22 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(session: Session, *, name: str, scope: str) -> tuple[ApiKey, str]:
+def create_key(
+    session: Session, *, name: str, scope: str, caller: Caller = LOCAL
+) -> tuple[ApiKey, str]:
     """Create a key; returns its row and the key itself, which is never stored or shown again.
+
+    Args:
+        session: A database session.
+        name: A label to recognise the key by.
+        scope: ``predict``, ``train`` or ``admin``.
+        caller: Who creates it, for the audit log (``key.create``).
 
     Raises:
         ConfigError: Unknown scope.
+
+    Example:
+        >>> row, secret = create_key(session, name="ci", scope="train")  # doctest: +SKIP
     """
     if scope not in SCOPES:
         raise ConfigError(f"unknown scope {scope!r}; choose one of {list(SCOPES)}")
@@ -40,6 +54,8 @@ def create_key(session: Session, *, name: str, scope: str) -> tuple[ApiKey, str]
         id=artifacts.new_id("key"), name=name, prefix=key[:10], key_hash=_hash(key), scope=scope
     )
     session.add(row)
+    detail = {"name": name, "prefix": row.prefix, "scope": scope}
+    audit.record(session, caller=caller, action="key.create", target=row.id, detail=detail)
     session.commit()
     return row, key
 
@@ -69,11 +85,16 @@ def list_keys(session: Session) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
 
 
-def revoke_key(session: Session, key_id: str) -> bool:
-    """Revoke a key by id; False if there is no such active key."""
+def revoke_key(session: Session, key_id: str, *, caller: Caller = LOCAL) -> bool:
+    """Revoke a key by id; False if there is no such active key.
+
+    ``caller`` is who revokes it, for the audit log (``key.revoke``).
+    """
     row = session.get(ApiKey, key_id)
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = utcnow()
+    detail = {"name": row.name, "prefix": row.prefix, "scope": row.scope}
+    audit.record(session, caller=caller, action="key.revoke", target=key_id, detail=detail)
     session.commit()
     return True

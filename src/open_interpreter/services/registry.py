@@ -12,6 +12,9 @@ Each promotion stamps ``promoted_at``; :func:`rollback` goes back to the most re
 promoted earlier version, and forgets the promotion it undoes, so repeated rollbacks walk
 back through the history.
 
+Promoting, rolling back and deleting are written to the audit log
+(:mod:`~open_interpreter.services.audit`) in the same transaction, naming the caller.
+
 Functions take a ``Session`` first and keyword-only options; they raise library errors
 (:class:`NotFoundError`, :class:`ConflictError`, :class:`ConfigError`), never HTTP ones.
 """
@@ -31,6 +34,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from open_interpreter.errors import ConfigError, ConflictError, NotFoundError
+from open_interpreter.services import audit
+from open_interpreter.services.callers import LOCAL, Caller
 from open_interpreter.storage import artifacts
 from open_interpreter.storage.tables import (
     Evaluation,
@@ -259,10 +264,11 @@ def get_version(
     return row
 
 
-def promote(session: Session, name: str, version: int) -> ModelVersion:
+def promote(session: Session, name: str, version: int, *, caller: Caller = LOCAL) -> ModelVersion:
     """Put ``version`` in production; the previous production version becomes archived.
 
-    Promoting the production version again changes nothing.
+    Promoting the production version again changes nothing (and is audited all the same).
+    ``caller`` is who promotes, for the audit log (``model.promote``, target ``name@version``).
 
     Returns:
         The promoted version.
@@ -272,21 +278,27 @@ def promote(session: Session, name: str, version: int) -> ModelVersion:
     """
     _lock_model(session, name)
     target = get_version(session, name, version=version)
+    detail: dict[str, Any] = {"from_stage": target.stage, "archived": None}
     if target.stage != "production":
         current = _production(session, name)
         if current is not None:
             current.stage = "archived"
+            detail["archived"] = current.version
         target.stage = "production"
         target.promoted_at = utcnow()
+    audit.record(
+        session, caller=caller, action="model.promote", target=f"{name}@{version}", detail=detail
+    )
     session.commit()
     return target
 
 
-def rollback(session: Session, name: str) -> ModelVersion:
+def rollback(session: Session, name: str, *, caller: Caller = LOCAL) -> ModelVersion:
     """Put the previous production version back in production.
 
     The version rolled back from is archived and loses its place in the promotion
-    history, so a second rollback goes one step further back.
+    history, so a second rollback goes one step further back. ``caller`` is who rolls
+    back, for the audit log (``model.rollback``, target ``name@restored version``).
 
     Returns:
         The version now in production.
@@ -316,19 +328,34 @@ def rollback(session: Session, name: str) -> ModelVersion:
         )
     current.stage, current.promoted_at = "archived", None
     previous.stage = "production"
+    audit.record(
+        session,
+        caller=caller,
+        action="model.rollback",
+        target=f"{name}@{previous.version}",
+        detail={"archived": current.version},
+    )
     session.commit()
     return previous
 
 
-def delete_model(session: Session, name: str) -> None:
+def delete_model(session: Session, name: str, *, caller: Caller = LOCAL) -> None:
     """Delete a registered model, all its versions, their files and their stored evaluations.
 
     Jobs that produced its versions are kept; they no longer point at a version.
+    ``caller`` is who deletes it, for the audit log (``model.delete``, target ``name``).
 
     Raises:
         NotFoundError: No such model.
     """
     model = _lock_model(session, name)
+    versions = session.scalars(
+        select(ModelVersion.version)
+        .where(ModelVersion.model_name == name)
+        .order_by(ModelVersion.version)
+    )
+    detail = {"task": model.task, "versions": list(versions)}
+    audit.record(session, caller=caller, action="model.delete", target=name, detail=detail)
     ids = select(ModelVersion.id).where(ModelVersion.model_name == name)
     session.execute(
         update(FineTuneJob)

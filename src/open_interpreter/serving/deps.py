@@ -1,4 +1,6 @@
-"""Dependencies of the routes: the app state, a database session, the caller's API key."""
+"""Dependencies of the routes: the app state, a database session, the caller's API key, and
+who the caller is for the services (:class:`~open_interpreter.services.callers.Caller`:
+whose rows it sees, how the audit log names it)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from open_interpreter.services.api_keys import allows, find_key
+from open_interpreter.services.callers import Caller
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.rate_limit import RateLimiter
 from open_interpreter.serving.state import AppState
@@ -76,6 +79,29 @@ def _find_key(state: AppState, token: str) -> ApiKey | None:
 PredictKey = Annotated[ApiKey | None, Depends(require("predict"))]
 TrainKey = Annotated[ApiKey | None, Depends(require("train"))]
 AdminKey = Annotated[ApiKey | None, Depends(require("admin"))]
+
+
+def caller_of(request: Request, key: ApiKey | None) -> Caller:
+    """Who makes ``request``: its key (None when the server runs without keys, which sees
+    every row and is named ``local``), and the client's address."""
+    address = request.client.host if request.client else None
+    if key is None:
+        return Caller(actor="local", address=address)
+    return Caller.of_key(key, address=address)
+
+
+async def _train_caller(request: Request, key: TrainKey) -> Caller:
+    return caller_of(request, key)
+
+
+async def _admin_caller(request: Request, key: AdminKey) -> Caller:
+    return caller_of(request, key)
+
+
+TrainCaller = Annotated[Caller, Depends(_train_caller)]
+"""A caller with a ``train`` key or above (the key is checked as ``TrainKey`` checks it)."""
+AdminCaller = Annotated[Caller, Depends(_admin_caller)]
+"""A caller with an ``admin`` key (the key is checked as ``AdminKey`` checks it)."""
 
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Rows per page.")]

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from open_interpreter.serving.routes import (
+    audit,
     datasets,
     evaluations,
     explain,
@@ -29,5 +30,6 @@ api.include_router(fine_tunes.router)
 api.include_router(fine_tune_history.router)
 api.include_router(evaluations.router)
 api.include_router(resources.router)
+api.include_router(audit.router)
 
 __all__ = ["api", "health"]

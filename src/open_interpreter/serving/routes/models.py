@@ -1,4 +1,8 @@
-"""``/v1/models``: the registry — list, get, versions, register, promote, roll back, delete."""
+"""``/v1/models``: the registry — list, get, versions, register, promote, roll back, delete.
+
+Promoting, rolling back and deleting are written to the audit log with the caller's key
+and address (``GET /v1/audit``).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from open_interpreter.services import registry
 from open_interpreter.serving.archives import check_saved_model, unpack_model
-from open_interpreter.serving.deps import AdminKey, PredictKey, SessionDep, StateDep
+from open_interpreter.serving.deps import AdminCaller, AdminKey, PredictKey, SessionDep, StateDep
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import (
     NAME_PATTERN,
@@ -88,24 +92,26 @@ async def register_model(
 
 @router.post("/{name}/promote")
 def promote(
-    name: str, body: PromoteRequest, state: StateDep, session: SessionDep, _key: AdminKey
+    name: str, body: PromoteRequest, state: StateDep, session: SessionDep, caller: AdminCaller
 ) -> ModelVersionPublic:
     """Make a version the production one (the previous production version is archived)."""
-    version = registry.promote(session, name, body.version)
+    version = registry.promote(session, name, body.version, caller=caller)
     state.versions.forget()
     return ModelVersionPublic.model_validate(version)
 
 
 @router.post("/{name}/rollback")
-def rollback(name: str, state: StateDep, session: SessionDep, _key: AdminKey) -> ModelVersionPublic:
+def rollback(
+    name: str, state: StateDep, session: SessionDep, caller: AdminCaller
+) -> ModelVersionPublic:
     """Put the previous production version back in production."""
-    version = registry.rollback(session, name)
+    version = registry.rollback(session, name, caller=caller)
     state.versions.forget()
     return ModelVersionPublic.model_validate(version)
 
 
 @router.delete("/{name}", status_code=204)
-def delete_model(name: str, state: StateDep, session: SessionDep, _key: AdminKey) -> None:
+def delete_model(name: str, state: StateDep, session: SessionDep, caller: AdminCaller) -> None:
     """Delete a model, its versions and their files (``admin``, as promoting is)."""
-    registry.delete_model(session, name)
+    registry.delete_model(session, name, caller=caller)
     state.versions.forget()
