@@ -1,4 +1,8 @@
-"""Datasets service: validate an upload, store it as an artifact, read it back."""
+"""Datasets service: validate an upload, store it as an artifact, read it back.
+
+A dataset belongs to the key that uploaded it: given a ``caller`` that is not an admin key,
+these functions see that key's datasets only (:mod:`~open_interpreter.services.callers`).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,14 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from open_interpreter.data.examples import Examples, TextExamples
-from open_interpreter.errors import DataError
+from open_interpreter.errors import ConflictError, DataError
+from open_interpreter.services.callers import LOCAL, Caller
 from open_interpreter.storage import artifacts
-from open_interpreter.storage.tables import Dataset
+from open_interpreter.storage.tables import Dataset, FineTuneJob
 
 FORMATS = ("csv", "tsv", "jsonl", "conll")
 PREVIEW_ROWS = 5
@@ -38,9 +43,15 @@ def guess_format(filename: str, declared: str | None) -> str:
 
 
 def store_upload(
-    session: Session, *, name: str, filename: str, data: bytes, declared_format: str | None
+    session: Session,
+    *,
+    name: str,
+    filename: str,
+    data: bytes,
+    declared_format: str | None,
+    caller: Caller = LOCAL,
 ) -> Dataset:
-    """Validate ``data`` by reading it fully, then store it and record it.
+    """Validate ``data`` by reading it fully, then store it and record it as ``caller``'s.
 
     Raises:
         DataError: The file is empty or malformed (the message names the line).
@@ -67,6 +78,7 @@ def store_upload(
         size_bytes=len(data),
         path=relative,
         preview=_preview(examples),
+        owner_key_id=caller.key_id,
     )
     session.add(row)
     session.commit()
@@ -82,23 +94,44 @@ def load_examples(dataset: Dataset) -> Examples:
     return examples
 
 
-def get_dataset(session: Session, dataset_id: str) -> Dataset | None:
-    """The dataset with this id, or None."""
-    return session.get(Dataset, dataset_id)
+def get_dataset(session: Session, dataset_id: str, *, caller: Caller = LOCAL) -> Dataset | None:
+    """The dataset with this id, or None (also when it is not one ``caller`` sees)."""
+    row = session.get(Dataset, dataset_id)
+    return row if row is not None and caller.may_see(row.owner_key_id) else None
 
 
-def list_datasets(session: Session, *, limit: int, offset: int) -> tuple[list[Dataset], int]:
-    """A page of datasets, newest first, and the total count."""
-    from sqlalchemy import func
-
+def list_datasets(
+    session: Session, *, limit: int, offset: int, caller: Caller = LOCAL
+) -> tuple[list[Dataset], int]:
+    """A page of the datasets ``caller`` sees, newest first, and their total count."""
+    query = caller.owned(select(Dataset), Dataset.owner_key_id)
     rows = session.scalars(
-        select(Dataset).order_by(Dataset.created_at.desc()).limit(limit).offset(offset)
+        query.order_by(Dataset.created_at.desc()).limit(limit).offset(offset)
     ).all()
-    return list(rows), session.scalar(select(func.count()).select_from(Dataset)) or 0
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(rows), total
 
 
-def delete_dataset(session: Session, dataset: Dataset) -> None:
-    """Delete a dataset's row and file."""
+def delete_dataset(session: Session, dataset: Dataset, *, caller: Caller = LOCAL) -> None:
+    """Delete a dataset's row and file.
+
+    Raises:
+        ConflictError: A fine-tune job uses it (named when ``caller`` sees that job).
+    """
+    used = session.execute(
+        select(FineTuneJob.id, FineTuneJob.owner_key_id)
+        .where(
+            or_(
+                FineTuneJob.train_dataset_id == dataset.id,
+                FineTuneJob.validation_dataset_id == dataset.id,
+                FineTuneJob.test_dataset_id == dataset.id,
+            )
+        )
+        .limit(1)
+    ).first()
+    if used is not None:
+        job = used.id if caller.may_see(used.owner_key_id) else "of another key"
+        raise ConflictError(f"dataset {dataset.id} is used by fine-tune job {job}")
     artifacts.remove(dataset.path)
     session.delete(dataset)
     session.commit()

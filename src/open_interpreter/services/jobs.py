@@ -4,6 +4,10 @@
 worker does to a job between claiming and finishing it (under a lease) is in
 :mod:`~open_interpreter.services.job_queue`. Functions take a ``Session`` first and raise
 library errors, never HTTP ones. See ``docs/jobs.md``.
+
+A job belongs to the key that queued it: given a ``caller`` that is not an admin key, every
+function here acts on that key's jobs and datasets only, and another key's job or dataset
+is not found (:mod:`~open_interpreter.services.callers`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.errors import ConfigError, ConflictError, NotFoundError
+from open_interpreter.services.callers import LOCAL, Caller
 from open_interpreter.services.names import looks_like_a_path
 from open_interpreter.services.registry import MAX_DB_INT, validate_model_name
 from open_interpreter.storage import artifacts
@@ -38,6 +43,7 @@ def create_job(
     validation_dataset_id: str | None = None,
     test_dataset_id: str | None = None,
     allow_remote_code: bool = False,
+    caller: Caller = LOCAL,
 ) -> FineTuneJob:
     """Queue a fine-tune of stored datasets; the result registers as a version of ``model_name``.
 
@@ -51,13 +57,14 @@ def create_job(
         allow_remote_code: Whether a job may set ``trust_remote_code`` (the server's
             ``allow_remote_code`` setting; off by default: the worker would run the
             model repository's own code).
+        caller: Who queues it: the job belongs to its key, and uses only datasets it sees.
 
     Returns:
         The queued job; its ``config`` is the full validated configuration.
 
     Raises:
         ConfigError: Invalid ``model_name`` or config, or a setting only the server may set.
-        NotFoundError: A dataset id does not exist.
+        NotFoundError: A dataset id does not exist (or belongs to another key).
 
     Example:
         >>> create_job(session, model_name="ner", config={"epochs": 1},
@@ -76,9 +83,7 @@ def create_job(
         "test_dataset_id": test_dataset_id,
     }
     for field, dataset_id in datasets.items():
-        if dataset_id is not None and (
-            not _is_id(dataset_id) or session.get(Dataset, dataset_id) is None
-        ):
+        if dataset_id is not None and not _sees_dataset(session, dataset_id, caller):
             raise NotFoundError(f"{field}: no dataset with id {dataset_id!r}")
     job = FineTuneJob(
         id=artifacts.new_id("ft"),
@@ -88,6 +93,7 @@ def create_job(
         attempts=0,
         cancel_requested=False,
         progress={},
+        owner_key_id=caller.key_id,
         **datasets,
     )
     session.add(job)
@@ -97,27 +103,32 @@ def create_job(
     return job
 
 
-def get_job(session: Session, job_id: str) -> FineTuneJob:
+def get_job(session: Session, job_id: str, *, caller: Caller = LOCAL) -> FineTuneJob:
     """The job ``job_id``, freshly read.
 
     Raises:
-        NotFoundError: No job has that id.
+        NotFoundError: No job has that id, or ``caller`` may not see it.
     """
     job = session.get(FineTuneJob, job_id, populate_existing=True) if _is_id(job_id) else None
-    if job is None:
+    if job is None or not caller.may_see(job.owner_key_id):
         raise NotFoundError(f"no fine-tune job with id {job_id!r}")
     return job
 
 
 def list_jobs(
-    session: Session, *, status: str | None = None, limit: int = 50, offset: int = 0
+    session: Session,
+    *,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    caller: Caller = LOCAL,
 ) -> tuple[list[FineTuneJob], int]:
-    """A page of jobs, newest first, and how many there are in all.
+    """A page of the jobs ``caller`` sees, newest first, and how many there are in all.
 
     Raises:
         ConfigError: ``status`` is not a job status.
     """
-    query = select(FineTuneJob)
+    query = caller.owned(select(FineTuneJob), FineTuneJob.owner_key_id)
     if status is not None:
         if status not in STATUSES:
             raise ConfigError(f"unknown job status {status!r}; use one of {list(STATUSES)}")
@@ -131,7 +142,17 @@ def list_jobs(
     return list(rows), total
 
 
-def cancel_job(session: Session, job_id: str) -> FineTuneJob:
+def running_jobs(session: Session, *, caller: Caller = LOCAL) -> list[FineTuneJob]:
+    """The running jobs ``caller`` sees, in the order they started."""
+    query = select(FineTuneJob).where(FineTuneJob.status == "running")
+    return list(
+        session.scalars(
+            caller.owned(query, FineTuneJob.owner_key_id).order_by(FineTuneJob.started_at)
+        )
+    )
+
+
+def cancel_job(session: Session, job_id: str, *, caller: Caller = LOCAL) -> FineTuneJob:
     """Cancel a job: a queued one at once, a running one as soon as its worker sees it.
 
     Cancelling a running job twice is harmless.
@@ -140,11 +161,11 @@ def cancel_job(session: Session, job_id: str) -> FineTuneJob:
         The job (``cancelled``, or ``running`` with ``cancel_requested``).
 
     Raises:
-        NotFoundError: No such job.
+        NotFoundError: No such job (or not one ``caller`` sees).
         ConflictError: The job has already finished.
     """
     for _ in range(2):  # a queued job may be claimed between the read and the update
-        job = get_job(session, job_id)
+        job = get_job(session, job_id, caller=caller)
         if job.status in FINISHED:
             raise ConflictError(
                 f"job {job_id} has already finished ({job.status}); "
@@ -162,13 +183,15 @@ def cancel_job(session: Session, job_id: str) -> FineTuneJob:
 
 
 def job_events(
-    session: Session, job_id: str, *, after_id: int = 0, limit: int = 1000
+    session: Session, job_id: str, *, after_id: int = 0, limit: int = 1000, caller: Caller = LOCAL
 ) -> list[JobEvent]:
     """The job's events with an id above ``after_id``, oldest first.
 
     Raises:
-        NotFoundError: No such job.
+        NotFoundError: No such job (or not one ``caller`` sees).
     """
+    if not caller.sees_all:
+        get_job(session, job_id, caller=caller)
     query = select(JobEvent).where(JobEvent.job_id == job_id, JobEvent.id > _bounded(after_id))
     rows = list(session.scalars(query.order_by(JobEvent.id).limit(_bounded(limit))))
     if not rows:
@@ -218,6 +241,11 @@ def _job_config(config: dict[str, Any]) -> FineTuneConfig:
             "name or a Hub id (org/name), never a path on the server"
         )
     return parsed
+
+
+def _sees_dataset(session: Session, dataset_id: str, caller: Caller) -> bool:
+    dataset = session.get(Dataset, dataset_id) if _is_id(dataset_id) else None
+    return dataset is not None and caller.may_see(dataset.owner_key_id)
 
 
 def _is_id(value: object) -> bool:

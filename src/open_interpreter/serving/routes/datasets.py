@@ -1,17 +1,20 @@
-"""``/v1/datasets``: upload (validated, with a preview), list, get, delete."""
+"""``/v1/datasets``: upload (validated, with a preview), list, get, delete.
+
+A dataset belongs to the key that uploaded it; a key below ``admin`` sees only its own.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
-from sqlalchemy import or_, select
 
 from open_interpreter.services import datasets as service
-from open_interpreter.serving.deps import PageDep, SessionDep, StateDep, TrainKey
+from open_interpreter.services.callers import Caller
+from open_interpreter.serving.deps import PageDep, SessionDep, StateDep, TrainCaller
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import NAME_PATTERN, DatasetPublic, DatasetsPublic
-from open_interpreter.storage.tables import FineTuneJob
+from open_interpreter.storage.tables import Dataset
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
@@ -20,7 +23,7 @@ router = APIRouter(prefix="/datasets", tags=["datasets"])
 async def upload_dataset(
     state: StateDep,
     session: SessionDep,
-    _key: TrainKey,
+    caller: TrainCaller,
     file: Annotated[UploadFile, File(description="CSV, TSV, JSONL or CoNLL.")],
     name: Annotated[str | None, Form(pattern=NAME_PATTERN)] = None,
     format: Annotated[str | None, Form(description="csv, tsv, jsonl or conll")] = None,
@@ -37,45 +40,34 @@ async def upload_dataset(
         filename=filename,
         data=data,
         declared_format=format,
+        caller=caller,
     )
     return DatasetPublic.model_validate(row)
 
 
 @router.get("")
-def list_datasets(session: SessionDep, _key: TrainKey, page: PageDep) -> DatasetsPublic:
-    """Datasets, newest first."""
-    rows, total = service.list_datasets(session, limit=page.limit, offset=page.offset)
+def list_datasets(session: SessionDep, caller: TrainCaller, page: PageDep) -> DatasetsPublic:
+    """The caller's datasets (an admin key's: all), newest first."""
+    rows, total = service.list_datasets(
+        session, limit=page.limit, offset=page.offset, caller=caller
+    )
     return DatasetsPublic(data=[DatasetPublic.model_validate(r) for r in rows], count=total)
 
 
 @router.get("/{dataset_id}")
-def get_dataset(dataset_id: str, session: SessionDep, _key: TrainKey) -> DatasetPublic:
+def get_dataset(dataset_id: str, session: SessionDep, caller: TrainCaller) -> DatasetPublic:
     """One dataset with its preview."""
-    return DatasetPublic.model_validate(_get(session, dataset_id))
+    return DatasetPublic.model_validate(_get(session, dataset_id, caller))
 
 
 @router.delete("/{dataset_id}", status_code=204)
-def delete_dataset(dataset_id: str, session: SessionDep, _key: TrainKey) -> None:
+def delete_dataset(dataset_id: str, session: SessionDep, caller: TrainCaller) -> None:
     """Delete a dataset that no fine-tune job uses (409 otherwise)."""
-    row = _get(session, dataset_id)
-    used = session.scalar(
-        select(FineTuneJob.id)
-        .where(
-            or_(
-                FineTuneJob.train_dataset_id == dataset_id,
-                FineTuneJob.validation_dataset_id == dataset_id,
-                FineTuneJob.test_dataset_id == dataset_id,
-            )
-        )
-        .limit(1)
-    )
-    if used:
-        raise Problem(409, "conflict", f"dataset {dataset_id} is used by fine-tune job {used}")
-    service.delete_dataset(session, row)
+    service.delete_dataset(session, _get(session, dataset_id, caller), caller=caller)
 
 
-def _get(session: SessionDep, dataset_id: str):
-    row = service.get_dataset(session, dataset_id)
+def _get(session: SessionDep, dataset_id: str, caller: Caller) -> Dataset:
+    row = service.get_dataset(session, dataset_id, caller=caller)
     if row is None:
         raise Problem(404, "not_found", f"no dataset {dataset_id!r}")
     return row

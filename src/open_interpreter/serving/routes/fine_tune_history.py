@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from open_interpreter.services import jobs
-from open_interpreter.serving.deps import SessionDep, TrainKey
+from open_interpreter.serving.deps import SessionDep, TrainCaller
 from open_interpreter.serving.problems import Problem
 
 router = APIRouter(prefix="/fine-tunes", tags=["fine-tunes"])
@@ -44,14 +44,14 @@ class JobHistoryPublic(BaseModel):
 def fine_tune_history(
     job_id: str,
     session: SessionDep,
-    _key: TrainKey,
+    caller: TrainCaller,
     after: int = Query(0, ge=0, description="Only events with an id above this."),
     limit: int = Query(5000, ge=1, le=20000, description="Most events to return."),
     types: str | None = Query(None, description="Comma-separated event types, e.g. step,log."),
 ) -> JobHistoryPublic:
     """The job's events after ``after``, optionally only some types."""
     wanted = _types(types)
-    rows = jobs.job_events(session, job_id, after_id=after, limit=limit)
+    rows = jobs.job_events(session, job_id, after_id=after, limit=limit, caller=caller)
     last = rows[-1].id if rows else after
     kept = [row for row in rows if wanted is None or row.type in wanted]
     return JobHistoryPublic(

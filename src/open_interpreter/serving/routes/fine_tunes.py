@@ -1,27 +1,35 @@
-"""``/v1/fine-tunes``: create a job, list, get, cancel, and follow its events over SSE."""
+"""``/v1/fine-tunes``: create a job, list, get, cancel, and follow its events over SSE.
+
+A job belongs to the key that queued it; a key below ``admin`` sees and uses only its own
+jobs and datasets (another key's answer 404).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
 from open_interpreter.services import jobs
-from open_interpreter.serving.deps import PageDep, SessionDep, StateDep, TrainKey
+from open_interpreter.serving.deps import PageDep, SessionDep, StateDep, TrainCaller
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import FineTuneCreate, FineTunePublic, FineTunesPublic
 
 router = APIRouter(prefix="/fine-tunes", tags=["fine-tunes"])
 
 FINISHED = {"succeeded", "failed", "cancelled"}
+EVENT_ID = re.compile(r"[0-9]{1,18}")
+"""An SSE id as this stream writes it: ASCII digits only (``str.isdigit`` also takes ``²``)."""
 
 
 @router.post("", status_code=201)
 def create_fine_tune(
-    body: FineTuneCreate, state: StateDep, session: SessionDep, _key: TrainKey
+    body: FineTuneCreate, state: StateDep, session: SessionDep, caller: TrainCaller
 ) -> FineTunePublic:
     """Queue a fine-tune; ``config`` takes the same settings as ``oi train``'s YAML
     (``trust_remote_code`` only where the server allows it)."""
@@ -33,6 +41,7 @@ def create_fine_tune(
         validation_dataset_id=body.validation_dataset_id,
         test_dataset_id=body.test_dataset_id,
         allow_remote_code=state.settings.allow_remote_code,
+        caller=caller,
     )
     return FineTunePublic.model_validate(job)
 
@@ -40,25 +49,27 @@ def create_fine_tune(
 @router.get("")
 def list_fine_tunes(
     session: SessionDep,
-    _key: TrainKey,
+    caller: TrainCaller,
     page: PageDep,
     status: str | None = None,
 ) -> FineTunesPublic:
-    """Jobs, newest first, optionally of one status."""
-    rows, total = jobs.list_jobs(session, status=status, limit=page.limit, offset=page.offset)
+    """The caller's jobs (an admin key's: all), newest first, optionally of one status."""
+    rows, total = jobs.list_jobs(
+        session, status=status, limit=page.limit, offset=page.offset, caller=caller
+    )
     return FineTunesPublic(data=[FineTunePublic.model_validate(r) for r in rows], count=total)
 
 
 @router.get("/{job_id}")
-def get_fine_tune(job_id: str, session: SessionDep, _key: TrainKey) -> FineTunePublic:
+def get_fine_tune(job_id: str, session: SessionDep, caller: TrainCaller) -> FineTunePublic:
     """One job with its progress (step, loss, ETA)."""
-    return FineTunePublic.model_validate(jobs.get_job(session, job_id))
+    return FineTunePublic.model_validate(jobs.get_job(session, job_id, caller=caller))
 
 
 @router.post("/{job_id}/cancel")
-def cancel_fine_tune(job_id: str, session: SessionDep, _key: TrainKey) -> FineTunePublic:
+def cancel_fine_tune(job_id: str, session: SessionDep, caller: TrainCaller) -> FineTunePublic:
     """Cancel a queued job at once, or a running one within a few seconds."""
-    return FineTunePublic.model_validate(jobs.cancel_job(session, job_id))
+    return FineTunePublic.model_validate(jobs.cancel_job(session, job_id, caller=caller))
 
 
 @router.get("/{job_id}/events")
@@ -67,8 +78,11 @@ def fine_tune_events(
     request: Request,
     state: StateDep,
     session: SessionDep,
-    _key: TrainKey,
+    caller: TrainCaller,
     after: int = 0,
+    last_event_id: Annotated[
+        str | None, Header(description="The last event id seen: the stream resumes after it.")
+    ] = None,
 ) -> StreamingResponse:
     """Server-sent events: ``step``, ``evaluation``, ``status`` and ``log`` events, live.
 
@@ -76,12 +90,12 @@ def fine_tune_events(
     ``Last-Event-ID`` header) to continue where you left off. The stream ends when the
     job has finished.
     """
-    resume = request.headers.get("last-event-id")
-    if resume is not None and not (resume.strip().isdigit() and len(resume.strip()) <= 18):
+    resume = last_event_id
+    if resume is not None and not EVENT_ID.fullmatch(resume.strip()):
         raise Problem(
             400, "bad_request", f"Last-Event-ID must be an event id (a number), got {resume!r}"
         )
-    jobs.get_job(session, job_id)
+    jobs.get_job(session, job_id, caller=caller)  # the stream polls only a job checked here
     session.close()
     last = int(resume) if resume is not None else after
     return StreamingResponse(

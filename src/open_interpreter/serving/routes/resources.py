@@ -6,11 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
+from open_interpreter.services import jobs as job_records
 from open_interpreter.services.resources import ResourceSampler
-from open_interpreter.serving.deps import SessionDep, TrainKey
-from open_interpreter.storage.tables import FineTuneJob
+from open_interpreter.serving.deps import SessionDep, TrainCaller
 
 router = APIRouter(prefix="/resources", tags=["resources"])
 
@@ -51,17 +50,16 @@ def get_sampler(request: Request) -> ResourceSampler:
 def resources(
     request: Request,
     session: SessionDep,
-    _key: TrainKey,
+    caller: TrainCaller,
     since: float | None = Query(None, description="Only samples taken after this UNIX time."),
 ) -> ResourcesPublic:
-    """The server's CPU, memory and GPU samples, and what each running job's process uses.
+    """The server's CPU, memory and GPU samples, and what each of the caller's running jobs'
+    processes uses (an admin key's: every running job).
 
     Per-job series over time are in each job's step events (``data.resources``).
     """
     sampler = get_sampler(request)
-    running = session.scalars(
-        select(FineTuneJob).where(FineTuneJob.status == "running").order_by(FineTuneJob.started_at)
-    ).all()
+    running = job_records.running_jobs(session, caller=caller)
     jobs = [
         RunningJobResources(
             id=job.id,
