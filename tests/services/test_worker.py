@@ -222,3 +222,42 @@ def test_a_heartbeat_slower_than_the_stale_limit_is_refused():
     with pytest.raises(ConfigError, match="must be shorter than stale_after"):
         Worker("sqlite://", heartbeat_interval=5, stale_after=5)
     assert Worker("sqlite://", stale_after=1.5).heartbeat_interval == 0.5
+
+
+class _ExitingChild:
+    """A child process that has recorded its result and exits within a grace period (but
+    not within one tick of the worker's watch)."""
+
+    def __init__(self, grace_period: float) -> None:
+        self.alive = True
+        self.grace_period = grace_period
+        self.waits: list[float] = []
+
+    def join(self, timeout: float | None = None) -> None:
+        self.waits.append(timeout or 0.0)
+        time.sleep(0.1)
+        self.alive = (timeout or 0.0) < self.grace_period
+
+    def is_alive(self) -> bool:
+        return self.alive
+
+
+def test_a_job_that_ends_between_heartbeats_is_not_called_lost(db, caplog):
+    """The child records success, so the next heartbeat finds no lease; the worker waits
+    for the child to exit instead of reporting the job lost and terminating it."""
+    from open_interpreter.services.job_queue import Lease, finish_job
+
+    from .records import claim
+
+    make_job(db)
+    lease = Lease.of(claim(db))
+    with db.session() as session:
+        finish_job(session, lease, status="succeeded")
+    worker = Worker(db.url, migrate=False, poll_interval=0.1, heartbeat_interval=0.2)
+    child = _ExitingChild(worker.grace_period)
+    assert worker._watch(child, lease, None) == "exited"
+    assert child.waits[-1] == worker.grace_period
+    with caplog.at_level("INFO", logger="open_interpreter.services.worker"):
+        worker._settle(lease, "exited", 0)
+    assert status_of(db, lease.job_id).status == "succeeded"
+    assert caplog.messages[-1].endswith(f"job {lease.job_id} exited (succeeded)")

@@ -31,6 +31,7 @@ from open_interpreter.services import job_queue
 from open_interpreter.services.job_queue import Lease
 from open_interpreter.services.job_runner import run_job_process
 from open_interpreter.storage import Database
+from open_interpreter.storage.tables import FineTuneJob
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +182,10 @@ class Worker:
             next_beat = time.monotonic() + self.heartbeat_interval
             job = self._beat(lease)
             if job is None:
-                return "lost"
+                # The lease is gone. Most often the child has just recorded its result
+                # and is exiting: give it the grace period before calling the job lost.
+                process.join(self.grace_period)
+                return "lost" if process.is_alive() else "exited"
             if job is not _UNKNOWN and job.cancel_requested:
                 return "cancel"
 
@@ -213,7 +217,9 @@ class Worker:
                 job_queue.release_job(session, lease, reason=f"worker {self.worker_id} stopped")
             elif outcome == "exited":
                 job_queue.finish_job(session, lease, status="failed", error=_exit_reason(exitcode))
-        logger.info("worker %s: job %s %s", self.worker_id, lease.job_id, outcome)
+            job = session.get(FineTuneJob, lease.job_id)
+            status = job.status if job is not None else "deleted"
+        logger.info("worker %s: job %s %s (%s)", self.worker_id, lease.job_id, outcome, status)
 
 
 def _exit_reason(exitcode: int | None) -> str:
