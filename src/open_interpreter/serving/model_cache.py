@@ -302,7 +302,7 @@ async def load_named(
     try:
         source = await find_named(settings, session, name)
     finally:
-        session.close()
+        await run_in_threadpool(session.close)  # gives its connection back: a round trip
     if source.saved:
         return await run_in_threadpool(cache.get, source.path)
     # By the directory found, so loading cannot resolve the name again somewhere else.

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/datasets", tags=["datasets"])
 
 
 @router.post("", status_code=201)
-async def upload_dataset(
+def upload_dataset(
     state: StateDep,
     session: SessionDep,
     caller: TrainCaller,
@@ -29,8 +29,10 @@ async def upload_dataset(
     format: Annotated[str | None, Form(description="csv, tsv, jsonl or conll")] = None,
 ) -> DatasetPublic:
     """Upload a labelled file; it is read in full and refused (400, naming the line) if bad."""
+    # A plain def, run in the thread pool: writing, hashing and parsing up to 50 MB must
+    # not hold the event loop (and every other request with it).
     limit = state.settings.max_upload_bytes
-    data = await file.read(limit + 1)
+    data = file.file.read(limit + 1)
     if len(data) > limit:
         raise Problem(413, "too_large", f"uploads are limited to {limit} bytes")
     filename = file.filename or "upload"

@@ -6,14 +6,19 @@ and sees only its own datasets and evaluations (another key's answer 404).
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from open_interpreter.services import datasets, evaluations, registry
+from open_interpreter.services.callers import Caller
 from open_interpreter.serving.deps import PageDep, SessionDep, StateDep, TrainCaller
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import EvaluationCreate, EvaluationPublic, EvaluationsPublic
 from open_interpreter.storage import artifacts
+from open_interpreter.storage.tables import Dataset, ModelVersion
 
 router = APIRouter(prefix="/evaluations", tags=["evaluations"])
 
@@ -23,22 +28,38 @@ async def create_evaluation(
     body: EvaluationCreate, state: StateDep, session: SessionDep, caller: TrainCaller
 ) -> EvaluationPublic:
     """Evaluate a model version (default: production) on a dataset and store the report."""
-    version = registry.get_version(session, body.model_name, version=body.version)
-    dataset = datasets.get_dataset(session, body.dataset_id, caller=caller)
-    if dataset is None:
-        raise Problem(404, "not_found", f"no dataset {body.dataset_id!r}")
+    # Every query and file read in a thread: the event loop serves other requests meanwhile.
+    version, dataset = await run_in_threadpool(_version_and_dataset, session, body, caller)
     examples = await run_in_threadpool(datasets.load_examples, dataset)
     loaded = await run_in_threadpool(state.cache.get, artifacts.resolve(version.path))
     report = await loaded.batcher.run(lambda it: it.evaluate(examples, split=dataset.name))
-    row = evaluations.record_evaluation(
-        session,
-        model_name=body.model_name,
-        version=version.version,
-        dataset_id=dataset.id,
-        report={**report.to_dict(), "text": str(report)},
-        caller=caller,
+    row = await run_in_threadpool(
+        partial(
+            evaluations.record_evaluation,
+            session,
+            model_name=body.model_name,
+            version=version.version,
+            dataset_id=dataset.id,
+            report={**report.to_dict(), "text": str(report)},
+            caller=caller,
+        )
     )
     return EvaluationPublic.model_validate(row)
+
+
+def _version_and_dataset(
+    session: Session, body: EvaluationCreate, caller: Caller
+) -> tuple[ModelVersion, Dataset]:
+    """The version and dataset ``body`` names. The session gives its connection back
+    afterwards: the evaluation may run for minutes and needs none meanwhile."""
+    try:
+        version = registry.get_version(session, body.model_name, version=body.version)
+        dataset = datasets.get_dataset(session, body.dataset_id, caller=caller)
+    finally:
+        session.close()
+    if dataset is None:
+        raise Problem(404, "not_found", f"no dataset {body.dataset_id!r}")
+    return version, dataset
 
 
 @router.get("")

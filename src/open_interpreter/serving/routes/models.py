@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
-from fastapi.concurrency import run_in_threadpool
 
 from open_interpreter.services import registry
 from open_interpreter.serving.archives import check_saved_model, unpack_model
@@ -60,7 +59,7 @@ def list_versions(name: str, session: SessionDep, _key: PredictKey) -> list[Mode
 
 
 @router.post("", status_code=201)
-async def register_model(
+def register_model(
     state: StateDep,
     session: SessionDep,
     _key: AdminKey,
@@ -74,18 +73,17 @@ async def register_model(
     :mod:`open_interpreter.serving.archives`), checked to be a saved model, and copied into
     the registry.
     """
+    # A plain def, run in the thread pool: unpacking, checking, copying the weights and
+    # removing the unpacked copy take a while and must not hold the event loop.
     limit = state.settings.max_upload_bytes
-    data = await archive.read(limit + 1)
+    data = archive.file.read(limit + 1)
     if len(data) > limit:
         raise Problem(413, "too_large", f"uploads are limited to {limit} bytes")
     unpacked = state.settings.max_unpacked_bytes
     with tempfile.TemporaryDirectory() as tmp:
-        root = await run_in_threadpool(unpack_model, data, Path(tmp), max_bytes=unpacked)
+        root = unpack_model(data, Path(tmp), max_bytes=unpacked)
         check_saved_model(root, allow_remote_code=state.settings.allow_remote_code)
-        # copying the weights into the registry takes a while: off the event loop
-        version = await run_in_threadpool(
-            registry.register_directory, session, model_name=name, path=root
-        )
+        version = registry.register_directory(session, model_name=name, path=root)
     state.versions.forget()
     return ModelVersionPublic.model_validate(version)
 

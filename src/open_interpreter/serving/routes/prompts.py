@@ -183,7 +183,8 @@ async def evaluate(
         raise Problem(422, "evaluation_too_large", too_large)
     data, encoder = config.data, config.encoder
     if data.startswith(service.DATASET_PREFIX):
-        config = config.model_copy(update={"data": _dataset_file(session, data, caller)})
+        path = await run_in_threadpool(_dataset_file, session, data, caller)
+        config = config.model_copy(update={"data": path})
     if service.uses_encoder(config):  # the encoder by the server's rules for a client's name
         source = await find_named(state.settings, session, encoder)
         config = config.model_copy(update={"encoder": str(source.path)})
@@ -194,7 +195,7 @@ async def evaluate(
         with _prompt_problems():
             table = await loaded.batcher.run(partial(service.evaluate_with, config, library))
     else:
-        session.close()
+        await run_in_threadpool(session.close)  # gives its connection back: a round trip
         with _prompt_problems():
             table = await run_in_threadpool(partial(evaluate_prompts, config, library=library))
     answer = table.to_dict()
