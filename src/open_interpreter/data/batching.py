@@ -15,10 +15,12 @@ count the same, as it does (on average) in randomly drawn batches.
 from __future__ import annotations
 
 import random
-
-import torch
+from typing import TYPE_CHECKING
 
 from open_interpreter.data.encoding import IGNORE_INDEX, Feature
+
+if TYPE_CHECKING:  # torch loads only when a batch is stacked: decoding stays torch-free
+    import torch
 
 POOL_BATCHES = 64
 TRAINING_WIDTH_MULTIPLE = 8
@@ -109,6 +111,8 @@ def collate(batch: list[Feature], pad_id: int, multiple_of: int = 1) -> dict[str
     Returns:
         ``input_ids``, ``attention_mask``, and ``token_type_ids`` / ``labels`` when present.
     """
+    import torch
+
     width = _round_up(max(len(f) for f in batch), multiple_of)
     ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(batch), width), dtype=torch.long)

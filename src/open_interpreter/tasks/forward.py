@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from open_interpreter.data.batching import collate, inference_batches
 from open_interpreter.data.encoding import Feature
+
+if TYPE_CHECKING:  # torch loads only when a model runs: results stay torch-free
+    import torch
 
 CPU_BATCH_SIZE = 16
 """Most features per forward pass on a CPU. A CPU gains little from wide batches, and a
@@ -55,6 +58,8 @@ def forward(
     Returns:
         The probabilities and mean loss.
     """
+    import torch
+
     from open_interpreter.runtime import autocast, cpu_attention, use_bf16
 
     device = device or next(model.parameters()).device
