@@ -34,9 +34,12 @@ echo "job $JOB_ID"
 curl -sfN -H "$AUTH" "$OI_URL/v1/fine-tunes/$JOB_ID/events" | grep -E '^event: (status|end)' || true
 curl -sf -H "$AUTH" "$OI_URL/v1/fine-tunes/$JOB_ID" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["status"], j["progress"])'
 
-# 6. The registry: versions with metrics and lineage; promote version 1 to production.
-curl -sf -H "$AUTH" "$OI_URL/v1/models/people-ner/versions" | python3 -c 'import json,sys; print([(v["version"], v["stage"]) for v in json.load(sys.stdin)])'
-curl -sf -H "$AUTH" -H 'Content-Type: application/json' "$OI_URL/v1/models/people-ner/promote" -d '{"version": 1}'; echo
+# 6. The registry: versions with metrics and lineage; promote the version this job made
+#    (a rerun of this script makes the next version, and serves that one).
+VERSIONS=$(curl -sf -H "$AUTH" "$OI_URL/v1/models/people-ner/versions")
+echo "$VERSIONS" | python3 -c 'import json,sys; print([(v["version"], v["stage"]) for v in json.load(sys.stdin)])'
+VERSION=$(echo "$VERSIONS" | JOB_ID=$JOB_ID python3 -c 'import json,os,sys; print(next(v["version"] for v in json.load(sys.stdin) if v["job_id"] == os.environ["JOB_ID"]))')
+curl -sf -H "$AUTH" -H 'Content-Type: application/json' "$OI_URL/v1/models/people-ner/promote" -d "{\"version\": $VERSION}"; echo
 
 # 7. Predict: entity spans with character offsets and scores.
 curl -sf -H "$AUTH" -H 'Content-Type: application/json' "$OI_URL/v1/models/people-ner/predict" \
