@@ -1,0 +1,324 @@
+"""Run a hyperparameter study, read one back, list them.
+
+:func:`run_study` reads the data once, settles the task and labels, checks the search
+space, the metric and the budget (so bad input fails before anything trains), then lets
+Optuna run the trials: TPE sampling, Hyperband or median pruning on each epoch's
+validation score, everything stored through :mod:`open_interpreter.tuning.storage`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from open_interpreter.bundle import ModelBundle
+from open_interpreter.config import FineTuneConfig
+from open_interpreter.data.examples import Examples
+from open_interpreter.errors import ConfigError, ConflictError, ModelStateError, NotFoundError
+from open_interpreter.training import recipe
+from open_interpreter.tuning.defaults import default_space, task_metrics
+from open_interpreter.tuning.objective import Objective
+from open_interpreter.tuning.result import StudyResult, TrialRecord
+from open_interpreter.tuning.settings import SearchConfig
+from open_interpreter.tuning.space import SearchSpace, parse_space
+from open_interpreter.tuning.storage import check_parallel, open_storage, shown_url, studies_url
+
+logger = logging.getLogger(__name__)
+
+OnUpdate = Callable[[list[TrialRecord]], None]
+
+
+def run_study(
+    *,
+    model_name: str,
+    base: FineTuneConfig,
+    search: SearchConfig,
+    train_data: Any,
+    train_labels: Any = None,
+    validation_data: Any = None,
+    validation_labels: Any = None,
+    tokenizer_name: str | None = None,
+    head: tuple[str, list[str] | None] | None = None,
+    storage: str | None = None,
+    on_update: OnUpdate | None = None,
+) -> tuple[StudyResult, ModelBundle]:
+    """Search ``search.space`` around ``base``; return the study and the best trial's model.
+
+    Args:
+        model_name: The base model every trial starts from.
+        base: The settings every trial starts from; its ``output_dir``, when set,
+            receives the best model.
+        search: The study's settings (space, budget, metric, sampler, pruner).
+        train_data: Training data, in any form ``fine_tune`` accepts.
+        train_labels: Its labels.
+        validation_data: Data scored after each epoch (or ``base.data.validation_split``).
+        validation_labels: Its labels.
+        tokenizer_name: The tokenizer, when not the model's own.
+        head: ``(task, labels)`` asked for with ``add_*_head``, if any.
+        storage: Database URL of the studies (default: see ``tuning/storage.py``).
+        on_update: Called with the trials table after each epoch and each trial.
+
+    Returns:
+        The study's result, and the best trial's bundle (model, tokenizer, task...).
+
+    Raises:
+        ConfigError: An empty or contradictory search space, an unknown metric for the
+            task, a contradictory direction, parallel trials on SQLite, no validation data.
+        ConflictError: A study of that name exists.
+        DataError: Bad training or validation data.
+        ModelStateError: No trial completed.
+    """
+    import optuna
+
+    url = storage or studies_url()
+    check_parallel(url, search.n_jobs)
+    base = _trial_base(base)
+    splits = recipe.read_splits(
+        base, train_data, train_labels, validation_data, validation_labels, None, None
+    )
+    if "validation" not in splits:
+        raise ConfigError(
+            "a study scores every trial on validation data: pass validation_data, or set "
+            "data.validation_split (e.g. 0.1)"
+        )
+    task = _settle_task(model_name, tokenizer_name, head, base, splits["train"])
+    asked = default_space(task, base) if search.space == "default" else search.space
+    space = parse_space(asked, base)
+    metric = _check_metric(search.metric, task, base)
+    direction = search.direction_for(metric)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = _create_study(optuna, url, search, direction, space, base)
+    _describe(study, search, space, base, model_name, task, metric)
+    if search.baseline:
+        study.enqueue_trial({}, user_attrs={"baseline": True})
+
+    def notify() -> None:
+        if on_update is not None:
+            on_update([TrialRecord.of(t) for t in study.get_trials(deepcopy=False)])
+
+    objective = Objective(
+        model_name=model_name,
+        tokenizer_name=tokenizer_name,
+        head=head,
+        base=base,
+        space=space,
+        metric=metric,
+        direction=direction,
+        splits=splits,
+        notify=notify,
+    )
+    study.optimize(
+        objective,
+        n_trials=search.n_trials,
+        timeout=search.timeout,
+        n_jobs=search.n_jobs,
+        gc_after_trial=True,
+        callbacks=[lambda _study, _trial: notify()],
+    )
+    if objective.best_bundle is None:
+        raise ModelStateError(f"no trial of study {study.study_name!r} completed")
+    if base.output_dir:
+        objective.best_bundle.save(base.output_dir)
+        study.set_user_attr("best_model_dir", str(base.output_dir))
+        logger.info("saved the best model (trial %d) to %s", objective.best_number, base.output_dir)
+    result = summarize(study, url)
+    result.best_result = objective.best_result
+    return result, objective.best_bundle
+
+
+def load_study(name: str, storage: str | None = None) -> StudyResult:
+    """The stored study ``name``, summarised.
+
+    Raises:
+        NotFoundError: No study of that name (the message lists those there are).
+    """
+    import optuna
+
+    url = storage or studies_url()
+    backend = open_storage(url)
+    try:
+        study = optuna.load_study(study_name=name, storage=backend)
+    except KeyError:
+        names = optuna.get_all_study_names(backend)
+        raise NotFoundError(f"no study named {name!r}; studies: {names or 'none yet'}") from None
+    return summarize(study, url)
+
+
+def list_studies(storage: str | None = None) -> list[dict[str, Any]]:
+    """One summary per stored study: name, metric, direction, trials, best value, start."""
+    import optuna
+
+    rows = []
+    for summary in optuna.get_all_study_summaries(open_storage(storage), include_best_trial=True):
+        best = summary.best_trial
+        rows.append(
+            {
+                "name": summary.study_name,
+                "metric": summary.user_attrs.get("metric"),
+                "direction": summary.direction.name.lower(),
+                "trials": summary.n_trials,
+                "best_value": best.value if best else None,
+                "started": summary.datetime_start.isoformat(timespec="seconds")
+                if summary.datetime_start
+                else None,
+            }
+        )
+    return rows
+
+
+def summarize(study: Any, url: str) -> StudyResult:
+    """A :class:`StudyResult` of an Optuna study (parameter importances included)."""
+    trials = [TrialRecord.of(t) for t in study.get_trials(deepcopy=False)]
+    attrs = study.user_attrs
+    result = StudyResult(
+        name=study.study_name,
+        storage=shown_url(url),
+        metric=attrs.get("metric", "value"),
+        direction=study.direction.name.lower(),
+        trials=trials,
+        info={k: v for k, v in attrs.items() if k != "metric"},
+    )
+    complete = [t for t in trials if t.state == "complete" and t.value is not None]
+    if complete:
+        pick = max if result.direction == "maximize" else min
+        best = pick(complete, key=lambda t: t.value)
+        result.best_trial, result.best_value = best.number, best.value
+        result.best_params = best.params
+    baseline = next((t for t in complete if t.baseline), None)
+    result.baseline_value = baseline.value if baseline else None
+    result.importances = _importances(study, list(attrs.get("space", {})))
+    return result
+
+
+def _trial_base(base: FineTuneConfig) -> FineTuneConfig:
+    """The base settings as each trial uses them: no saving, checkpoints or progress bar
+    per trial (the best model is saved once, at the end)."""
+    if not base.eval_every_epoch:
+        raise ConfigError("a study scores trials after each epoch: drop eval_every_epoch=false")
+    if base.resume_from:
+        raise ConfigError("resume_from cannot be used in a study: every trial starts afresh")
+    return base.updated(checkpoint_every=None, progress=False)
+
+
+def _settle_task(
+    model_name: str,
+    tokenizer_name: str | None,
+    head: tuple[str, list[str] | None] | None,
+    base: FineTuneConfig,
+    train: Examples,
+) -> str:
+    """The task the trials train, settled as ``fine_tune`` settles it (so label errors
+    come before any training)."""
+    bundle = ModelBundle(model_name, tokenizer_name, config=base)
+    bundle.load_model()
+    bundle.load_tokenizer()
+    if head is not None:
+        bundle.set_head(*head)
+    recipe.settle_task(bundle, train)
+    return bundle.task.name
+
+
+def _check_metric(metric: str | None, task: str, base: FineTuneConfig) -> str:
+    from open_interpreter.tasks import get_task
+
+    measured = task_metrics(task, base)
+    metric = metric or get_task(task).headline_metric
+    if metric not in measured:
+        raise ConfigError(f"metric={metric!r} is not measured for {task}; choose one of {measured}")
+    return metric
+
+
+def _create_study(
+    optuna: Any,
+    url: str,
+    search: SearchConfig,
+    direction: str,
+    space: SearchSpace,
+    base: FineTuneConfig,
+) -> Any:
+    backend = open_storage(url)
+    name = search.name or f"study-{datetime.now():%Y%m%d-%H%M%S}"
+    options = {
+        "storage": backend,
+        "direction": direction,
+        "sampler": _sampler(optuna, search.sampler, base.seed),
+        "pruner": _pruner(optuna, search.pruner, space, base),
+    }
+    try:
+        return optuna.create_study(study_name=name, **options)
+    except optuna.exceptions.DuplicatedStudyError:
+        if search.name:
+            raise ConflictError(
+                f"a study named {name!r} exists already; choose another name"
+            ) from None
+    for n in range(2, 1000):  # two unnamed studies started in the same second
+        try:
+            return optuna.create_study(study_name=f"{name}-{n}", **options)
+        except optuna.exceptions.DuplicatedStudyError:
+            continue
+    raise ConflictError(f"could not find a free study name after {name!r}")
+
+
+def _sampler(optuna: Any, name: str, seed: int) -> Any:
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed)
+
+
+def _pruner(optuna: Any, name: str, space: SearchSpace, base: FineTuneConfig) -> Any:
+    """Hyperband over epochs (1 to the most any trial trains), the median rule after two
+    finished trials, or none."""
+    if name == "hyperband":
+        most = max(1, math.ceil(space.max_of("epochs", base.epochs)))
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=most, reduction_factor=3)
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0)
+    return optuna.pruners.NopPruner()
+
+
+def _describe(
+    study: Any,
+    search: SearchConfig,
+    space: SearchSpace,
+    base: FineTuneConfig,
+    model_name: str,
+    task: str,
+    metric: str,
+) -> None:
+    """Store what the study is, so ``oi studies show`` can say it later."""
+    attrs = {
+        "metric": metric,
+        "task": task,
+        "model": model_name,
+        "space": space.to_dict(),
+        "sampler": search.sampler,
+        "pruner": search.pruner,
+        "n_trials": search.n_trials,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "base_config": base.model_dump(mode="json"),
+    }
+    for key, value in attrs.items():
+        study.set_user_attr(key, value)
+
+
+def _importances(study: Any, names: list[str]) -> dict[str, float]:
+    """fANOVA importances of the searched settings, once two searched trials completed."""
+    import optuna
+
+    searched = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        if names and set(names) <= set(t.params)
+    ]
+    if len(searched) < 2:
+        return {}
+    evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
+    try:
+        found = optuna.importance.get_param_importances(study, params=names, evaluator=evaluator)
+    except (RuntimeError, ValueError) as error:  # e.g. every trial drew the same values
+        logger.info("no parameter importances: %s", error)
+        return {}
+    return {name: round(float(value), 4) for name, value in found.items()}
