@@ -8,6 +8,7 @@ import pytest
 
 from open_interpreter.config import AugmentSettings, FineTuneConfig, PeftSettings, load_config
 from open_interpreter.errors import ConfigError
+from open_interpreter.tuning import load_study_config
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 
@@ -50,10 +51,14 @@ def test_every_shipped_example_is_a_valid_config() -> None:
     files = sorted(EXAMPLES.glob("*.yaml"))
     assert files
     for file in files:
-        assert file.read_text().startswith("# oi train "), (
+        text = file.read_text()
+        assert text.startswith(("# oi train ", "# oi tune ")), (
             f"{file.name} must start with its command"
         )
-        load_config(file)
+        if text.startswith("# oi tune "):
+            load_study_config(file)  # an oi train file with a search: section
+        else:
+            load_config(file)
 
 
 def test_updated_validates() -> None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         PromptPredictions,
         PromptTemplate,
     )
+    from open_interpreter.tuning import StudyResult, TrialRecord
 
 logger = logging.getLogger("open_interpreter")
 
@@ -188,6 +189,102 @@ class OpenInterpreter:
             on_event=on_event,
         )
         return self.result
+
+    def tune(
+        self,
+        train_data: Any = None,
+        train_labels: Any = None,
+        validation_data: Any = None,
+        validation_labels: Any = None,
+        *,
+        search_space: Mapping[str, Any] | str = "default",
+        n_trials: int = 20,
+        timeout: float | None = None,
+        metric: str | None = None,
+        direction: str | None = None,
+        pruner: str | None = "hyperband",
+        sampler: str = "tpe",
+        config: FineTuneConfig | None = None,
+        on_update: Callable[[list[TrialRecord]], None] | None = None,
+        **settings: Any,
+    ) -> StudyResult:
+        """Search fine-tuning settings with Optuna; keep the best trial's model.
+
+        Each trial fine-tunes the base model as ``fine_tune`` would, with the values it
+        draws from ``search_space``; after every epoch its validation ``metric`` goes to
+        the pruner, which stops trials that cannot catch up. Afterwards the interpreter
+        holds the best trial's model, so ``evaluate``, ``predict`` and ``save`` work as
+        after ``fine_tune``. See docs/hpo.md.
+
+        Args:
+            train_data: Training data, in any form ``fine_tune`` accepts.
+            train_labels: Its labels.
+            validation_data: Data every trial is scored on after each epoch.
+            validation_labels: Its labels.
+            search_space: ``{setting: {low, high[, log][, step]} | [values]}``, or
+                ``"default"`` for the task's default space.
+            n_trials: Trials to run, the baseline trial (the base settings) included.
+            timeout: Seconds after which no new trial starts.
+            metric: Validation metric to optimise (default: the task's headline metric).
+            direction: ``maximize`` or ``minimize`` (default: from the metric).
+            pruner: ``hyperband``, ``median`` or None.
+            sampler: ``tpe`` or ``random``.
+            config: Base settings; ``settings`` override its fields.
+            on_update: Called with the trials table after each epoch and each trial.
+            **settings: Base :class:`FineTuneConfig` fields, and study settings of
+                :class:`~open_interpreter.tuning.SearchConfig` (``name``, ``baseline``,
+                ``n_jobs``, ``storage``: a database URL).
+
+        Returns:
+            A :class:`~open_interpreter.tuning.StudyResult`: best settings and score,
+            the trials table, parameter importances, ``to_markdown()``, ``to_dict()``.
+
+        Raises:
+            ConfigError: An empty or contradictory search space, an unknown metric for
+                the task, a budget too small for a trial, no validation data, parallel
+                trials on SQLite — all before anything trains.
+            DataError: Bad training or validation data.
+
+        Example:
+            >>> study = interpreter.tune(train_data=tokens, train_labels=tags,  # doctest: +SKIP
+            ...     validation_data=dev_tokens, validation_labels=dev_tags, n_trials=8)
+            >>> print(study.best_params, study.best_value)  # doctest: +SKIP
+        """
+        from open_interpreter.config import validated
+        from open_interpreter.tuning import SearchConfig, run_study
+
+        storage = settings.pop("storage", None)
+        study_keys = ("name", "baseline", "n_jobs")
+        search = validated(
+            SearchConfig,
+            {
+                "space": dict(search_space) if not isinstance(search_space, str) else search_space,
+                "n_trials": n_trials,
+                "timeout": timeout,
+                "metric": metric,
+                "direction": direction,
+                "pruner": pruner or "none",
+                "sampler": sampler,
+                **{key: settings.pop(key) for key in study_keys if key in settings},
+            },
+        )
+        base = (config or self.config).updated(**settings)
+        head = (self.task.name, self.labels) if self.task is not None else None
+        study, best = run_study(
+            model_name=self.model_name,
+            tokenizer_name=self.tokenizer_name,
+            head=head,
+            base=base,
+            search=search,
+            train_data=train_data,
+            train_labels=train_labels,
+            validation_data=validation_data,
+            validation_labels=validation_labels,
+            storage=storage,
+            on_update=on_update,
+        )
+        self.bundle, self.result = best, study.best_result
+        return study
 
     # -- using the model ---------------------------------------------------------------
 
