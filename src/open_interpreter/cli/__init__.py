@@ -16,6 +16,7 @@ from open_interpreter.cli.models import models
 from open_interpreter.cli.prompt import prompt
 from open_interpreter.cli.serve import keys, serve
 from open_interpreter.cli.train import train
+from open_interpreter.cli.tune import studies, tune
 from open_interpreter.cli.use import evaluate, predict
 from open_interpreter.cli.worker import worker
 
@@ -43,6 +44,8 @@ def main(verbose: bool, quiet: bool) -> None:
 
 
 main.add_command(train)
+main.add_command(tune)
+main.add_command(studies)
 main.add_command(evaluate)
 main.add_command(predict)
 main.add_command(explain)
