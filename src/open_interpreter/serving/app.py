@@ -16,7 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from open_interpreter import __version__, dashboard
 from open_interpreter.services.resources import ResourceSampler
-from open_interpreter.serving import problems
+from open_interpreter.serving import openapi, problems
 from open_interpreter.serving.middleware import LimitsAndMetrics
 from open_interpreter.serving.model_cache import ModelCache
 from open_interpreter.serving.rate_limit import RateLimiter
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.oi = state
     app.state.resources = sampler
     problems.install(app)
+    openapi.install(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
