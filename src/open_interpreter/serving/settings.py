@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         50_000_000, gt=0, description="Largest dataset or model-archive upload."
     )
+    body_read_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="Most seconds a request body may take to arrive; a slower one is cut off "
+        "(408) and its connection closed.",
+    )
     max_unpacked_bytes: int = Field(
         2_000_000_000, gt=0, description="Most bytes an uploaded model archive unpacks to."
     )
