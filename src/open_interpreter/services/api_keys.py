@@ -24,6 +24,8 @@ SCOPES = ("predict", "train", "admin")
 """Each scope includes the ones before it: admin can train, train can predict."""
 
 KEY_PREFIX = "oi_"
+NAME_LIMIT = 200
+"""The longest key name (the column's width; PostgreSQL refuses a longer one)."""
 
 
 def _hash(key: str) -> str:
@@ -42,13 +44,19 @@ def create_key(
         caller: Who creates it, for the audit log (``key.create``).
 
     Raises:
-        ConfigError: Unknown scope.
+        ConfigError: Unknown scope, or a name that is empty, longer than 200 characters
+            or holds a control character.
 
     Example:
         >>> row, secret = create_key(session, name="ci", scope="train")  # doctest: +SKIP
     """
     if scope not in SCOPES:
         raise ConfigError(f"unknown scope {scope!r}; choose one of {list(SCOPES)}")
+    if not 0 < len(name) <= NAME_LIMIT or not name.isprintable():
+        raise ConfigError(
+            f"a key name is 1 to {NAME_LIMIT} printable characters, got {name[:40]!r}"
+            f" ({len(name)} characters)"
+        )
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
         id=artifacts.new_id("key"), name=name, prefix=key[:10], key_hash=_hash(key), scope=scope

@@ -44,6 +44,15 @@ class PromptCreate(BaseModel):
             raise ValueError(f"{name!r} is reserved: /v1/prompts/{name} is a route")
         return name
 
+    @field_validator("text", "system", "description")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        # PostgreSQL cannot store a NUL in text; refused on SQLite too, so both agree
+        nul = "\x00"
+        if value is not None and nul in value:
+            raise ValueError(f"a NUL character cannot be saved, got one at {value.index(nul)}")
+        return value
+
 
 class PromptVersionPublic(BaseModel):
     """One saved version of a template."""
