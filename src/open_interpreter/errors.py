@@ -75,3 +75,8 @@ class ConflictError(OpenInterpreterError, ValueError):
 
 class QuantizationUnavailableError(OpenInterpreterError, RuntimeError):
     """4-bit loading (QLoRA) was asked for where it cannot run: no CUDA GPU or no bitsandbytes."""
+
+
+class ExportError(OpenInterpreterError, RuntimeError):
+    """A model cannot be exported (its task or adapter has no export yet), or its export
+    was refused because it does not compute what the model computes (nothing is written)."""

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
     from open_interpreter.analysis import Explanation, FaithfulnessReport, RobustnessReport
+    from open_interpreter.export import ExportReport
     from open_interpreter.generation import Completion, Prompt
     from open_interpreter.prompting import (
         Extraction,
@@ -785,6 +786,57 @@ class OpenInterpreter:
     def save(self, path: str | Path) -> Path:
         """Save the model as a directory plain ``transformers`` can load, with its card."""
         return self.bundle.save(path)
+
+    def export(
+        self,
+        path: str | Path,
+        format: str = "onnx",
+        quantize: str | None = None,
+        *,
+        parity_texts: list[Any] | None = None,
+        parity_data: Any = None,
+        parity_labels: Any = None,
+    ) -> ExportReport:
+        """Export the model to ONNX, to predict without torch (``OnnxModel.load(path)``).
+
+        The export is kept only if fp32 ONNX logits are within 1e-4 of PyTorch's on a
+        sample (``parity_data``, else ``parity_texts``, else a few built-in texts) and, for
+        int8 with labelled ``parity_data``, its accuracy (entity F1 for NER) is at most one
+        point lower; otherwise nothing is written. A LoRA or IA3 adapter is merged first.
+
+        Args:
+            path: The directory to write (new, empty, or an earlier export).
+            format: ``"onnx"``, the only format so far.
+            quantize: None for fp32, ``"int8"`` for ONNX Runtime dynamic quantisation.
+            parity_texts: Inputs, as :meth:`predict` takes them, to check parity on.
+            parity_data: Labelled data, as :meth:`evaluate` takes it, to check parity on.
+            parity_labels: The labels of ``parity_data`` when it is a list.
+
+        Returns:
+            The directory written, its size and the parity figures (also in its
+            ``export.json`` and ``README.md``).
+
+        Raises:
+            ExportError: A generative model or a virtual-token adapter (no export yet), or
+                a parity check failed.
+            ConfigError: An unknown ``format`` or ``quantize``, or ``path`` holds other files.
+
+        Example:
+            >>> interpreter.export("exports/ner-int8", quantize="int8")  # doctest: +SKIP
+        """
+        from open_interpreter.errors import ConfigError
+        from open_interpreter.export import export_onnx
+
+        if format != "onnx":
+            raise ConfigError(f"format must be 'onnx', got {format=}")
+        return export_onnx(
+            self.bundle,
+            path,
+            quantize=quantize,
+            parity_texts=parity_texts,
+            parity_data=parity_data,
+            parity_labels=parity_labels,
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> OpenInterpreter:

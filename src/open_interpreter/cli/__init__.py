@@ -11,6 +11,7 @@ import click
 
 from open_interpreter import __version__
 from open_interpreter.cli.analysis import explain, robustness
+from open_interpreter.cli.export import export
 from open_interpreter.cli.generate import chat, generate
 from open_interpreter.cli.models import models
 from open_interpreter.cli.prompt import prompt
@@ -48,6 +49,7 @@ main.add_command(tune)
 main.add_command(studies)
 main.add_command(evaluate)
 main.add_command(predict)
+main.add_command(export)
 main.add_command(explain)
 main.add_command(robustness)
 main.add_command(generate)
