@@ -55,3 +55,4 @@ def test_bad_studies_are_one_line_errors(runner, tiny_bert_dir, tmp_path):
     assert missing.exit_code == 1
     assert "Error: no study named 'nope'; studies: none yet" in missing.output
     assert "No studies yet" in runner.invoke(main, ["studies", "list"]).output
+    assert not (tmp_path / "oi_home" / "studies.db").exists()  # nothing created to look

@@ -17,6 +17,7 @@ locked", so :func:`check_parallel` refuses them before anything trains.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -58,6 +59,15 @@ def open_storage(url: str | None = None) -> Any:
     else:
         engine_kwargs = {"connect_args": {"timeout": 30}}
     return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+
+
+def has_studies(url: str) -> bool:
+    """Whether there can be studies at ``url``: a SQLite file that exists, or a server
+    (listing never creates a database just to look)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return True
+    return bool(parsed.database) and Path(parsed.database).is_file()
 
 
 def check_parallel(url: str, n_jobs: int) -> None:

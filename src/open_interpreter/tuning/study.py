@@ -24,7 +24,13 @@ from open_interpreter.tuning.objective import Objective
 from open_interpreter.tuning.result import StudyResult, TrialRecord
 from open_interpreter.tuning.settings import SearchConfig
 from open_interpreter.tuning.space import SearchSpace, parse_space
-from open_interpreter.tuning.storage import check_parallel, open_storage, shown_url, studies_url
+from open_interpreter.tuning.storage import (
+    check_parallel,
+    has_studies,
+    open_storage,
+    shown_url,
+    studies_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +144,8 @@ def load_study(name: str, storage: str | None = None) -> StudyResult:
     import optuna
 
     url = storage or studies_url()
+    if not has_studies(url):
+        raise NotFoundError(f"no study named {name!r}; studies: none yet")
     backend = open_storage(url)
     try:
         study = optuna.load_study(study_name=name, storage=backend)
@@ -151,8 +159,11 @@ def list_studies(storage: str | None = None) -> list[dict[str, Any]]:
     """One summary per stored study: name, metric, direction, trials, best value, start."""
     import optuna
 
+    url = storage or studies_url()
+    if not has_studies(url):
+        return []
     rows = []
-    for summary in optuna.get_all_study_summaries(open_storage(storage), include_best_trial=True):
+    for summary in optuna.get_all_study_summaries(open_storage(url), include_best_trial=True):
         best = summary.best_trial
         rows.append(
             {
