@@ -77,6 +77,10 @@ class QuantizationUnavailableError(OpenInterpreterError, RuntimeError):
     """4-bit loading (QLoRA) was asked for where it cannot run: no CUDA GPU or no bitsandbytes."""
 
 
+class OutOfSpaceError(OpenInterpreterError, OSError):
+    """The disk, a quota or the file-size limit left no room for what was being saved."""
+
+
 class ExportError(OpenInterpreterError, RuntimeError):
     """A model cannot be exported (its task or adapter has no export yet), or its export
     was refused because it does not compute what the model computes (nothing is written)."""

@@ -14,15 +14,15 @@ Layout::
 from __future__ import annotations
 
 import json
-import os
 import platform
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from open_interpreter.atomic import no_space_left, replace_dir, temporary_sibling
 from open_interpreter.bundle.card import model_card
-from open_interpreter.errors import ConfigError, ModelNotFoundError
+from open_interpreter.errors import ConfigError, ModelNotFoundError, OutOfSpaceError
 from open_interpreter.paths import MANIFEST
 from open_interpreter.peft import is_peft_model, save_adapter
 
@@ -76,36 +76,65 @@ def write_saved_model(
     training_config: dict[str, Any] | None,
     metrics: dict[str, Any] | None,
 ) -> Path:
-    """Write a saved model directory atomically (temporary folder, then rename).
+    """Write a saved model directory atomically: into a temporary folder beside ``path``,
+    then put in its place in one step (see :func:`open_interpreter.atomic.replace_dir`),
+    so ``path`` holds either what it held before or the whole new model, never part of it.
 
     Returns:
         The directory written.
+
+    Raises:
+        OutOfSpaceError: The disk, a quota or the file-size limit had no room for it
+            (nothing of the new model is left behind).
+        ConfigError: ``path`` holds files that are neither a saved model nor checkpoints.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_sibling(path)
+    tmp.mkdir()
+    try:
+        _write_files(tmp, model, tokenizer, manifest, training_config, metrics)
+        _replace_dir(tmp, path)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, Exception) and no_space_left(exc):
+            first_line = next(iter(str(exc).strip().splitlines()), type(exc).__name__)
+            raise OutOfSpaceError(
+                f"no space left to save the model to {path}: {first_line}"
+            ) from exc
+        raise
+    return path
+
+
+def _write_files(
+    into: Path,
+    model: Any,
+    tokenizer: Any,
+    manifest: dict[str, Any],
+    training_config: dict[str, Any] | None,
+    metrics: dict[str, Any] | None,
+) -> None:
     from open_interpreter.models.loading import quiet_transformers
 
     with quiet_transformers():
         if is_peft_model(model):
-            save_adapter(model, tmp)
+            save_adapter(model, into)
         else:
-            model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+            model.save_pretrained(into)
+        tokenizer.save_pretrained(into)
     manifest = {
         **manifest,
         "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": library_versions(),
     }
-    _write_json(tmp / MANIFEST, manifest)
+    _write_json(into / MANIFEST, manifest)
     if training_config is not None:
-        _write_json(tmp / TRAINING_CONFIG, training_config)
+        _write_json(into / TRAINING_CONFIG, training_config)
     if metrics is not None:
-        _write_json(tmp / METRICS, metrics)
-    (tmp / "README.md").write_text(model_card(manifest, training_config, metrics), encoding="utf-8")
-    _replace_dir(tmp, path)
-    return path
+        _write_json(into / METRICS, metrics)
+    (into / "README.md").write_text(
+        model_card(manifest, training_config, metrics), encoding="utf-8"
+    )
 
 
 def _replace_dir(new: Path, path: Path) -> None:
@@ -114,13 +143,11 @@ def _replace_dir(new: Path, path: Path) -> None:
     if path.exists():
         entries = {p.name for p in path.iterdir()}
         if entries and MANIFEST not in entries and entries != {"checkpoints"}:
-            shutil.rmtree(new, ignore_errors=True)
             raise ConfigError(
                 f"refusing to save into {path}: it holds other files ({sorted(entries)[:5]}); "
                 "choose an empty or new directory"
             )
-        shutil.rmtree(path)
-    os.replace(new, path)
+    replace_dir(new, path)
 
 
 def read_manifest(path: Path) -> dict[str, Any]:

@@ -61,11 +61,11 @@ def store_upload(
     fmt = guess_format(filename, declared_format)
     dataset_id = artifacts.new_id("ds")
     relative = f"datasets/{dataset_id}.{fmt}"
-    path = artifacts.write_bytes(relative, data)
+    path = artifacts.write_temporary(relative, data)  # named once its row is in
     try:
         examples = read_file(path, format=fmt)
     except DataError as exc:
-        artifacts.remove(relative)
+        path.unlink()
         raise DataError(str(exc).replace(str(path), filename)) from None
     row = Dataset(
         id=dataset_id,
@@ -81,6 +81,12 @@ def store_upload(
         owner_key_id=caller.key_id,
     )
     session.add(row)
+    try:
+        session.flush()
+    except BaseException:
+        path.unlink()
+        raise
+    artifacts.place(path, relative)
     session.commit()
     return row
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from open_interpreter.atomic import no_space_left
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.errors import NotFoundError, OpenInterpreterError
 from open_interpreter.services import job_queue, jobs, registry
@@ -89,6 +90,8 @@ def run_job(db: Database, lease: Lease) -> str:
     except Exception as exc:
         first_line = next(iter(str(exc).strip().splitlines()), "")
         summary = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
+        if no_space_left(exc):
+            summary = f"no space left to save the job's files: {summary}"
         with db.session() as session:
             data = {"message": summary, "traceback": traceback.format_exc()}
             job_queue.record_event(session, lease, "log", data)
@@ -109,6 +112,8 @@ def _train_and_register(db: Database, lease: Lease) -> None:
     missing = [split for split, row in datasets.items() if row is None]
     if missing:
         raise NotFoundError(f"the job's {', '.join(missing)} dataset was deleted")
+    for folder in (f"jobs/{job.id}", f"models/{job.model_name}"):
+        artifacts.sweep_leftovers(folder)  # what an earlier, killed attempt half-wrote
     run_dir = artifacts.resolve(f"jobs/{job.id}/run")
     if (run_dir / registry.MANIFEST).is_file():
         _log(db, lease, "training had finished in an earlier attempt; registering its model")

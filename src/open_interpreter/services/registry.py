@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
 from pathlib import Path
 from typing import Any
@@ -111,7 +110,7 @@ def register_version(
     source_dir = Path(source_dir)
     if not source_dir.is_dir():
         raise ConfigError(f"cannot register {source_dir}: it is not a directory")
-    staging = artifacts.copy_dir(source_dir, f"models/{model_name}/.staging-{secrets.token_hex(6)}")
+    staging = artifacts.copy_to_temporary(source_dir, f"models/{model_name}/staging")
     fields = {"base_model": base_model, "metrics": metrics, "lineage": lineage, "job_id": job_id}
     placed: Path | None = None
     try:

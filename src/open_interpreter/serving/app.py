@@ -23,7 +23,7 @@ from open_interpreter.serving.rate_limit import RateLimiter
 from open_interpreter.serving.routes import api, health
 from open_interpreter.serving.settings import Settings
 from open_interpreter.serving.state import AppState, Metrics
-from open_interpreter.storage import Database
+from open_interpreter.storage import Database, artifacts
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 "train, predict and delete. Use it for local experiments only."
             )
         sampler.start()
+        artifacts.sweep_leftovers()  # what uploads cut short by a crash left behind
         yield
         sampler.stop()
         state.cache.close()

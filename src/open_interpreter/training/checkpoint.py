@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from open_interpreter.atomic import temporary_sibling
 from open_interpreter.errors import ConfigError
 
 _STATE = "trainer_state.json"
@@ -48,8 +49,7 @@ def save_checkpoint(
     from safetensors.torch import save_file, save_model
 
     directory = Path(directory)
-    tmp = directory.with_name(directory.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = temporary_sibling(directory)  # never mistaken for a checkpoint, swept if abandoned
     tmp.mkdir(parents=True)
     save_model(model, str(tmp / _MODEL))
     best = None
