@@ -2,7 +2,10 @@
 
 Library errors map to 4xx here and only here: routes raise them, this turns them into
 responses. A request can never produce a 500 by sending something odd; a 500 means a bug
-and is logged with its traceback.
+and is logged with its traceback. A database that cannot be reached (restarting, a lost
+connection, a full connection pool, a lock held too long) is a 503 with ``Retry-After``:
+the next request gets a fresh connection, so the server recovers by itself. A disk with
+no room for an upload is a 507.
 """
 
 from __future__ import annotations
@@ -13,11 +16,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from open_interpreter import errors
+from open_interpreter.atomic import no_space_left
 
 logger = logging.getLogger(__name__)
+
+DATABASE_RETRY_AFTER_S = 5
 
 # (status, code) per library error, most specific first.
 _MAPPING: list[tuple[type[Exception], int, str]] = [
@@ -26,6 +34,7 @@ _MAPPING: list[tuple[type[Exception], int, str]] = [
     (errors.ConfigError, 422, "invalid_config"),
     (errors.ModelNotFoundError, 404, "model_not_found"),
     (errors.ModelStateError, 409, "model_not_ready"),
+    (errors.OutOfSpaceError, 507, "insufficient_storage"),
 ]
 _HTTP_CODES = {
     401: "unauthorized",
@@ -94,6 +103,32 @@ def _problem(_request: Request, exc: Problem) -> JSONResponse:
     return problem_response(exc.status, exc.code, exc.detail, **exc.extra)
 
 
+def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """503 when the database could not be reached; any other database error is a bug."""
+    if isinstance(exc, DBAPIError) and not (
+        isinstance(exc, OperationalError) or exc.connection_invalidated
+    ):
+        raise exc  # the database answered (a constraint...): a bug, for _unexpected
+    reason = next(iter(str(getattr(exc, "orig", None) or exc).strip().splitlines()), "")
+    logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, reason)
+    return problem_response(
+        503,
+        "database_unavailable",
+        "the database cannot be reached just now; retry shortly",
+        retry_after=DATABASE_RETRY_AFTER_S,
+    )
+
+
+def _os_error(request: Request, exc: Exception) -> JSONResponse:
+    """507 when the disk had no room for what the request stored; any other is a bug."""
+    if not no_space_left(exc):
+        raise exc  # a bug, for _unexpected
+    logger.error("no space left on %s %s: %s", request.method, request.url.path, exc)
+    return problem_response(
+        507, "insufficient_storage", "the server has no space left to store this"
+    )
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem_response(500, "internal_error", "an unexpected error occurred; it was logged")
@@ -105,4 +140,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.OpenInterpreterError, _library_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeoutError, _database_error)
+    app.add_exception_handler(OSError, _os_error)
     app.add_exception_handler(Exception, _unexpected)
