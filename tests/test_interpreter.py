@@ -184,21 +184,31 @@ def test_early_stopping_ends_the_run(tiny_bert_dir, ner_data):
 
 
 def test_bad_input_gets_a_clear_error(tiny_bert_dir, ner_data):
-    (train_x, train_y), (dev_x, dev_y) = ner_data
+    (train_x, train_y), _ = ner_data
     interpreter = OpenInterpreter(str(tiny_bert_dir))
     with pytest.raises(DataError, match="48 items but train_labels has 47"):
         interpreter.fine_tune(train_data=train_x, train_labels=train_y[:-1], **FAST)
-    bad_dev = [list(tags) for tags in dev_y]
-    bad_dev[-1][0] = "B-XYZ"
-    with pytest.raises(LabelError, match="B-XYZ"):
-        interpreter.fine_tune(
-            train_data=train_x,
-            train_labels=train_y,
-            validation_data=dev_x,
-            validation_labels=bad_dev,
-            **FAST,
-        )
+    bad_train = [list(tags) for tags in train_y]
+    bad_train[-1][0] = "B-XYZ"
+    tags = ["O", "B-LOC", "B-ORG", "I-ORG", "B-PER"]
+    with pytest.raises(LabelError, match=r"training labels \['B-XYZ'\] are not among"):
+        interpreter.fine_tune(train_data=train_x, train_labels=bad_train, labels=tags, **FAST)
     with pytest.raises(ModelStateError, match="fine_tune"):
         OpenInterpreter(str(tiny_bert_dir)).predict("john")
     with pytest.raises(DataError, match="empty"):
         interpreter.fine_tune(train_data=[], train_labels=[], **FAST)
+
+
+def test_evaluate_scores_labels_the_model_never_saw_with_a_warning(tiny_ner_model_dir, caplog):
+    interpreter = OpenInterpreter.load(tiny_ner_model_dir)
+    tokens = [["mary", "visited", "acme", "corp"], ["john", "visited", "paris", "."]]
+    tags = [["B-PER", "O", "B-MISC", "I-MISC"], ["B-PER", "O", "B-LOC", "O"]]
+    with caplog.at_level(logging.WARNING, logger="open_interpreter"):
+        report = interpreter.evaluate(tokens, tags)
+    assert "test labels never seen in training: ['B-MISC', 'I-MISC']" in caplog.text
+    assert "labels setting" in caplog.text
+    assert report.labels[-2:] == ["B-MISC", "I-MISC"]
+    misc = report.report.per_label["B-MISC"]
+    assert (misc.recall, misc.support) == (0.0, 1)
+    assert report.entities is not None and report.entities.per_type["MISC"].recall == 0.0
+    assert report.report.micro.support == 8

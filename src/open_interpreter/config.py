@@ -193,6 +193,12 @@ class FineTuneConfig(BaseModel):
         "mean token classification, one label per text means sequence classification.",
     )
     data: DataConfig = Field(default_factory=DataConfig, description="Files to read (CLI).")
+    labels: list[str] | None = Field(
+        None,
+        description="Classification and NER: every label the head predicts, in its order "
+        "(at least 2). Default: the training data's labels, sorted. List them to fix the "
+        "order, or to give labels that the training split lacks (rare ones) an output.",
+    )
     output_dir: str | None = Field(None, description="Where to save the fine-tuned model.")
 
     optimizer: Optimizer = Field("adamw", description="adamw, or sgd with momentum.")
@@ -274,6 +280,29 @@ class FineTuneConfig(BaseModel):
     def _peft_shorthand(cls, value: Any) -> Any:
         # `peft=lora` (CLI) and `peft: lora` (YAML) mean the method with its defaults.
         return {"method": value} if isinstance(value, str) else value
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _labels_as_names(cls, value: Any) -> Any:
+        # Integer labels (YAML `labels: [0, 1]`) name their classes as the data's do: "0", "1".
+        if isinstance(value, (list, tuple)):
+            return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_make_a_head(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        names = [name.strip() for name in value]
+        if any(not name for name in names):
+            raise ValueError(f"labels must be non-empty names, got {value}")
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"labels must be unique, got {repeated} more than once")
+        if len(names) < 2:
+            raise ValueError(f"labels must list at least 2 labels for a classifier, got {names}")
+        return names
 
     @field_validator("report_to", mode="before")
     @classmethod

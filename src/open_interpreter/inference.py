@@ -2,22 +2,54 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from open_interpreter.bundle import ModelBundle
-from open_interpreter.data.encoding import Feature
+from open_interpreter.data.encoding import IGNORE_INDEX, Feature
 from open_interpreter.data.examples import ChatExamples, Examples, TextExamples
-from open_interpreter.data.validation import check_labels_known
+from open_interpreter.data.validation import listed, unseen_labels
 from open_interpreter.errors import DataError
 from open_interpreter.evaluation import EvaluationReport
 from open_interpreter.tasks.forward import forward
 
+logger = logging.getLogger(__name__)
+
 
 def encode(bundle: ModelBundle, examples: Examples, *, labelled: bool = True) -> list[Feature]:
-    """Encode ``examples`` for the bundle's task and labels."""
+    """Encode ``examples`` for the bundle's task and labels.
+
+    Labels the head has no output for are left out of the loss (``-100``); they are still
+    scored, from the examples, as labels the model never predicts.
+    """
     task = bundle.require_head()
-    label2id = {label: i for i, label in enumerate(bundle.labels or [])} if labelled else None
+    label2id = None
+    if labelled:
+        label2id = dict.fromkeys(unseen_labels(bundle.labels or [], examples), IGNORE_INDEX)
+        label2id.update({label: i for i, label in enumerate(bundle.labels or [])})
     return task.encode(bundle.tokenizer, examples, label2id, bundle.max_length())
+
+
+def warn_unseen_labels(bundle: ModelBundle, examples: Examples, split: str) -> list[str]:
+    """Log a warning naming the labels of ``examples`` that the head has no output for.
+
+    Such labels are scored as the seqeval and Hugging Face examples score them: the model
+    never predicts them, so their recall is 0 and their examples count as errors (and in
+    support); the loss leaves them out.
+
+    Returns:
+        Those labels (empty when there are none).
+    """
+    unseen = unseen_labels(bundle.labels or [], examples)
+    if unseen:
+        logger.warning(
+            "%s labels never seen in training: %s. The model has no output for them, so "
+            "they score 0 (recall 0, counted in support). To give them one, fine-tune with "
+            "every label, these included, listed in the labels setting",
+            split,
+            listed(unseen),
+        )
+    return unseen
 
 
 def score(
@@ -42,14 +74,16 @@ def score(
 def evaluate(bundle: ModelBundle, examples: Examples, split: str) -> EvaluationReport:
     """Score the bundle's model on labelled ``examples``.
 
+    Labels the model has no output for are scored (recall 0) with a logged warning (see
+    :func:`warn_unseen_labels`).
+
     Raises:
         DataError: The examples carry no labels.
-        LabelError: They hold labels the model does not know.
     """
     if not isinstance(examples, ChatExamples):  # conversations carry their answers
         if (examples.labels if isinstance(examples, TextExamples) else examples.tags) is None:
             raise DataError(f"cannot evaluate on {examples.source}: it has no labels")
-        check_labels_known(bundle.labels or [], examples, split)
+        warn_unseen_labels(bundle, examples, split)
     return score(bundle, examples, encode(bundle, examples), split)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from click.testing import CliRunner
 
@@ -20,3 +21,13 @@ def test_predict_texts_and_files(trained_run, tmp_path):
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["text"] for r in rows] == ["john works at acme corp", "mary visited london"]
     assert rows[0]["entities"][1]["type"] == "ORG"
+
+
+def test_evaluate_scores_tags_the_model_never_saw(tiny_ner_model_dir, tmp_path, caplog):
+    data = tmp_path / "test.conll"
+    data.write_text("mary B-PER\nvisited O\nacme B-MISC\ncorp I-MISC\n")
+    with caplog.at_level(logging.WARNING, logger="open_interpreter"):
+        result = CliRunner().invoke(main, ["evaluate", str(tiny_ner_model_dir), str(data)])
+    assert result.exit_code == 0, result.output
+    assert "test.conll labels never seen in training: ['B-MISC', 'I-MISC']" in caplog.text
+    assert "      B-MISC      0.000     0.000     0.000         1" in result.output

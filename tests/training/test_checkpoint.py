@@ -57,7 +57,7 @@ def test_best_weights_that_differ_are_saved_beside_the_current_ones(tmp_path):
         model[0].weight.add_(1.0)
     path = _save(tmp_path / "checkpoints" / "step-1", model, optimizer, schedule, best)
     assert (path / "best_model.safetensors").is_file()
-    assert not (tmp_path / "checkpoints" / "step-1.tmp").exists()
+    assert list(path.parent.iterdir()) == [path]  # no temporary folder left behind
     assert latest_checkpoint(tmp_path) == path
     state, reloaded, reloaded_best = _reloaded(path)
     assert state["step"] == 1

@@ -40,6 +40,7 @@ def train(config_file: Path, overrides: tuple[str, ...]) -> None:
         "text_column": data.text_column,
         "label_column": data.label_column,
         "text_pair_column": data.text_pair_column,
+        "require_labels": False,  # the recipe checks, naming the columns and data.label_column
     }
     interpreter = OpenInterpreter(config.model)
     result = interpreter.fine_tune(

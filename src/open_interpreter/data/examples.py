@@ -14,12 +14,15 @@ class TextExamples:
         labels: One label per text (strings or ints), or None for unlabelled data.
         text_pairs: Second texts for sentence-pair tasks, or None.
         source: Where the data came from, for error messages.
+        columns: The columns (or JSON fields) of the table it was read from, for error
+            messages; None for data that had none (Python lists).
     """
 
     texts: list[str]
     labels: list[str | int] | None = None
     text_pairs: list[str] | None = None
     source: str = field(default="data", compare=False)
+    columns: list[str] | None = field(default=None, compare=False)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -31,6 +34,7 @@ class TextExamples:
             labels=None if self.labels is None else [self.labels[i] for i in indices],
             text_pairs=None if self.text_pairs is None else [self.text_pairs[i] for i in indices],
             source=self.source,
+            columns=self.columns,
         )
 
 
@@ -42,11 +46,14 @@ class TokenExamples:
         tokens: One list of words per sentence.
         tags: One list of tags per sentence, as long as its words; None if unlabelled.
         source: Where the data came from, for error messages.
+        columns: The columns (or JSON fields) of the table it was read from, for error
+            messages; None for data that had none (Python lists, CoNLL files).
     """
 
     tokens: list[list[str]]
     tags: list[list[str]] | None = None
     source: str = field(default="data", compare=False)
+    columns: list[str] | None = field(default=None, compare=False)
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -57,6 +64,7 @@ class TokenExamples:
             tokens=[self.tokens[i] for i in indices],
             tags=None if self.tags is None else [self.tags[i] for i in indices],
             source=self.source,
+            columns=self.columns,
         )
 
 

@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from open_interpreter.data.chat import looks_like_chat, to_chat_examples
+from open_interpreter.data.chat import PROMPT_KEYS, looks_like_chat, to_chat_examples
 from open_interpreter.data.examples import Examples, TextExamples, TokenExamples
 from open_interpreter.data.readers import SUPPORTED_EXTENSIONS, read_file
 from open_interpreter.data.validation import (
@@ -122,7 +122,7 @@ def to_examples(
         return _from_columns(list(data.columns), len(data), frame_column, labels, request)
     if (module, name) == ("datasets", "Dataset"):
         dataset_column = partial(_dataset_column, data)
-        return _from_columns(data.column_names, len(data), dataset_column, labels, request)
+        return _from_columns(list(data.column_names), len(data), dataset_column, labels, request)
     if module == "datasets":
         raise DataError(f"{source} is a datasets {name}; pass one split, e.g. data['train']")
     items = _as_list(data)
@@ -191,6 +191,8 @@ def _from_lists(items: list[Any], labels: Any, request: _Request) -> Examples:
         return _text_examples(texts, text_pairs, labels, request.labels_name, request)
     if isinstance(first, list):
         return _token_examples(items, labels, source, request.labels_name, request)
+    if isinstance(first, Mapping) and any(key in first for key in PROMPT_KEYS):
+        return to_chat_examples(items, source=source)  # a prompt without an answer: it says so
     raise DataError(
         f"{source}[0] is {describe_type(first)}; expected a text (str), a (text, text_pair) tuple "
         "or a list of tokens"
@@ -204,7 +206,19 @@ def _from_columns(
     labels: Any,
     request: _Request,
 ) -> Examples:
-    """The column logic DataFrames and Datasets share."""
+    """The column logic DataFrames and Datasets share; the examples remember the columns."""
+    examples = _examples_of_columns(columns, length, column, labels, request)
+    examples.columns = [str(name) for name in columns]
+    return examples
+
+
+def _examples_of_columns(
+    columns: list[Any],
+    length: int,
+    column: Callable[[str], list[Any]],
+    labels: Any,
+    request: _Request,
+) -> TextExamples | TokenExamples:
     source = request.source
     if not length:
         raise DataError(f"{source} is empty")

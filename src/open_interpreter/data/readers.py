@@ -420,7 +420,8 @@ def _text_examples(
         if odd is not None:
             message = f"labels mix {labels[0]!r} (first row) and {labels[odd]!r}"
             raise DataError(message, source=source, line=records[odd][0])
-    return TextExamples(texts=texts, labels=labels, text_pairs=pairs, source=source)
+    fields = list(records[0][1])
+    return TextExamples(texts=texts, labels=labels, text_pairs=pairs, source=source, columns=fields)
 
 
 def _token_examples(records: list[_Record], *, require_labels: bool, source: str) -> TokenExamples:
@@ -432,13 +433,13 @@ def _token_examples(records: list[_Record], *, require_labels: bool, source: str
         raise DataError(message, source=source, line=first_line)
     tokens = _parse_field(records, source, "tokens", checked_strings)
     if tag_field is None:
-        return TokenExamples(tokens=tokens, tags=None, source=source)
+        return TokenExamples(tokens=tokens, tags=None, source=source, columns=list(first))
     tags = _parse_field(records, source, tag_field, checked_strings)
     for (line, _), words, sentence_tags in zip(records, tokens, tags, strict=True):
         if len(words) != len(sentence_tags):
             message = f"{len(words)} tokens but {len(sentence_tags)} {tag_field}"
             raise DataError(message, source=source, line=line)
-    return TokenExamples(tokens=tokens, tags=tags, source=source)
+    return TokenExamples(tokens=tokens, tags=tags, source=source, columns=list(first))
 
 
 def _filled(value: object) -> bool:

@@ -1,8 +1,9 @@
 """Checks on labelled data: label sets, unseen labels, seeded splits, and single values.
 
 The public part works on whole example sets: :func:`label_set` gives the labels a model
-will learn, in a fixed order; :func:`check_labels_known` catches validation or test labels
-that training never showed; :func:`seeded_split` holds data out reproducibly.
+will learn, in a fixed order; :func:`unseen_labels` finds validation or test labels that
+training never showed (:func:`check_labels_known` refuses them); :func:`seeded_split`
+holds data out reproducibly.
 
 The value checks (:func:`checked_text`, :func:`checked_label`, :func:`checked_strings`)
 are shared by the file readers and the in-memory inputs. They raise :class:`InvalidValue`
@@ -82,20 +83,32 @@ def check_labels_known(
         ...
         open_interpreter.errors.LabelError: test labels never seen in training: ['neutral']
     """
-    known = set(train_label_set)
-    labels = _labels_of(examples)
-    if labels is None:
-        return
-    unseen = [label for label in set(labels) if label not in known]
-    if not unseen:
-        return
+    unseen = unseen_labels(train_label_set, examples)
+    if unseen:
+        raise LabelError(f"{split_name} labels never seen in training: {listed(unseen)}")
+
+
+def unseen_labels(known: Iterable[str | int], examples: Examples) -> list[str]:
+    """The labels (or tags) of ``examples`` that are not in ``known``, as strings, sorted.
+
+    Labels compare as strings, as a model's label names do (``1`` is ``"1"``). Tags are
+    ordered as :func:`label_set` orders them; text labels sorted, numbers numerically.
+
+    Example:
+        >>> unseen_labels(["neg", "pos"], TextExamples(["meh", "ok"], ["neutral", "pos"]))
+        ['neutral']
+    """
+    names = {str(label) for label in known}
+    unseen = {str(label) for label in _labels_of(examples) or []} - names
     if isinstance(examples, TokenExamples):
-        unseen.sort(key=_tag_order)
-    else:
-        unseen.sort(key=lambda label: (isinstance(label, str), label))
-    more = len(unseen) - _MAX_LISTED
-    extra = f" and {more} more" if more > 0 else ""
-    raise LabelError(f"{split_name} labels never seen in training: {unseen[:_MAX_LISTED]}{extra}")
+        return sorted(unseen, key=_tag_order)
+    return sorted(unseen, key=lambda label: (not _is_integer(label), _number(label), label))
+
+
+def listed(labels: Sequence[str | int]) -> str:
+    """Up to 10 labels for a message, then how many more: ``['a', 'b'] and 3 more``."""
+    more = len(labels) - _MAX_LISTED
+    return f"{list(labels[:_MAX_LISTED])}" + (f" and {more} more" if more > 0 else "")
 
 
 def seeded_split(examples: _E, fractions: Sequence[float], seed: int) -> tuple[_E, ...]:
@@ -227,7 +240,15 @@ def _labels_of(examples: Examples) -> list[str | int] | None:
         if examples.tags is None:
             return None
         return [tag for sentence in examples.tags for tag in sentence]
-    return examples.labels
+    return getattr(examples, "labels", None)  # conversations have none
+
+
+def _is_integer(label: str) -> bool:
+    return label.lstrip("-").isdigit()
+
+
+def _number(label: str) -> int:
+    return int(label) if _is_integer(label) else 0
 
 
 def _tag_order(tag: str | int) -> tuple[int, str, int, str]:

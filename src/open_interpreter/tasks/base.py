@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.data.encoding import Feature
-from open_interpreter.data.examples import Examples, TextExamples
+from open_interpreter.data.examples import Examples, TextExamples, TokenExamples
 from open_interpreter.errors import DataError
 from open_interpreter.evaluation import EvaluationReport
 from open_interpreter.tasks.forward import ForwardResult, forward
@@ -79,6 +79,26 @@ class Task(ABC):
     ) -> EvaluationReport:
         """Compare predictions with the examples' labels and build the report."""
 
+    def check_labelled(self, examples: Examples, name: str, config: FineTuneConfig) -> None:
+        """Raise unless ``examples`` carry the labels (or tags) this task learns from.
+
+        Called on every split before training starts, so unlabelled data fails at once
+        instead of in the middle of the first epoch.
+
+        Args:
+            examples: A split as it was read.
+            name: What the user called it, e.g. ``train_data``.
+            config: The run's settings (``data.label_column`` names the label column).
+
+        Raises:
+            DataError: The examples carry no labels; the message names the columns found,
+                the one expected and how to name it.
+        """
+        if isinstance(examples, TokenExamples) and examples.tags is None:
+            raise DataError(_no_tags(examples, name))
+        if isinstance(examples, TextExamples) and examples.labels is None:
+            raise DataError(_no_labels(examples, name, config))
+
     def check_inputs(self, items: list[Any]) -> list[Any]:
         """Check that every raw input has a shape this task predicts for (a text here).
 
@@ -138,3 +158,38 @@ class Task(ABC):
         import transformers
 
         return getattr(transformers, self.auto_class)
+
+
+def _described(examples: Examples, name: str) -> str:
+    """``train_data``, or ``train_data (reviews.csv)`` when it was read from a file."""
+    return name if examples.source in (name, "data") else f"{name} ({examples.source})"
+
+
+def _no_labels(examples: TextExamples, name: str, config: FineTuneConfig) -> str:
+    where, column, columns = _described(examples, name), config.data.label_column, examples.columns
+    if columns is None:
+        labels = name.removesuffix("data") + "labels"
+        return f"{where} has no labels; pass {labels} (one label per text)"
+    if column in columns:
+        problem = f"its {column!r} column is empty"
+    else:
+        problem = f"no column {column!r} among its columns {columns}"
+    named = {config.data.text_column, config.data.text_pair_column, column}
+    others = [c for c in columns if c not in named]
+    example = others[0] if len(others) == 1 else "NAME"
+    return (
+        f"{where} has no labels: {problem}. Say which column holds them with "
+        f"data.label_column: data.label_column={example} in a YAML config or on the command "
+        f"line, fine_tune(..., data={{'label_column': {example!r}}}) in Python"
+    )
+
+
+def _no_tags(examples: TokenExamples, name: str) -> str:
+    where = _described(examples, name)
+    if examples.columns is None:
+        labels = name.removesuffix("data") + "labels"
+        return f"{where} has no tags; pass {labels} (one tag list per token list)"
+    return (
+        f"{where} has no tags: no column 'tags' or 'ner_tags' beside 'tokens' among its "
+        f"columns {examples.columns}; name the tag column 'tags' or 'ner_tags'"
+    )

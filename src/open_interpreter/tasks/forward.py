@@ -77,10 +77,10 @@ def forward(
             inputs = {k: v.to(device) for k, v in inputs.items()}
             with autocast(device, bf16):
                 out = model(**inputs)
-            if out.loss is not None:
-                weight = (
-                    int((inputs["labels"] != -100).sum()) if out.logits.dim() == 3 else len(batch)
-                )
+            # Weigh each batch's mean loss by its labelled examples (tokens); labels the
+            # model has no output for are -100, and a batch of only those has no loss.
+            weight = int((inputs["labels"] != -100).sum()) if "labels" in inputs else 0
+            if out.loss is not None and weight:
                 loss_sum += float(out.loss) * weight
                 loss_weight += weight
             probs = torch.softmax(out.logits.float(), dim=-1).cpu().numpy()

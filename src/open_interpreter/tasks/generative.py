@@ -61,6 +61,9 @@ class GenerativeTask(Task):
             )
         return examples
 
+    def check_labelled(self, examples: Any, name: str, config: FineTuneConfig) -> None:
+        """Nothing to check: conversations carry their answers (reading them checks that)."""
+
     def label_set(self, examples: ChatExamples) -> list[str]:  # type: ignore[override]
         """Generative tasks have no label set: the answers are free text."""
         self._check(examples)

@@ -9,6 +9,7 @@ import numpy as np
 
 from open_interpreter.data.encoding import Feature, encode_texts
 from open_interpreter.data.examples import TextExamples
+from open_interpreter.data.validation import unseen_labels
 from open_interpreter.errors import DataError
 from open_interpreter.evaluation import EvaluationReport
 from open_interpreter.evaluation.metrics import evaluate_classification
@@ -94,11 +95,16 @@ class SequenceClassificationTask(Task):
         loss: float | None,
         split: str,
     ) -> EvaluationReport:
-        """Accuracy, macro-F1, per-label report and confusion matrix."""
+        """Accuracy, macro-F1, per-label report and confusion matrix.
+
+        Gold labels the model has no output for get rows of their own after ``labels``:
+        never predicted, they score 0.
+        """
         y_true = [str(label) for label in examples.labels or []]
         y_pred = [p.label for p in predictions]
+        names = [*labels, *unseen_labels(labels, examples)]
         return evaluate_classification(
-            y_true, y_pred, labels, task=self.name, loss=loss, split=split
+            y_true, y_pred, names, task=self.name, loss=loss, split=split
         )
 
 

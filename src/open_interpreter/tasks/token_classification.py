@@ -10,7 +10,7 @@ import numpy as np
 
 from open_interpreter.data.encoding import Feature, encode_tokens, word_predictions
 from open_interpreter.data.examples import TokenExamples
-from open_interpreter.data.validation import label_set
+from open_interpreter.data.validation import label_set, unseen_labels
 from open_interpreter.errors import DataError
 from open_interpreter.evaluation import EvaluationReport
 from open_interpreter.evaluation.metrics import evaluate_token_classification
@@ -149,9 +149,14 @@ class TokenClassificationTask(Task):
         loss: float | None,
         split: str,
     ) -> EvaluationReport:
-        """Token-level report (with ``O``) and entity-level seqeval scores."""
+        """Token-level report (with ``O``) and entity-level seqeval scores.
+
+        Gold tags the model has no output for get rows of their own after ``labels``:
+        never predicted, they score 0 (and so do their entities).
+        """
+        names = [*labels, *unseen_labels(labels, examples)]
         return evaluate_token_classification(
-            examples.tags or [], [p.tags for p in predictions], labels, loss=loss, split=split
+            examples.tags or [], [p.tags for p in predictions], names, loss=loss, split=split
         )
 
     def check_inputs(self, items: list[Any]) -> list[Any]:

@@ -18,9 +18,9 @@ from open_interpreter.config import FineTuneConfig
 from open_interpreter.data.chat import to_chat_examples
 from open_interpreter.data.examples import ChatExamples, Examples, TokenExamples
 from open_interpreter.data.inputs import to_examples
-from open_interpreter.data.validation import check_labels_known, seeded_split
-from open_interpreter.errors import DataError, LabelError
-from open_interpreter.inference import encode, score
+from open_interpreter.data.validation import seeded_split
+from open_interpreter.errors import ConfigError, DataError, LabelError
+from open_interpreter.inference import encode, score, warn_unseen_labels
 from open_interpreter.peft import attach_adapter
 from open_interpreter.runtime import seed_everything
 from open_interpreter.tasks import get_task, infer_task
@@ -48,8 +48,9 @@ def fine_tune(
     ``config.output_dir``, when set, receives the saved model.
 
     Raises:
-        DataError: Bad or inconsistent data (the message says which and where).
-        LabelError: Validation/test labels never seen in training.
+        DataError: Bad or inconsistent data (the message says which and where), or
+            unlabelled data for a task that learns labels.
+        LabelError: Training labels outside the ``labels`` setting, or a single label.
         ConfigError: An invalid setting.
     """
     if train_data is None:
@@ -117,11 +118,18 @@ def read_splits(
 def settle_task(bundle: ModelBundle, train: Examples) -> None:
     """Settle the task and labels from the training data and build the head if needed.
 
+    The head's labels are, first found: the model's (a trained head), those given to
+    ``add_*_head``, the ``labels`` setting, the training data's.
+
     Raises:
-        LabelError: The training labels are not among the head's (or the model's) labels.
+        DataError: The training data has no labels.
+        LabelError: The training labels are not among the head's (or the model's, or the
+            ``labels`` setting's), or a classifier would have fewer than 2 labels.
+        ConfigError: ``labels`` set for a generative task, or other than the head's.
     """
+    config = bundle.config
     inferred = infer_task(train, bundle.model)
-    asked = bundle.task.name if bundle.task else bundle.config.task
+    asked = bundle.task.name if bundle.task else config.task
     if asked in ("auto", None):
         bundle.task = inferred
     elif asked != inferred.name and isinstance(train, TokenExamples):
@@ -131,23 +139,39 @@ def settle_task(bundle: ModelBundle, train: Examples) -> None:
         bundle.task = inferred
     else:
         bundle.task = get_task(asked)
-    labels = bundle.task.label_set(train)
-    if bundle.has_head:
-        unknown = sorted(set(labels) - set(bundle.labels or []))
-        if unknown:
-            raise LabelError(
-                f"training labels {unknown} are not in the model's labels {bundle.labels}"
-            )
+    task = bundle.task
+    task.check_labelled(train, "train_data", config)
+    labels = task.label_set(train)
+    if task.generative and config.labels is not None:
+        raise ConfigError(f"labels is for classification tasks; {task.name} answers in text")
+    if bundle.labels is not None and config.labels not in (None, bundle.labels):
+        whose = "the model's" if bundle.has_head else "the head's"
+        raise ConfigError(f"labels={config.labels} differ from {whose} labels {bundle.labels}")
+    head = bundle.labels if bundle.labels is not None else config.labels or labels
+    if not task.generative:
+        _check_label_set(head, labels, bundle.has_head, config)
+    bundle.labels = head
+    if not bundle.has_head:
+        bundle.build_head()
+
+
+def _check_label_set(
+    head: list[str], train_labels: list[str], has_head: bool, config: FineTuneConfig
+) -> None:
+    """Every training label needs an output, and a classifier needs at least two."""
+    whose = "the model's" if has_head else "the head's"
+    unknown = [label for label in train_labels if label not in head]
+    if unknown:
+        setting = "; add them to the labels setting" if config.labels else ""
+        raise LabelError(f"training labels {unknown} are not among {whose} labels {head}{setting}")
+    if len(head) >= 2:
         return
-    if bundle.labels is not None:
-        unknown = sorted(set(labels) - set(bundle.labels))
-        if unknown:
-            raise LabelError(
-                f"training labels {unknown} are not among the head's labels {bundle.labels}"
-            )
-    else:
-        bundle.labels = labels
-    bundle.build_head()
+    if has_head:
+        raise LabelError(f"{whose} labels {head} are fewer than 2: a classifier needs at least 2")
+    raise LabelError(
+        f"train_data holds one label, {head}: a classifier needs at least 2. Add examples of "
+        f"the others, or list every label in the labels setting (e.g. labels={[*head, 'other']})"
+    )
 
 
 def _read_chat(data: Any, labels: Any, *, source: str) -> ChatExamples:
@@ -159,11 +183,19 @@ def _read_chat(data: Any, labels: Any, *, source: str) -> ChatExamples:
 def run(
     bundle: ModelBundle, splits: dict[str, Examples], on_event: OnEvent | None = None
 ) -> FineTuneResult:
-    """Fine-tune ``bundle``'s model (its head built) on ``splits``; score it before and after."""
+    """Fine-tune ``bundle``'s model (its head built) on ``splits``; score it before and after.
+
+    Validation or test labels the head has no output for are scored (recall 0) with a
+    warning; see :func:`~open_interpreter.inference.warn_unseen_labels`.
+
+    Raises:
+        DataError: A validation or test split has no labels.
+    """
     config, task = bundle.config, bundle.task
     for name in ("validation", "test"):
-        if name in splits and bundle.labels:  # generative tasks have no label set
-            check_labels_known(bundle.labels, splits[name], name)
+        if name in splits:
+            task.check_labelled(splits[name], f"{name}_data", config)
+            warn_unseen_labels(bundle, splits[name], name)
     if config.peft is not None:
         bundle.model = attach_adapter(bundle.model, config.peft, task.name, bundle.tokenizer)
     if config.augment.perturbations:
