@@ -17,6 +17,7 @@ import pytest
 from open_interpreter.storage import Database
 
 from ..fixtures.api import key
+from ..fixtures.database import POSTGRES_SKIP
 from .own_postgres import OwnPostgres, binaries
 from .processes import free_port, start_server, wait_for
 
@@ -41,7 +42,7 @@ class Answer:
 def own_postgres():
     """A PostgreSQL server of this test's own, started; removed afterwards."""
     if not os.environ.get("OI_TEST_DATABASE_URL"):
-        pytest.skip("needs PostgreSQL: set OI_TEST_DATABASE_URL (see tests/fixtures/database.py)")
+        pytest.skip(POSTGRES_SKIP)
     bin_dir = binaries()
     if bin_dir is None:
         pytest.skip("PostgreSQL's initdb and pg_ctl are not installed")
