@@ -11,6 +11,7 @@ from open_interpreter.data.examples import ChatExamples, Examples, TextExamples
 from open_interpreter.data.validation import listed, unseen_labels
 from open_interpreter.errors import DataError
 from open_interpreter.evaluation import EvaluationReport
+from open_interpreter.progress import scoring_progress
 from open_interpreter.tasks.forward import forward
 
 logger = logging.getLogger(__name__)
@@ -71,8 +72,13 @@ def score(
     )
 
 
-def evaluate(bundle: ModelBundle, examples: Examples, split: str) -> EvaluationReport:
+def evaluate(
+    bundle: ModelBundle, examples: Examples, split: str, *, progress: bool = False
+) -> EvaluationReport:
     """Score the bundle's model on labelled ``examples``.
+
+    With ``progress``, a bar shows the batches scored (on a terminal only; see
+    :mod:`open_interpreter.progress`).
 
     Labels the model has no output for are scored (recall 0) with a logged warning (see
     :func:`warn_unseen_labels`).
@@ -84,7 +90,9 @@ def evaluate(bundle: ModelBundle, examples: Examples, split: str) -> EvaluationR
         if (examples.labels if isinstance(examples, TextExamples) else examples.tags) is None:
             raise DataError(f"cannot evaluate on {examples.source}: it has no labels")
         warn_unseen_labels(bundle, examples, split)
-    return score(bundle, examples, encode(bundle, examples), split)
+    features = encode(bundle, examples)
+    with scoring_progress(f"scoring {split}", enabled=progress):
+        return score(bundle, examples, features, split)
 
 
 def predict(bundle: ModelBundle, texts: Any) -> Any:

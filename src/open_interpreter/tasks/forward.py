@@ -9,6 +9,7 @@ import numpy as np
 
 from open_interpreter.data.batching import collate, inference_batches
 from open_interpreter.data.encoding import Feature
+from open_interpreter.progress import tracked
 
 if TYPE_CHECKING:  # torch loads only when a model runs: results stay torch-free
     import torch
@@ -72,7 +73,7 @@ def forward(
     loss_sum, loss_weight = 0.0, 0
     longest = max((len(f) for f in features), default=0)
     with torch.inference_mode(), cpu_attention(model, device, longest):
-        for batch in inference_batches(features, batch_size):
+        for batch in tracked(inference_batches(features, batch_size)):  # a bar if announced
             inputs = collate([features[i] for i in batch], pad_id)
             inputs = {k: v.to(device) for k, v in inputs.items()}
             with autocast(device, bf16):
