@@ -89,3 +89,40 @@ def test_peft_settings_come_from_kwargs_yaml_and_overrides(tmp_path: Path) -> No
         FineTuneConfig.build({"peft": {"method": "lora"}, "freeze": "backbone"})
     with pytest.raises(ConfigError, match=r"peft\.method"):
         FineTuneConfig().updated(peft={"method": "adapters"})
+
+
+def test_data_settings_are_python_keywords_as_they_are_dotted_keys_in_yaml() -> None:
+    config = FineTuneConfig().updated(limit=300, validation_split=0.1, test_split=0.1, epochs=1)
+    assert (config.data.limit, config.data.validation_split, config.data.test_split) == (
+        300,
+        0.1,
+        0.1,
+    )
+    both = FineTuneConfig().updated(data={"train": "a.csv", "limit": 5}, label_column="topic")
+    assert (both.data.train, both.data.limit, both.data.label_column) == ("a.csv", 5, "topic")
+    with pytest.raises(ConfigError, match="limit: Input should be greater than 0"):
+        FineTuneConfig().updated(limit=0)
+
+
+@pytest.mark.parametrize(
+    ("override", "suggestion"),
+    [
+        ("epoch=1", "unknown setting 'epoch' (did you mean 'epochs'?)"),
+        ("data.limt=3", "unknown setting 'data.limt' (did you mean 'data.limit'?)"),
+        ("limt=3", "unknown setting 'limt' (did you mean 'data.limit'?)"),
+        ("peft.alfa=8", "unknown setting 'peft.alfa' (did you mean 'peft.alpha'?)"),
+    ],
+)
+def test_an_unknown_setting_suggests_the_known_one_spelled_like_it(
+    tmp_path: Path, override: str, suggestion: str
+) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("peft:\n  method: lora\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, [override])
+    assert suggestion in str(caught.value)
+
+
+def test_an_unknown_keyword_in_python_suggests_the_setting() -> None:
+    with pytest.raises(ConfigError, match=r"'lerning_rate' \(did you mean 'learning_rate'\?\)"):
+        FineTuneConfig().updated(lerning_rate=1e-4)

@@ -8,9 +8,10 @@ import logging
 import pytest
 
 from open_interpreter import OpenInterpreter
-from open_interpreter.errors import DataError, LabelError, ModelStateError
+from open_interpreter.data import PACKAGED_DATASETS
+from open_interpreter.errors import DataError, LabelError, ModelNotFoundError, ModelStateError
 
-from .fixtures.data import ner_sentences, sentiment_texts
+from .fixtures.data import ner_sentences, packaged_ner, sentiment_texts
 
 FAST = {"learning_rate": 5e-3, "batch_size": 8, "progress": False, "warmup_ratio": 0.0}
 
@@ -212,3 +213,51 @@ def test_evaluate_scores_labels_the_model_never_saw_with_a_warning(tiny_ner_mode
     assert (misc.recall, misc.support) == (0.0, 1)
     assert report.entities is not None and report.entities.per_type["MISC"].recall == 0.0
     assert report.report.micro.support == 8
+
+
+def test_packaged_data_and_data_keywords_work_in_python(tiny_bert_dir, monkeypatch, caplog):
+    monkeypatch.setitem(PACKAGED_DATASETS, "tiny-ner", packaged_ner(40))
+    interpreter = OpenInterpreter(str(tiny_bert_dir))
+    with caplog.at_level(logging.INFO, logger="open_interpreter"):
+        result = interpreter.fine_tune(
+            train_data="package:tiny-ner",
+            limit=20,
+            validation_split=0.1,
+            test_split=0.1,
+            epochs=1,
+            **FAST,
+        )
+    assert result.data == {"train": 16, "validation": 2, "test": 2}
+    assert "limit 20 examples → 16 train / 2 validation / 2 test" in caplog.text
+    assert interpreter.evaluate("package:tiny-ner").num_examples == 40
+    result = interpreter.fine_tune(
+        train_data="package:tiny-ner",
+        validation_data="package:tiny-ner",
+        test_data="package:tiny_ner",
+        max_steps=1,
+        **FAST,
+    )
+    assert result.data == {"train": 20, "validation": 40, "test": 40}  # limit=20 holds on
+    assert str(result).startswith("token-classification: 20 training examples, 1 step in ")
+
+
+def test_an_unknown_model_name_fails_at_construction_without_loading_weights(tiny_bert_dir):
+    with pytest.raises(ModelNotFoundError, match="Did you mean 'minilm-l6'"):
+        OpenInterpreter("minilm-l7")
+    with pytest.raises(ModelNotFoundError, match="could not find model 'no-tokenizer'"):
+        OpenInterpreter(str(tiny_bert_dir), tokenizer_name="no-tokenizer")
+    assert OpenInterpreter(str(tiny_bert_dir)).model is None
+
+
+def test_evaluate_shows_a_bar_on_a_terminal_when_progress_is_on(
+    tiny_ner_model_dir, monkeypatch, capsys
+):
+    tokens, tags = ner_sentences(40, seed=3)
+    interpreter = OpenInterpreter.load(tiny_ner_model_dir)
+    interpreter.evaluate(tokens, tags, progress=True)
+    assert "scoring" not in capsys.readouterr().err  # not a terminal: no bar
+    monkeypatch.setenv("FORCE_COLOR", "1")  # what rich takes for a terminal
+    interpreter.evaluate(tokens, tags, progress=True)
+    assert "scoring test" in capsys.readouterr().err
+    interpreter.evaluate(tokens, tags, progress=False)
+    assert "scoring" not in capsys.readouterr().err

@@ -181,6 +181,18 @@ class AugmentSettings(BaseModel):
     copies: int = Field(1, ge=1, le=10, description="Perturbed copies added per training example.")
 
 
+DATA_KEYWORDS = (
+    "limit",
+    "validation_split",
+    "test_split",
+    "text_column",
+    "label_column",
+    "text_pair_column",
+)
+"""``data`` settings that ``fine_tune`` also takes as plain keywords (``limit=300``), as
+YAML and ``oi train`` take ``data.limit``; the files themselves are its arguments."""
+
+
 class FineTuneConfig(BaseModel):
     """Every setting of a fine-tuning run, with the defaults we recommend."""
 
@@ -329,9 +341,13 @@ class FineTuneConfig(BaseModel):
         return validated(cls, values)
 
     def updated(self, **changes: Any) -> FineTuneConfig:
-        """Return a copy with ``changes`` applied and validated."""
+        """Return a copy with ``changes`` applied and validated.
+
+        The ``data`` settings of :data:`DATA_KEYWORDS` may be given at the top level, as
+        ``fine_tune`` takes them: ``updated(limit=300)`` sets ``data.limit``.
+        """
         merged = self.model_dump()
-        for key, value in changes.items():
+        for key, value in _data_keywords_moved(changes).items():
             if isinstance(value, dict) and isinstance(merged.get(key), dict):
                 merged[key] = {**merged[key], **value}
             else:
@@ -339,26 +355,75 @@ class FineTuneConfig(BaseModel):
         return FineTuneConfig.build(merged)
 
 
+def _data_keywords_moved(changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` with the top-level :data:`DATA_KEYWORDS` moved under ``data``."""
+    moved = {key: changes[key] for key in DATA_KEYWORDS if key in changes}
+    if not moved:
+        return changes
+    data = changes.get("data") or {}
+    data = data.model_dump(exclude_unset=True) if isinstance(data, BaseModel) else dict(data)
+    rest = {key: value for key, value in changes.items() if key not in moved}
+    return {**rest, "data": {**data, **moved}}
+
+
 def validated(schema: type[SchemaT], values: dict[str, Any]) -> SchemaT:
     """``values`` validated as ``schema``; pydantic's errors become one clear ConfigError."""
     try:
         return schema.model_validate(values)
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc)) from None
+        raise ConfigError(describe_validation_error(exc, schema)) from None
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line per bad field, naming it as the user typed it (``data.train``)."""
+def describe_validation_error(exc: ValidationError, schema: type[BaseModel] | None = None) -> str:
+    """One line per bad field, naming it as the user typed it (``data.train``).
+
+    Args:
+        exc: What pydantic raised.
+        schema: The model that was validated; with it, an unknown setting comes with the
+            known ones spelled most like it (``unknown setting 'epoch' (did you mean
+            'epochs'?)``).
+    """
     parts = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"]) or "config"
         if err["type"] == "extra_forbidden":
-            parts.append(f"unknown setting {field!r}")
+            parts.append(f"unknown setting {field!r}{_suggestion(schema, err['loc'])}")
         elif err["type"] == "value_error":
             parts.append(str(err["ctx"]["error"]))
         else:
             parts.append(f"{field}: {err['msg']} (got {err.get('input')!r})")
     return "invalid configuration: " + "; ".join(parts)
+
+
+def _suggestion(schema: type[BaseModel] | None, loc: tuple[Any, ...]) -> str:
+    """`` (did you mean 'data.limit'?)`` for an unknown setting at ``loc``, or ``""``."""
+    from open_interpreter.wording import close_matches
+
+    *parents, leaf = [str(part) for part in loc]
+    section = schema
+    for parent in parents:
+        section = _section(section, parent)
+    if section is None:
+        return ""
+    known = {name: ".".join([*parents, name]) for name in section.model_fields}
+    if section is FineTuneConfig:  # a data setting put at the top: point into data
+        known.update({name: f"data.{name}" for name in DataConfig.model_fields})
+        known.update({name: name for name in FineTuneConfig.model_fields})
+    matches = [repr(known[name]) for name in close_matches(leaf, known)]
+    return f" (did you mean {' or '.join(matches)}?)" if matches else ""
+
+
+def _section(schema: type[BaseModel] | None, name: str) -> type[BaseModel] | None:
+    """The settings model of field ``name`` of ``schema`` (``peft`` → PeftSettings)."""
+    import typing
+
+    field = schema.model_fields.get(name) if schema is not None else None
+    if field is None:
+        return None
+    for kind in (field.annotation, *typing.get_args(field.annotation)):
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            return kind
+    return None
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> FineTuneConfig:

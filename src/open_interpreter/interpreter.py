@@ -66,6 +66,10 @@ class OpenInterpreter:
         model_name: Model alias (``minilm-l6``), local directory or Hub name.
         tokenizer_name: Tokenizer to use; defaults to the model's own.
 
+    Raises:
+        ModelNotFoundError: ``model_name`` (or ``tokenizer_name``) resolves nowhere; the
+            names are resolved at once, the weights are loaded when first needed.
+
     Example:
         >>> interpreter = OpenInterpreter("minilm-l6")  # doctest: +SKIP
         >>> interpreter.fine_tune(train_data=tokens, train_labels=tags)  # doctest: +SKIP
@@ -73,6 +77,12 @@ class OpenInterpreter:
     """
 
     def __init__(self, model_name: str = DEFAULT_MODEL, tokenizer_name: str | None = None):
+        from open_interpreter.models.resolve import resolve_model, resolve_tokenizer
+
+        # Fail here, naming what was tried, rather than at the first use of the model.
+        resolve_model(model_name)
+        if tokenizer_name not in (None, model_name):
+            resolve_tokenizer(tokenizer_name)
         self.bundle = ModelBundle(
             model_name=model_name,
             tokenizer_name=tokenizer_name or model_name,
@@ -153,7 +163,8 @@ class OpenInterpreter:
 
         Args:
             model_name: Base model; loads it if it is not the one already loaded.
-            train_data: Texts, token lists, a DataFrame, a ``datasets.Dataset`` or a file path.
+            train_data: Texts, token lists, a DataFrame, a ``datasets.Dataset``, a file path
+                or packaged data (``"package:wnut16"``).
             train_labels: One label per text, or one tag list per token list (None when
                 ``train_data`` carries its labels).
             validation_data: Data scored after every epoch (early stopping, best weights).
@@ -163,7 +174,10 @@ class OpenInterpreter:
             config: A full :class:`FineTuneConfig`; ``settings`` override its fields.
             on_event: Called with every step and evaluation event (a dict with ``type``,
                 ``step``, ``loss``, ``metrics``...); returning True stops training.
-            **settings: Any :class:`FineTuneConfig` field, e.g. ``learning_rate=2e-5, epochs=5``.
+            **settings: Any :class:`FineTuneConfig` field, e.g. ``learning_rate=2e-5, epochs=5``;
+                the ``data`` settings ``limit``, ``validation_split``, ``test_split`` and the
+                column names may be given as plain keywords (``limit=300`` is ``data.limit``:
+                the first 300 training examples, taken before any split is held out).
 
         Returns:
             The run's result: history, reports before/after and on test data.
@@ -289,8 +303,18 @@ class OpenInterpreter:
 
     # -- using the model ---------------------------------------------------------------
 
-    def evaluate(self, data: Any, labels: Any = None, *, split: str = "test") -> EvaluationReport:
+    def evaluate(
+        self, data: Any, labels: Any = None, *, split: str = "test", progress: bool | None = None
+    ) -> EvaluationReport:
         """Score the model on labelled data.
+
+        Args:
+            data: Labelled data in any form ``fine_tune`` takes (lists, a DataFrame, a
+                ``datasets.Dataset``, a file path, ``"package:NAME"``).
+            labels: Its labels, when ``data`` does not carry them.
+            split: What to call the data in the report.
+            progress: Show a progress bar over the batches (on a terminal only); None
+                follows ``config.progress``.
 
         Returns:
             A report that formats as a float (its accuracy: ``f"{report:.2f}"``) and prints
@@ -303,7 +327,9 @@ class OpenInterpreter:
 
         if self.task is None and looks_like_chat(data):
             self.bundle.ensure_language_model()  # score a pretrained language model as it is
-        return inference.evaluate(self.bundle, self._examples(data, labels, split), split)
+        shown = self.config.progress if progress is None else progress
+        examples = self._examples(data, labels, split)
+        return inference.evaluate(self.bundle, examples, split, progress=shown)
 
     def predict(self, texts: Any) -> Any:
         """Predict labels (classification) or entities with character offsets (NER).

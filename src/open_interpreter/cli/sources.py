@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-PACKAGE_PREFIX = "package:"
 FORMATS = ["auto", "csv", "tsv", "jsonl", "conll"]
 
 
@@ -50,13 +49,13 @@ def read_source(source: str | None, config_dir: Path | None = None, **columns: A
     Raises:
         DataError: The file is missing or malformed, or the package is not installed.
     """
-    from open_interpreter.data.packaged import load_packaged
+    from open_interpreter.data.packaged import load_packaged, names_packaged
     from open_interpreter.data.readers import read_file
 
     if source is None:
         return None
-    if source.startswith(PACKAGE_PREFIX):
-        return load_packaged(source[len(PACKAGE_PREFIX) :])
+    if names_packaged(source):
+        return load_packaged(source)
     path = Path(source).expanduser()
     if not path.is_absolute() and not path.exists() and config_dir is not None:
         beside = config_dir / path

