@@ -1,4 +1,5 @@
-"""``oi keys``: creating and revoking keys from the command line is audited as ``cli``."""
+"""``oi serve``'s help; ``oi keys``: creating and revoking keys from the command line is
+audited as ``cli``."""
 
 from __future__ import annotations
 
@@ -20,3 +21,9 @@ def test_oi_keys_create_and_revoke_are_in_the_audit_log(runner, db, monkeypatch)
         ("key.create", "cli", None),
     ]
     assert rows[1].detail["scope"] == "train" and rows[1].detail["name"] == "ci"
+
+
+def test_serve_help_shows_how_to_start_it(runner):
+    text = runner.invoke(main, ["serve", "--help"]).output
+    assert "oi keys create --scope admin" in text and "oi serve --workers 0" in text
+    assert "docs/api.md" in text

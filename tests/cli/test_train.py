@@ -53,3 +53,45 @@ def test_train_scores_test_labels_never_seen_in_training_with_a_warning(
     assert "test labels never seen in training: ['B-MISC']" in caplog.text
     assert "labels setting" in caplog.text
     assert " MISC " in result.output  # a row of the entity table, scored 0
+
+
+def test_train_help_lists_the_main_settings_and_where_the_rest_are():
+    result = CliRunner().invoke(main, ["train", "--help"])
+    assert result.exit_code == 0
+    for key in ("data.train", "data.limit", "data.validation_split", "epochs", "peft.method"):
+        assert key in result.output
+    assert "docs/fine-tuning.md" in result.output
+
+
+def test_train_suggests_the_setting_a_misspelt_key_meant(tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text("data:\n  train: train.conll\n")
+    result = CliRunner().invoke(main, ["train", str(config), "epoch=1", "data.limt=5"])
+    assert result.exit_code == 1
+    assert "unknown setting 'epoch' (did you mean 'epochs'?)" in result.stderr
+    assert "unknown setting 'data.limt' (did you mean 'data.limit'?)" in result.stderr
+
+
+def test_train_says_the_limit_comes_before_the_splits_and_shows_scoring(
+    tiny_bert_dir, tmp_path, monkeypatch, caplog
+):
+    (tmp_path / "train.conll").write_bytes(conll_bytes(40, 0))
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        f"model: {tiny_bert_dir}\ndata:\n  train: train.conll\n  validation_split: 0.1\n"
+        "  test_split: 0.1\nlearning_rate: 5.0e-3\nbatch_size: 8\nprogress: false\n"
+    )
+    monkeypatch.setenv("FORCE_COLOR", "1")  # what rich takes for a terminal
+    with caplog.at_level(logging.INFO, logger="open_interpreter"):
+        result = CliRunner().invoke(main, ["train", str(config), "epochs=1", "data.limit=30"])
+    assert result.exit_code == 0, result.output
+    assert "limit 30 examples → 24 train / 3 validation / 3 test" in caplog.text
+    assert "scoring" not in result.stderr  # progress: false
+    result = CliRunner().invoke(main, ["train", str(config), "max_steps=1", "progress=true"])
+    assert result.exit_code == 0, result.output
+    assert "scoring validation before training" in result.stderr
+    assert "scoring test after training" in result.stderr
+    assert "32 training examples, 1 step in" in result.output
+    result = CliRunner().invoke(main, ["-q", "train", str(config), "max_steps=1", "progress=true"])
+    assert result.exit_code == 0, result.output
+    assert "scoring" not in result.stderr and "training" not in result.stderr

@@ -25,19 +25,22 @@ from open_interpreter.cli.worker import worker
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="oi")
 @click.option("-v", "--verbose", is_flag=True, help="Show debug logs.")
-@click.option("-q", "--quiet", is_flag=True, help="Show warnings and errors only.")
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Show warnings and errors only: no logs, no progress bars."
+)
 def main(verbose: bool, quiet: bool) -> None:
     """Open Interpreter: fine-tune, evaluate and use Transformer models.
 
     \b
-    oi train examples/wnut16_ner.yaml epochs=1
-    oi evaluate wnut16-ner data.conll
-    oi predict wnut16-ner "Paris Hilton visited Paris"
-    oi explain wnut16-ner "Paris Hilton visited Paris"
+    oi train examples/wnut16_ner.yaml epochs=1     # saves the model as wnut16_ner
+    oi evaluate wnut16_ner tweets.conll
+    oi predict wnut16_ner "Paris Hilton visited Paris"
+    oi explain wnut16_ner "Paris Hilton visited Paris"
     oi generate smollm2-135m-instruct "What is NER?"
     oi chat smollm2-135m-instruct
     oi prompt run smollm2-135m-instruct "Shares fell" --label business --label sport
     oi models list
+    oi serve
     """
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(format="%(message)s", level=logging.WARNING)

@@ -39,3 +39,28 @@ def open_named(reference: str) -> Any:
     finally:
         db.dispose()
     return OpenInterpreter.from_bundle(open_model(source))
+
+
+def open_trained(reference: str) -> Any:
+    """The model ``reference`` names (see :func:`open_named`), for a command that needs
+    its task head: ``oi predict``, ``oi explain``, ``oi robustness``.
+
+    Raises:
+        ModelStateError: The name leads to a pretrained model without a task head; the
+            message says how to train one, or how to use it without training.
+    """
+    interpreter = open_named(reference)
+    if interpreter.task is None:
+        raise no_head_error(reference)
+    return interpreter
+
+
+def no_head_error(reference: str) -> Exception:
+    """What to say of a pretrained model asked for a task it has no head for."""
+    from open_interpreter.errors import ModelStateError
+
+    return ModelStateError(
+        f"{reference} has no task head: train it first (oi train CONFIG.yaml, with "
+        f"model: {reference} in the YAML), or use `oi prompt run {reference} TEXT --label A "
+        "--label B` to classify without training"
+    )

@@ -17,3 +17,9 @@ texts_file_option = click.option(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Read texts from this file, one per line.",
 )
+
+
+def quiet() -> bool:
+    """Whether ``oi --quiet`` (warnings and errors only) was given; no progress bars then."""
+    context = click.get_current_context(silent=True)
+    return bool(context and context.find_root().params.get("quiet"))

@@ -57,14 +57,15 @@ def explain(
     Green words push toward the label (or entity), red ones away from it.
 
     \b
+    oi train examples/bbc_topics.yaml       # saves bbc_topics in the model store
     oi explain bbc_topics "The striker scored twice in the cup final"
     oi explain conll2003_ner "Peter Blackburn flew to Brussels" --method occlusion
     oi explain bbc_topics "Shares fell sharply" --target business --html why.html
     """
     from open_interpreter.analysis.render import html_page
-    from open_interpreter.cli._open import open_named
+    from open_interpreter.cli._open import open_trained
 
-    interpreter = open_named(model)
+    interpreter = open_trained(model)
     result = interpreter.explain(text, method=method, target=target)
     explanations = result if isinstance(result, list) else [result]
     if as_json:
@@ -165,11 +166,11 @@ def robustness(
     oi robustness bbc_robust test.csv --compare-to robustness/robustness.json -o robust
     """
     from open_interpreter.analysis.report import RobustnessReport
-    from open_interpreter.cli._open import open_named
+    from open_interpreter.cli._open import open_trained
     from open_interpreter.cli.sources import read_source
 
     baseline = RobustnessReport.load(compare_to) if compare_to is not None else None
-    interpreter = open_named(model)
+    interpreter = open_trained(model)
     columns = {"format": fmt, "text_column": text_column, "label_column": label_column}
     report = interpreter.robustness(
         read_source(data, **columns),

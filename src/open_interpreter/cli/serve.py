@@ -23,7 +23,20 @@ from open_interpreter.cli._options import database_url_option
 def serve(
     host: str | None, port: int | None, workers: int | None, no_auth: bool, database_url: str | None
 ) -> None:
-    """Serve the REST API (OpenAPI at /docs) with embedded fine-tune workers."""
+    """Serve the REST API (OpenAPI at /docs) with embedded fine-tune workers.
+
+    The dashboard is at http://127.0.0.1:8000/. Requests need an API key (oi keys create).
+
+    \b
+    oi keys create --scope admin             # a key, shown once
+    oi serve                                 # http://127.0.0.1:8000, SQLite under $OI_HOME
+    oi serve --host 0.0.0.0 --port 9000
+    oi serve --workers 0 & oi worker         # run the fine-tune worker apart
+    OI_DATABASE_URL=postgresql+psycopg://user:pass@host/db oi serve
+    curl -H "Authorization: Bearer $KEY" http://127.0.0.1:8000/v1/models
+
+    See docs/api.md.
+    """
     import uvicorn
 
     from open_interpreter.services.prompt_store import DatabasePromptStore

@@ -21,8 +21,27 @@ def train(config_file: Path, overrides: tuple[str, ...]) -> None:
     oi train examples/wnut16_ner.yaml epochs=1 learning_rate=3e-5 data.limit=500
 
     The model is saved to output_dir (default: the model store, named after the
-    config file) and its report printed.
+    config file: examples/wnut16_ner.yaml saves wnut16_ner) and its report printed.
+
+    \b
+    Main settings (YAML keys, or KEY=VALUE):
+      model                 base model: alias, directory or Hub name
+      data.train            training file (CSV, TSV, JSONL, CoNLL) or package:NAME
+      data.validation       validation file; data.test: test file
+      data.validation_split share of train held out for validation (no file)
+      data.test_split       share of train held out as test data (no file)
+      data.limit            the first N training examples, taken before the
+                            splits above (300 with 0.1 + 0.1: 240 / 30 / 30)
+      data.label_column     label column; data.text_column: text column
+      task                  auto, sequence-classification, token-classification...
+      labels                every label, in order (default: the data's)
+      epochs, learning_rate, batch_size, max_length, seed
+      peft.method           lora, qlora, ia3... (peft=lora for its defaults)
+      output_dir            where to save (default: the model store)
+      progress              false hides the progress bars
+    Every setting: docs/fine-tuning.md.
     """
+    from open_interpreter.cli._options import quiet
     from open_interpreter.cli.sources import read_source
     from open_interpreter.config import load_config
     from open_interpreter.interpreter import OpenInterpreter
@@ -31,6 +50,8 @@ def train(config_file: Path, overrides: tuple[str, ...]) -> None:
     config = load_config(config_file, list(overrides))
     if config.output_dir is None:
         config = config.updated(output_dir=str(model_store() / config_file.stem))
+    if quiet():
+        config = config.updated(progress=False)
     data = config.data
     if data.train is None:
         raise click.UsageError(f"{config_file}: set data.train (a file, or package:NAME)")
