@@ -81,3 +81,15 @@ def test_from_dict_names_a_missing_field(cls_report):
     del data["accuracy"]
     with pytest.raises(DataError, match="'accuracy'"):
         EvaluationReport.from_dict(data)
+
+
+def test_labels_without_examples_are_named_under_the_table(ner_report, cls_report):
+    text = str(ner_report)
+    note = next(line for line in text.splitlines() if line.startswith("No examples here of"))
+    assert note.startswith("No examples here of I-LOC, B-ORG, I-ORG (support 0): scored 0 and")
+    assert "counted in macro avg" in note
+    present = [s.f1 for s in ner_report.report.per_label.values() if s.support]
+    assert note.endswith(f"macro-F1 over the 4 labels present: {sum(present) / 4:.3f}")
+    assert text.index(note) < text.index("Entity level")  # under the token table
+    assert ner_report.macro_f1 == pytest.approx(ner_report.report.macro.f1)  # still included
+    assert "No examples here" not in str(cls_report)  # every label has examples

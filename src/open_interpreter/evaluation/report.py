@@ -178,7 +178,9 @@ class EvaluationReport:
     accuracy: float
     """Share of correct predictions: per example, or per real token for NER."""
     macro_f1: float
-    """Unweighted mean F1 over the rows of :attr:`report` (token labels for NER)."""
+    """Unweighted mean F1 over the rows of :attr:`report` (token labels for NER), labels
+    with no examples in the data (support 0, F1 0) included, as scikit-learn counts the
+    ``labels=`` it is given; ``str(report)`` names them and gives the mean without them."""
     report: ClassificationReport
     """Per-label scores; for NER per token tag, ``O`` included."""
     entities: EntityReport | None = None
@@ -241,10 +243,11 @@ class EvaluationReport:
         return f"{self.task} on {self.split}: " + ", ".join(parts)
 
     def __str__(self) -> str:
+        note = _absent_labels_note(self.report)
         if self.entities is None:
-            return f"{self._header()}\n\n{self.report}"
+            return f"{self._header()}\n\n{self.report}{note}"
         return (
-            f"{self._header()}\n\nToken level\n{self.report}"
+            f"{self._header()}\n\nToken level\n{self.report}{note}"
             f"\n\nEntity level (strict IOB2)\n{self.entities}"
         )
 
@@ -344,6 +347,20 @@ class EvaluationReport:
         except json.JSONDecodeError as err:
             raise DataError(f"not JSON: {err}", source=str(path), line=err.lineno) from None
         return cls.from_dict(data)
+
+
+def _absent_labels_note(report: ClassificationReport) -> str:
+    """A note under the table naming the labels with no examples in the data (support 0):
+    they score 0 and count in the macro average, as in scikit-learn with ``labels=``."""
+    absent = [name for name, scores in report.per_label.items() if scores.support == 0]
+    present = [scores.f1 for scores in report.per_label.values() if scores.support > 0]
+    if not absent or not present:
+        return ""
+    return (
+        f"\n\nNo examples here of {', '.join(absent)} (support 0): scored 0 and counted in "
+        f"macro avg; macro-F1 over the {_count(len(present), 'label')} present: "
+        f"{sum(present) / len(present):.3f}"
+    )
 
 
 def _count(n: int, noun: str) -> str:

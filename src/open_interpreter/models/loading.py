@@ -13,6 +13,7 @@ from typing import Any
 
 from open_interpreter.errors import ModelStateError, OpenInterpreterError
 from open_interpreter.models.quiet import quiet_transformers
+from open_interpreter.wording import plural
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +131,9 @@ def add_head(backbone: Any, auto_class: str, labels: list[str]) -> Any:
             f"cannot put a {auto_class} head on {type(backbone).__name__}: "
             f"missing weights {missing[:5]}"
         )
-    logger.info("added a %s head with %d labels (newly initialised)", auto_class, len(labels))
+    logger.info(
+        "added an %s head with %s (newly initialised)", auto_class, plural(len(labels), "label")
+    )
     return model
 
 

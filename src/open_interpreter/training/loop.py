@@ -52,6 +52,7 @@ from open_interpreter.training.optim import (
     set_dropout,
 )
 from open_interpreter.training.progress import TrainingProgress
+from open_interpreter.wording import plural
 
 logger = logging.getLogger(__name__)
 
@@ -163,11 +164,11 @@ def train(
     if config.resume_from:
         position = _resume(Path(config.resume_from), model, optimizer, schedule, watch, result)
     logger.info(
-        "training on %s, %s, %d examples, %d steps (%d per epoch), %s",
+        "training on %s, %s, %s, %s (%d per epoch), %s",
         device,
         "bf16 autocast" if result.bf16 else "fp32",
-        len(features),
-        total_steps,
+        plural(len(features), "example"),
+        plural(total_steps, "step"),
         steps_per_epoch,
         result.parameters,
     )
@@ -302,7 +303,9 @@ def _evaluate(
     stop = bool(on_event and on_event(record))
     if config.early_stopping_metric and watch.bad_rounds >= watch.patience:
         logger.info(
-            "early stopping: %s has not improved for %d evaluations", watch.metric, watch.bad_rounds
+            "early stopping: %s has not improved for %s",
+            watch.metric,
+            plural(watch.bad_rounds, "evaluation"),
         )
         result.stopped_early = True
         stop = True

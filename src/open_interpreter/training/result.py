@@ -8,6 +8,7 @@ from typing import Any
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.evaluation import BeforeAfter, EvaluationReport
 from open_interpreter.training.loop import TrainingResult
+from open_interpreter.wording import plural
 
 
 @dataclass
@@ -68,7 +69,8 @@ class FineTuneResult:
     def __str__(self) -> str:
         t = self.training
         lines = [
-            f"{self.task}: {self.data.get('train', 0)} training examples, {t.steps} steps in "
+            f"{self.task}: {plural(self.data.get('train', 0), 'training example')}, "
+            f"{plural(t.steps, 'step')} in "
             f"{t.train_seconds:.1f}s ({t.samples_per_second:.1f} samples/s"
             f"{', bf16' if t.bf16 else ''}){', stopped early' if t.stopped_early else ''}",
         ]
