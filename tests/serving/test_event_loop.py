@@ -153,3 +153,60 @@ def _imported(dotted: str) -> Any:
     except ModuleNotFoundError:
         module, _, name = dotted.rpartition(".")
         return getattr(importlib.import_module(module), name)
+
+
+def test_a_request_holds_no_connection_while_it_waits_for_a_thread(
+    tmp_path, tiny_llama_dir, isolated_home, monkeypatch
+):
+    """One thread and one pooled connection: a generate request that looked its model up
+    must give its connection back before it waits for the thread again, or the request
+    that took the thread meanwhile (here: checking its key) waits for that connection
+    until the pool gives up."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    from open_interpreter.services import models
+    from open_interpreter.storage import Database
+
+    shutil.copytree(tiny_llama_dir, isolated_home / "models" / "tiny-llama")
+    db = Database(f"sqlite:///{tmp_path / 'oi.db'}")
+    db.engine = create_engine(db.url, pool_size=1, max_overflow=0, pool_timeout=1)
+    db.sessions = sessionmaker(db.engine, expire_on_commit=False)
+    gate = Gate()
+    looked_up = gate.wrap(lambda: None)
+    find_model = models.find_model
+
+    def find_then_wait(*args: Any, **kwargs: Any) -> Any:
+        found = find_model(*args, **kwargs)  # the session now holds the one connection
+        looked_up()
+        return found
+
+    monkeypatch.setattr(models, "find_model", find_then_wait)
+    with make_client(db) as client:
+        headers = key(db, "predict")
+
+        async def scenario() -> tuple[httpx.Response, httpx.Response]:
+            import anyio
+
+            limiter = anyio.to_thread.current_default_thread_limiter()
+            limiter.total_tokens = 1
+            transport = httpx.ASGITransport(app=client.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                body = {"model": "tiny-llama", "prompt": "sky?", "max_new_tokens": 2}
+                generate = asyncio.create_task(
+                    http.post("/v1/generate", json=body, headers=headers)
+                )
+                while not gate.entered.is_set():
+                    await asyncio.sleep(0.01)
+                other = asyncio.create_task(
+                    http.post("/v1/models/none/predict", json={"texts": ["x"]}, headers=headers)
+                )
+                while limiter.statistics().tasks_waiting == 0:  # it waits for the thread
+                    await asyncio.sleep(0.01)
+                gate.opened.set()
+                return await generate, await other
+
+        generated, other = asyncio.run(scenario())
+    db.dispose()
+    assert generated.status_code == 200, generated.text
+    assert other.status_code == 404, other.text  # its key checked, its model not found

@@ -269,7 +269,9 @@ async def find_named(settings: Settings, session: Session, name: str) -> ModelSo
     """Where the model ``name`` from an API client leads (a registered model's production
     version, or a saved or pretrained model where the server lets a client's name reach:
     :func:`open_interpreter.services.models.find_model` with ``server_reach``), looked up
-    off the event loop, without loading it.
+    off the event loop, without loading it. ``session`` is closed in the same thread (it
+    may be used again): a connection held while the request waits for another thread
+    could leave every thread waiting for a connection (``tests/serving/test_event_loop.py``).
 
     Raises:
         NotFoundError: ``name`` is registered but has no version to serve, or is neither
@@ -283,7 +285,14 @@ async def find_named(settings: Settings, session: Session, name: str) -> ModelSo
     reach = server_reach(
         allow_hub=settings.allow_hub, max_hub_bytes=settings.max_hub_download_bytes
     )
-    return await run_in_threadpool(lambda: find_model(name, session=session, reach=reach))
+
+    def find() -> ModelSource:
+        try:
+            return find_model(name, session=session, reach=reach)
+        finally:
+            session.close()
+
+    return await run_in_threadpool(find)
 
 
 async def load_named(
@@ -299,10 +308,7 @@ async def load_named(
     """
     from fastapi.concurrency import run_in_threadpool
 
-    try:
-        source = await find_named(settings, session, name)
-    finally:
-        await run_in_threadpool(session.close)  # gives its connection back: a round trip
+    source = await find_named(settings, session, name)
     if source.saved:
         return await run_in_threadpool(cache.get, source.path)
     # By the directory found, so loading cannot resolve the name again somewhere else.

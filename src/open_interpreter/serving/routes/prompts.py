@@ -195,7 +195,6 @@ async def evaluate(
         with _prompt_problems():
             table = await loaded.batcher.run(partial(service.evaluate_with, config, library))
     else:
-        await run_in_threadpool(session.close)  # gives its connection back: a round trip
         with _prompt_problems():
             table = await run_in_threadpool(partial(evaluate_prompts, config, library=library))
     answer = table.to_dict()
@@ -246,8 +245,13 @@ def delete_prompt(name: PromptName, library: Library, _key: TrainKey) -> None:
 
 
 def _dataset_file(session: SessionDep, data: str, caller: Caller) -> str:
+    """The stored file of dataset ``data``; the session's connection is given back here,
+    in this thread (see :func:`~open_interpreter.serving.model_cache.find_named`)."""
     dataset_id = data.removeprefix(service.DATASET_PREFIX)
-    row = datasets.get_dataset(session, dataset_id, caller=caller)
+    try:
+        row = datasets.get_dataset(session, dataset_id, caller=caller)
+    finally:
+        session.close()
     if row is None:
         raise Problem(404, "not_found", f"no dataset {dataset_id!r}")
     return str(artifacts.resolve(row.path))
