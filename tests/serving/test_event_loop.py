@@ -210,3 +210,35 @@ def test_a_request_holds_no_connection_while_it_waits_for_a_thread(
     db.dispose()
     assert generated.status_code == 200, generated.text
     assert other.status_code == 404, other.text  # its key checked, its model not found
+
+
+def test_every_thread_of_the_server_can_hold_a_connection_at_once(db, monkeypatch):
+    """As many requests as AnyIO has threads, each holding a connection at the same moment:
+    the pool has one for each, so under load a request waits for a thread (as long as it
+    takes), never for a connection (which gives up after 30 s: a 503)."""
+    import anyio
+
+    from open_interpreter.services import registry
+
+    threads = anyio.to_thread.current_default_thread_limiter
+    arrived = threading.Barrier(40, timeout=20)  # AnyIO's default; checked below
+    list_models = registry.list_models
+
+    def list_then_wait(*args: Any, **kwargs: Any) -> Any:
+        models = list_models(*args, **kwargs)  # the request's session now holds a connection
+        arrived.wait()
+        return models
+
+    monkeypatch.setattr(registry, "list_models", list_then_wait)
+    with make_client(db) as client:
+        headers = key(db, "predict")
+
+        async def scenario() -> list[httpx.Response]:
+            assert threads().total_tokens == arrived.parties
+            transport = httpx.ASGITransport(app=client.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                calls = [http.get("/v1/models", headers=headers) for _ in range(arrived.parties)]
+                return await asyncio.gather(*calls)
+
+        responses = asyncio.run(scenario())
+    assert [r.status_code for r in responses] == [200] * arrived.parties, responses[0].text

@@ -12,10 +12,18 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from open_interpreter.paths import oi_home
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+POOL_SIZE = 10
+"""Connections an engine keeps open."""
+MAX_OVERFLOW = 40
+"""Connections it may open beyond ``POOL_SIZE`` while busy. The API runs its routes on
+AnyIO's 40 threads, and each may hold a connection: with fewer, threads holding requests
+wait for connections, and under load the wait times out (``pool_timeout``, 30 s) into
+errors, where it should only have queued requests for a thread."""
 
 
 def database_url() -> str:
@@ -35,9 +43,12 @@ def has_database() -> bool:
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys."""
+    """Create an engine with room for a connection per thread of the API (``MAX_OVERFLOW``);
+    SQLite gets WAL, a busy timeout and foreign keys."""
+    pool = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        connect_args = {"check_same_thread": False, "timeout": 30}
+        engine = create_engine(url, connect_args=connect_args, poolclass=QueuePool, **pool)
 
         @event.listens_for(engine, "connect")
         def _pragmas(connection, _record) -> None:
@@ -48,7 +59,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def upgrade(url: str) -> None:
