@@ -29,6 +29,9 @@ def test_step_events_are_throttled_but_evaluations_and_the_last_step_kept(db):
     with db.session() as session:
         recorded = [(e.type, e.data.get("step")) for e in jobs.job_events(session, lease.job_id)]
     assert recorded[2:] == [("step", 1), ("evaluation", 3), ("step", 5)]
+    with db.session() as session:
+        last = jobs.job_events(session, lease.job_id)[-1].data
+    assert last["step"] == last["total_steps"] == 5  # as docs/api.md shows a step event
     progress = status_of(db, lease.job_id).progress
     assert progress["step"] == progress["total_steps"] == 5 and progress["eta_seconds"] == 0
     with db.session() as session:

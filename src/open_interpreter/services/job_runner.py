@@ -249,7 +249,7 @@ class EventRecorder:
             last = event["step"] >= event.get("total_steps", math.inf)
             if now - self._last_write < self.interval_s and not last:
                 return
-            keys = ("step", "epoch", "loss", "learning_rate", "samples_per_second")
+            keys = ("step", "total_steps", "epoch", "loss", "learning_rate", "samples_per_second")
             data = {k: event[k] for k in keys if k in event}
             data["resources"] = self._figures.measure()
             # Only steps reset the step clock: with short epochs, evaluations would
