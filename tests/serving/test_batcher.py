@@ -134,3 +134,44 @@ def test_work_and_streams_run_on_the_models_own_thread():
     assert thread.startswith("oi-model") and thread != threading.current_thread().name
     assert streamed == [thread, "two"]
     assert isinstance(error, RuntimeError)
+
+
+def test_the_model_thread_computes_with_the_intra_op_threads_it_was_given():
+    import torch
+
+    before = torch.get_num_threads()
+    batcher = Batcher(FakeModel(), wait_ms=0, max_batch=8, threads=1)
+    try:
+        assert asyncio.run(batcher.run(lambda _model: torch.get_num_threads())) == 1
+    finally:
+        batcher.close()
+        torch.set_num_threads(before)  # the setting is the process's: leave it as it was
+
+
+def test_a_call_that_would_wait_too_long_for_the_model_is_refused_at_once():
+    import time
+
+    from open_interpreter.serving.problems import Problem
+
+    batcher = Batcher(FakeModel(), wait_ms=0, max_batch=8, max_wait_s=0.5)
+    release = threading.Event()
+
+    async def scenario() -> tuple[Problem, list]:
+        await batcher.run(lambda _model: time.sleep(0.2))  # the model's pace: 0.2 s a call
+        held = asyncio.create_task(batcher.run(lambda _model: release.wait(10)))
+        queued = [asyncio.create_task(batcher.run(lambda _model: "done")) for _ in range(2)]
+        await asyncio.sleep(0.05)  # three calls ahead now: about 0.6 s of work
+        with pytest.raises(Problem) as refused:
+            await batcher.run(lambda _model: "too late")
+        release.set()
+        answers = [await held, *await asyncio.gather(*queued)]
+        answers.append(await batcher.run(lambda _model: "admitted again"))
+        return refused.value, answers
+
+    try:
+        refused, answers = asyncio.run(scenario())
+    finally:
+        batcher.close()
+    assert (refused.status, refused.code) == (429, "model_busy")
+    assert refused.extra["retry_after"] >= 1 and "3 requests ahead" in refused.detail
+    assert answers == [True, "done", "done", "admitted again"]

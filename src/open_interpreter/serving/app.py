@@ -47,6 +47,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             settings.model_cache_bytes,
             batch_wait_ms=settings.batch_wait_ms,
             max_batch_size=settings.max_batch_size,
+            torch_threads=settings.torch_threads,
+            max_wait_s=settings.max_queue_wait_s,
         ),
         limiter=RateLimiter(settings.rate_limit_per_minute),
         metrics=Metrics.create(),

@@ -6,6 +6,12 @@ company — only while requests come several at a time (the last batch held more
 one), so a lone client never waits. Forward passes run on the model's own thread, off
 the event loop.
 
+Other work on the model's thread (a generation, an evaluation, an explanation) runs one
+call at a time. A call that would wait longer than ``max_wait_s`` for the thread, going by
+the calls ahead of it and the time recent calls held it, is refused at once (429
+``model_busy`` with ``Retry-After``): under more load than the model can answer, clients
+hear so in milliseconds instead of waiting until they give up.
+
 A base model shared by several adapters has one batcher, and each adapter reaches it
 through its own :class:`Lane`. The active adapter is a flag on the shared model, so a
 forward pass only ever holds one adapter's requests: a batch is split by lane, and each
@@ -16,10 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+
+from open_interpreter.serving.problems import Problem
+
+PACE_WEIGHT = 0.3
+"""Weight of the latest call in the running mean of the time a call holds the thread."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,14 +69,35 @@ class Batcher:
             is reached only through :meth:`for_adapter`.
         wait_ms: Longest wait for more requests to join a batch.
         max_batch: Most inputs in one batch.
+        threads: Intra-op threads of the model's thread (None: torch's default, every core).
+        max_wait_s: Longest expected wait for the thread a :meth:`run` call is admitted
+            with (None: no limit).
     """
 
-    def __init__(self, interpreter: Any, *, wait_ms: float, max_batch: int):
+    def __init__(
+        self,
+        interpreter: Any,
+        *,
+        wait_ms: float,
+        max_batch: int,
+        threads: int | None = None,
+        max_wait_s: float | None = None,
+    ):
         self.interpreter = interpreter
         self.lane = Lane(interpreter)
         self.wait = wait_ms / 1000.0
         self.max_batch = max_batch
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oi-model")
+        self.max_wait_s = max_wait_s
+        self.waiting = 0
+        """Calls of :meth:`run` and :meth:`stream` queued for the thread or running on it."""
+        self.seconds_per_call = 0.0
+        """A running mean of how long such a call held the thread."""
+        self.executor = ThreadPoolExecutor(
+            max_workers=1,
+            thread_name_prefix="oi-model",
+            initializer=_use_threads,
+            initargs=(threads,),
+        )
         self._queue: asyncio.Queue[Item] | None = None
         self._task: asyncio.Task | None = None
         self.batches = 0
@@ -85,9 +119,41 @@ class Batcher:
         return await future
 
     async def run(self, fn: Callable[[Any], Any], lane: Lane | None = None) -> Any:
-        """Run ``fn(interpreter)`` on the model's thread (for evaluation, explanation...)."""
+        """Run ``fn(interpreter)`` on the model's thread (for evaluation, explanation...).
+
+        Raises:
+            Problem: 429 ``model_busy`` (with ``retry_after``): the calls ahead would keep
+                this one waiting longer than ``max_wait_s``.
+        """
+        self._admit()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, (lane or self.lane).call, fn)
+        self.waiting += 1
+        try:
+            return await loop.run_in_executor(self.executor, self._timed, lane or self.lane, fn)
+        finally:
+            self.waiting -= 1
+
+    def _admit(self) -> None:
+        wait = self.waiting * self.seconds_per_call
+        if self.max_wait_s is None or wait <= self.max_wait_s:
+            return
+        raise Problem(
+            429,
+            "model_busy",
+            f"this model has {self.waiting} requests ahead of this one, about {wait:.0f} s "
+            f"of work (at most {self.max_wait_s:g} s are queued); retry later",
+            retry_after=max(1, math.ceil(wait - self.max_wait_s)),
+        )
+
+    def _timed(self, lane: Lane, fn: Callable[[Any], Any]) -> Any:
+        """``lane.call(fn)``, noting how long it held the thread. On the model's thread."""
+        started = time.perf_counter()
+        try:
+            return lane.call(fn)
+        finally:
+            seconds = time.perf_counter() - started
+            pace = self.seconds_per_call
+            self.seconds_per_call = seconds if not pace else pace + PACE_WEIGHT * (seconds - pace)
 
     async def stream(self, pieces: Iterator[Any], lane: Lane | None = None) -> AsyncIterator[Any]:
         """Drain ``pieces`` (a lazy generation) on the model's thread, yielding each as it comes.
@@ -111,15 +177,19 @@ class Batcher:
                 return
             put(True, None)
 
-        done = loop.run_in_executor(self.executor, (lane or self.lane).call, drain)
-        while True:
-            last, value = await queue.get()
-            if last:
-                await done
-                if value is not None:
-                    raise value
-                return
-            yield value
+        self.waiting += 1
+        try:
+            done = loop.run_in_executor(self.executor, self._timed, lane or self.lane, drain)
+            while True:
+                last, value = await queue.get()
+                if last:
+                    await done
+                    if value is not None:
+                        raise value
+                    return
+                yield value
+        finally:
+            self.waiting -= 1
 
     async def _serve(self) -> None:
         assert self._queue is not None
@@ -180,6 +250,14 @@ class Batcher:
             with contextlib.suppress(RuntimeError):  # the loop may already be closed
                 self._task.get_loop().call_soon_threadsafe(self._task.cancel)
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _use_threads(threads: int | None) -> None:
+    """Set the intra-op threads of the model thread this runs on (first thing it does)."""
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 class AdapterBatcher:

@@ -83,16 +83,28 @@ class ModelCache:
         budget_bytes: Most bytes of weights kept loaded (one model over budget still loads).
         batch_wait_ms: Passed to each model's batcher.
         max_batch_size: Passed to each model's batcher.
+        torch_threads: Intra-op threads of each model's thread (None: torch's default).
+        max_wait_s: Passed to each model's batcher (None: no limit).
 
     Attributes:
         loads: Whole models read from disk (a shared base counts once).
         adapter_loads: Adapters put on a shared base.
     """
 
-    def __init__(self, budget_bytes: int, *, batch_wait_ms: float, max_batch_size: int):
+    def __init__(
+        self,
+        budget_bytes: int,
+        *,
+        batch_wait_ms: float,
+        max_batch_size: int,
+        torch_threads: int | None = None,
+        max_wait_s: float | None = None,
+    ):
         self.budget = budget_bytes
         self.batch_wait_ms = batch_wait_ms
         self.max_batch_size = max_batch_size
+        self.torch_threads = torch_threads
+        self.max_wait_s = max_wait_s
         self._models: OrderedDict[str, LoadedModel] = OrderedDict()
         self._bases: dict[str, SharedBase] = {}
         self._lock = threading.Lock()
@@ -152,7 +164,7 @@ class ModelCache:
         self.loads += 1
         size = model_bytes(interpreter)
         logger.info("loaded model %s (%.1f MB)", path, size / 1e6)
-        batcher = Batcher(interpreter, wait_ms=self.batch_wait_ms, max_batch=self.max_batch_size)
+        batcher = self._batcher(interpreter)
         return LoadedModel(key, interpreter, size, batcher)
 
     def _load_adapter(self, key: str, path: Path, manifest: dict[str, Any]) -> LoadedModel:
@@ -206,12 +218,21 @@ class ModelCache:
             self.loads += 1
             size = _tensor_bytes(model)
             logger.info("loaded base %s for adapters (%.1f MB)", weights, size / 1e6)
-            batcher = Batcher(None, wait_ms=self.batch_wait_ms, max_batch=self.max_batch_size)
+            batcher = self._batcher(None)
             base = SharedBase(base_key, adapter["base_model"], model, size, batcher)
             with self._lock:
                 self._bases[base_key] = base
                 self._loading.pop(loading_key, None)
                 return base, self._name_adapter(base, key)
+
+    def _batcher(self, interpreter: Any) -> Batcher:
+        return Batcher(
+            interpreter,
+            wait_ms=self.batch_wait_ms,
+            max_batch=self.max_batch_size,
+            threads=self.torch_threads,
+            max_wait_s=self.max_wait_s,
+        )
 
     def _name_adapter(self, base: SharedBase, key: str) -> str:
         name = f"adapter-{next(self._adapter_ids)}"

@@ -41,6 +41,19 @@ class Settings(BaseSettings):
     )
     batch_wait_ms: float = Field(5.0, ge=0, description="How long predictions wait to batch.")
     max_batch_size: int = Field(64, gt=0, description="Most texts in one forward pass.")
+    torch_threads: int = Field(
+        1,
+        gt=0,
+        description="Intra-op threads of each loaded model's forward passes. Each model runs "
+        "on a thread of its own, beside the fine-tune jobs of the embedded workers: more "
+        "threads pay only on an otherwise idle machine.",
+    )
+    max_queue_wait_s: float = Field(
+        30.0,
+        gt=0,
+        description="Longest a generation, evaluation or explanation may expect to wait for "
+        "its model; one that would wait longer is answered 429 model_busy with Retry-After.",
+    )
     max_texts_per_request: int = Field(256, gt=0, description="Most texts in one predict call.")
     max_prompt_eval_examples: int = Field(
         500, gt=0, description="Largest dev_size and pool_size of a prompt evaluation."
