@@ -114,6 +114,7 @@ def export_onnx(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_sibling(path)
     tmp.mkdir()
+    was_training = bundle.model.training
     try:
         figures = _write_export(bundle, tmp, sample, quantize)
         card = export_card(
@@ -129,6 +130,8 @@ def export_onnx(
         if isinstance(exc, Exception) and no_space_left(exc):
             raise OutOfSpaceError(f"no space left to export the model to {path}") from exc
         raise
+    finally:
+        bundle.model.train(was_training)  # tracing ran it in eval mode
     size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
     report = ExportReport(path, quantize or "fp32", time.perf_counter() - started, size, figures)
     logger.info("%s", report)
