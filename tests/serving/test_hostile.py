@@ -223,6 +223,7 @@ def test_a_hostile_model_name_is_refused(client, db):
     dataset = client.post(
         "/v1/datasets", headers=headers, files={"file": ("a.conll", conll_bytes(4, 0))}
     ).json()["id"]
+    job = {"model_name": "m", "train_dataset_id": dataset}
     for label, name in NAMES.items():
         segment = quote(name, safe="")
         for method, path, body in [
@@ -237,6 +238,7 @@ def test_a_hostile_model_name_is_refused(client, db):
             ("POST", "/v1/chat/completions", {"model": name, "messages": [_hello()]}),
             ("POST", "/v1/prompts/render", {"template": "hi", "inputs": [{}], "model": name}),
             ("POST", "/v1/fine-tunes", {"model_name": name, "train_dataset_id": dataset}),
+            ("POST", "/v1/fine-tunes", {**job, "config": {"model": name}}),
             ("POST", "/v1/evaluations", {"model_name": name, "dataset_id": dataset}),
         ]:
             response = client.request(method, path, headers=headers, json=body)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.errors import ConfigError, ConflictError, NotFoundError
 from open_interpreter.services.callers import LOCAL, Caller
-from open_interpreter.services.names import looks_like_a_path
+from open_interpreter.services.names import MODEL_PATTERN, looks_like_a_path
 from open_interpreter.services.registry import MAX_DB_INT, validate_model_name
 from open_interpreter.storage import artifacts
 from open_interpreter.storage.tables import Dataset, FineTuneJob, JobEvent, utcnow
@@ -235,10 +235,10 @@ def _job_config(config: dict[str, Any]) -> FineTuneConfig:
             f"{', '.join(chosen)} cannot be set for a job: the server chooses where a job "
             "writes and resumes, and its data comes from the dataset ids"
         )
-    if looks_like_a_path(parsed.model):
+    if looks_like_a_path(parsed.model) or not re.fullmatch(MODEL_PATTERN, parsed.model):
         raise ConfigError(
-            f"model={parsed.model!r}: a job's base model is a catalogue alias, a model-store "
-            "name or a Hub id (org/name), never a path on the server"
+            f"model={parsed.model[:200]!r}: a job's base model is a catalogue alias, a "
+            "model-store name or a Hub id (org/name), never a path on the server"
         )
     return parsed
 
