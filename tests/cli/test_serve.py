@@ -27,3 +27,15 @@ def test_serve_help_shows_how_to_start_it(runner):
     text = runner.invoke(main, ["serve", "--help"]).output
     assert "oi keys create --scope admin" in text and "oi serve --workers 0" in text
     assert "docs/api.md" in text
+
+
+def test_serve_keeps_idle_connections_open_longer_than_clients_do(runner, db, monkeypatch):
+    """uvicorn's own 5 s is no longer than httpx's or a proxy's idle timeout: under load a
+    client sent its next request on a connection the server was closing (a reset)."""
+    import uvicorn
+
+    started = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(options))
+    result = runner.invoke(main, ["serve", "--workers", "0", "--database-url", db.url])
+    assert result.exit_code == 0, result.output
+    assert started["timeout_keep_alive"] == 75

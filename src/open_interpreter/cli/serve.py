@@ -81,7 +81,13 @@ def serve(
         f"(docs at /docs, {settings.workers} worker(s), database {db.engine.dialect.name})"
     )
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            timeout_keep_alive=settings.keep_alive_s,
+        )
     finally:
         if handle is not None:
             handle.stop()

@@ -16,6 +16,13 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Interface to bind.")
     port: int = Field(8000, description="Port to bind.")
+    keep_alive_s: int = Field(
+        75,
+        gt=0,
+        description="Seconds an idle keep-alive connection stays open. Longer than the idle "
+        "timeouts of clients and proxies (uvicorn's own 5 s is not: a client then sends its "
+        "next request on a connection the server is closing, and it is reset).",
+    )
     auth: bool = Field(True, description="Require API keys (off only for local experiments).")
     allow_remote_code: bool = Field(
         False,
