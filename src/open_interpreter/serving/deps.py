@@ -4,6 +4,7 @@ whose rows it sees, how the audit log names it)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -14,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from open_interpreter.services.api_keys import allows, find_key
 from open_interpreter.services.callers import Caller
-from open_interpreter.serving.problems import Problem
+from open_interpreter.serving.problems import Problem, database_unreachable
 from open_interpreter.serving.rate_limit import RateLimiter
 from open_interpreter.serving.state import AppState
 from open_interpreter.storage.tables import ApiKey
+
+logger = logging.getLogger(__name__)
 
 
 async def get_state(request: Request) -> AppState:
@@ -26,9 +29,22 @@ async def get_state(request: Request) -> AppState:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A database session for the request, closed afterwards."""
-    with request.app.state.oi.db.session() as session:
+    """A database session for the request, closed afterwards.
+
+    Closing rolls back what the session left open. When the database went away meanwhile,
+    that fails after the answer is given (perhaps already on its way): the failure is
+    logged and the answer stands (the pool checks a connection before it is used again).
+    """
+    session = request.app.state.oi.db.session()
+    try:
         yield session
+    finally:
+        try:
+            session.close()
+        except Exception as exc:
+            if not database_unreachable(exc):
+                raise
+            logger.warning("closing a session on a database that went away: %s", exc)
 
 
 StateDep = Annotated[AppState, Depends(get_state)]

@@ -103,11 +103,18 @@ def _problem(_request: Request, exc: Problem) -> JSONResponse:
     return problem_response(exc.status, exc.code, exc.detail, **exc.extra)
 
 
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached or went away (restarting, a
+    dropped connection, a full connection pool, a lock held too long), rather than that it
+    answered with an error."""
+    if isinstance(exc, PoolTimeoutError | OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 def _database_error(request: Request, exc: Exception) -> JSONResponse:
     """503 when the database could not be reached; any other database error is a bug."""
-    if isinstance(exc, DBAPIError) and not (
-        isinstance(exc, OperationalError) or exc.connection_invalidated
-    ):
+    if not database_unreachable(exc):
         raise exc  # the database answered (a constraint...): a bug, for _unexpected
     reason = next(iter(str(getattr(exc, "orig", None) or exc).strip().splitlines()), "")
     logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, reason)
@@ -130,7 +137,8 @@ def _os_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unexpected error on %s %s", request.method, request.url.path)
+    # exc_info given: this may run in a worker thread, outside the except block
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "internal_error", "an unexpected error occurred; it was logged")
 
 
