@@ -1,6 +1,6 @@
 """ONNX export: minilm-l6 NER exported to fp32 and int8 ONNX against our PyTorch path.
 
-    .venv/bin/python benchmarks/bench_export.py            # ~5 min on a quiet 2-core CPU
+    .venv/bin/python benchmarks/bench_export.py            # 44 min on 2 cores busy with other work
     .venv/bin/python benchmarks/bench_export.py --quick    # smoke run, tiny sizes
 
 minilm-l6 is fine-tuned on WNUT-16 (``package:wnut16``: 2,394 tweets, a seeded 80/20
