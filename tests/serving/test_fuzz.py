@@ -8,10 +8,10 @@ hostile headers the spec does not describe, and the key of the scope under test:
 of ``predict``, ``train``, ``admin``, and none at all. Each runs on SQLite and on
 PostgreSQL (the ``db`` fixture).
 
-The suite runs a few examples per operation (``OI_FUZZ_EXAMPLES``, default 2) and a few
-scenarios (``OI_FUZZ_SCENARIOS``, default 2); ``scripts/fuzz.sh`` runs many more and
-``OI_FUZZ_REPORT=FILE`` appends what each run did to a JSON-lines file
-(docs/reliability.md, "Fuzzing").
+The suite runs a few examples per operation and mode (``OI_FUZZ_EXAMPLES``, default 2) and
+a few scenarios (``OI_FUZZ_SCENARIOS``, default 2, of up to ``OI_FUZZ_STEPS`` steps, default
+6); ``scripts/fuzz.sh`` runs many more, and ``OI_FUZZ_REPORT=FILE`` appends what each run
+did to a JSON-lines file (docs/reliability.md, "Fuzzing").
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ SCENARIO_SETTINGS = {
     "phases": [Phase.generate],  # a replay meets another database: no shrinking
 }
 
-header_text = st.text(
+HEADER_TEXT = st.text(
     st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="\x7f"),
     max_size=40,
 ).map(str.strip)
@@ -63,19 +63,19 @@ HOSTILE = st.fixed_dictionaries(
     {},
     optional={
         "Last-Event-ID": st.one_of(
-            header_text, st.integers(-(2**70), 2**70).map(str), st.just("²")
+            HEADER_TEXT, st.integers(-(2**70), 2**70).map(str), st.just("²")
         ),
         "Accept": st.sampled_from(["*/*", "application/json", "text/event-stream", "x/y;q=z"]),
         "Accept-Encoding": st.sampled_from(["gzip", "identity", "br;q=0", "*"]),
-        "X-API-Key": header_text,
-        "X-Request-ID": header_text,
+        "X-API-Key": HEADER_TEXT,
+        "X-Request-ID": HEADER_TEXT,
     },
 )
 ANONYMOUS = st.fixed_dictionaries(
     {},
     optional={
-        "Authorization": st.one_of(header_text, header_text.map("Bearer oi_{}".format)),
-        "X-API-Key": st.one_of(header_text, header_text.map("oi_{}".format)),
+        "Authorization": st.one_of(HEADER_TEXT, HEADER_TEXT.map("Bearer oi_{}".format)),
+        "X-API-Key": st.one_of(HEADER_TEXT, HEADER_TEXT.map("oi_{}".format)),
     },
 )
 
