@@ -62,8 +62,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 "API keys are OFF (--no-auth): anyone who can reach this port can "
                 "train, predict and delete. Use it for local experiments only."
             )
-        sampler.start()
         artifacts.sweep_leftovers()  # what uploads cut short by a crash left behind
+        sampler.start()
         yield
         sampler.stop()
         state.cache.close()
