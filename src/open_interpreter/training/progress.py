@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from types import TracebackType
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
 
 class TrainingProgress:
-    """Shows a rich progress bar when enabled; logs a line every 10% otherwise."""
+    """Shows a rich progress bar on stderr when enabled and stderr is a terminal; logs a
+    line every 10% otherwise (stdout stays the program's own)."""
 
     def __init__(self, total_steps: int, *, enabled: bool, start_step: int = 0):
         self.total = total_steps
@@ -20,28 +22,7 @@ class TrainingProgress:
         self._task = None
         self._start_step = start_step
         if enabled:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self._bar = Progress(
-                TextColumn("[bold]training"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("loss {task.fields[loss]:.4f}"),
-                TextColumn("{task.fields[rate]:.1f} samples/s"),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-            )
-            self._task = self._bar.add_task(
-                "train", total=total_steps, completed=start_step, loss=0.0, rate=0.0
-            )
+            self._bar, self._task = _bar(total_steps, start_step)
 
     def __enter__(self) -> TrainingProgress:
         self._started = time.perf_counter()
@@ -75,3 +56,33 @@ class TrainingProgress:
                 eta,
             )
             self._next_log = step + max(1, self.total // 10)
+
+
+def _bar(total_steps: int, start_step: int) -> tuple[Any, Any]:
+    """A rich bar on stderr and its task; (None, None) when stderr is not a terminal."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        return None, None
+    bar = Progress(
+        TextColumn("[bold]training"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.4f}"),
+        TextColumn("{task.fields[rate]:.1f} samples/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+    task = bar.add_task("train", total=total_steps, completed=start_step, loss=0.0, rate=0.0)
+    return bar, task
