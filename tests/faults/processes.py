@@ -8,8 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,18 +17,9 @@ import httpx
 
 from open_interpreter.storage import artifacts
 
+from ..fixtures.waiting import wait_for
+
 FAULTY_OI = Path(__file__).with_name("faulty_oi.py")
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    """``condition()``'s first truthy value, polled every 50 ms for up to ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @dataclass

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from open_interpreter.services import jobs, registry
 from open_interpreter.services.worker import Worker, start_embedded_workers
 from open_interpreter.storage import Database, artifacts
 
+from ..fixtures.waiting import wait_for
 from .records import make_job, status_of, upload
 
 FAST = {"poll_interval": 0.1, "heartbeat_interval": 0.5, "grace_period": 2.0}
@@ -36,16 +37,6 @@ def tiny_config(model: str, **changes: Any) -> dict[str, Any]:
         "num_threads": 1,
         **changes,
     }
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @contextmanager
