@@ -38,8 +38,6 @@ from open_interpreter.prompting.verbalizers import Verbalizer
 
 logger = logging.getLogger(__name__)
 
-PACKAGE_PREFIX = "package:"
-
 
 @dataclass
 class EvalData:
@@ -129,10 +127,10 @@ def prepare_data(config: PromptEvalConfig, base_dir: Path | None = None) -> Eval
 
 def _read(config: PromptEvalConfig, base_dir: Path | None) -> TextExamples:
     from open_interpreter.data.inputs import to_examples
-    from open_interpreter.data.packaged import load_packaged
+    from open_interpreter.data.packaged import load_packaged, names_packaged
 
-    if config.data.startswith(PACKAGE_PREFIX):
-        examples = load_packaged(config.data.removeprefix(PACKAGE_PREFIX))
+    if names_packaged(config.data):
+        examples = load_packaged(config.data)
     else:
         path = Path(config.data).expanduser()
         if not path.is_absolute() and not path.exists() and base_dir is not None:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from open_interpreter.data.packaged import PACKAGE_PREFIX
 from open_interpreter.errors import ConfigError, ModelStateError, NotFoundError
 from open_interpreter.prompting import (
     PromptEvalConfig,
@@ -26,7 +27,6 @@ from open_interpreter.services.names import MODEL_PATTERN
 from open_interpreter.services.prompt_store import DatabasePromptStore
 from open_interpreter.storage import Database
 
-PACKAGE_PREFIX = "package:"
 DATASET_PREFIX = "dataset:"
 MAX_RESAMPLES = 10_000
 LM_STRATEGIES = ("zero-shot", "few-shot")
