@@ -67,9 +67,29 @@ def tracked(batches: Sequence[T]) -> Iterator[T]:
 
 
 def _bar(description: str, total: int) -> tuple[Any, Any] | None:
-    """A started ``rich`` bar on stderr and its task, or None when stderr is not a terminal."""
-    from rich.console import Console
+    """A started bar for a scoring run and its task, or None when stderr is not a terminal."""
     from rich.markup import escape
+    from rich.progress import TextColumn
+
+    progress = terminal_bar(escape(description), TextColumn("batches"), transient=True)
+    if progress is None:
+        return None
+    task = progress.add_task(description, total=total)
+    progress.start()
+    return progress, task
+
+
+def terminal_bar(label: str, *columns: Any, transient: bool = False) -> Any | None:
+    """A ``rich`` progress bar on stderr: ``label``, the bar, done/total, ``columns``, the
+    time taken and the time left; None when stderr is not a terminal (stdout stays the
+    program's own, and logs carry the progress elsewhere).
+
+    Args:
+        label: The bar's name (rich markup).
+        columns: ``rich`` columns shown after done/total.
+        transient: Remove the bar when it stops.
+    """
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -82,17 +102,14 @@ def _bar(description: str, total: int) -> tuple[Any, Any] | None:
     console = Console(stderr=True)
     if not console.is_terminal:
         return None
-    progress = Progress(
-        TextColumn(f"[bold]{escape(description)}"),
+    return Progress(
+        TextColumn(f"[bold]{label}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("batches"),
+        *columns,
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
         console=console,
-        transient=True,
+        transient=transient,
     )
-    task = progress.add_task(description, total=total)
-    progress.start()
-    return progress, task

@@ -60,29 +60,16 @@ class TrainingProgress:
 
 def _bar(total_steps: int, start_step: int) -> tuple[Any, Any]:
     """A rich bar on stderr and its task; (None, None) when stderr is not a terminal."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import TextColumn
 
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        return None, None
-    bar = Progress(
-        TextColumn("[bold]training"),
-        BarColumn(),
-        MofNCompleteColumn(),
+    from open_interpreter.progress import terminal_bar
+
+    bar = terminal_bar(
+        "training",
         TextColumn("loss {task.fields[loss]:.4f}"),
         TextColumn("{task.fields[rate]:.1f} samples/s"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
     )
+    if bar is None:
+        return None, None
     task = bar.add_task("train", total=total_steps, completed=start_step, loss=0.0, rate=0.0)
     return bar, task
