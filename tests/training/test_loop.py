@@ -48,29 +48,39 @@ def _config(**changes) -> FineTuneConfig:
     )
 
 
+def _checkpoint_of_a_crash(setup, tmp_path, crash_at: int, evaluate=None, **settings):
+    """Train with a checkpoint every ``crash_at - 1`` steps, crash at step ``crash_at``,
+    and return the checkpoint left behind."""
+    fresh_model, features, pad_id = setup
+
+    def crash(event):
+        if event["type"] == "step" and event["step"] == crash_at:
+            raise Interrupted
+
+    interrupted = fresh_model()  # before seeding: building it draws random numbers
+    with pytest.raises(Interrupted):
+        seed_everything(0)
+        train(
+            interrupted,
+            features,
+            config=_config(checkpoint_every=crash_at - 1, **settings),
+            pad_id=pad_id,
+            evaluate=evaluate,
+            run_dir=tmp_path,
+            on_event=crash,
+        )
+    checkpoint = latest_checkpoint(tmp_path)
+    assert checkpoint is not None and checkpoint.name == f"step-{crash_at - 1}"
+    return checkpoint
+
+
 def test_resuming_from_a_checkpoint_ends_where_an_uninterrupted_run_ends(setup, tmp_path):
     fresh_model, features, pad_id = setup
     whole = fresh_model()
     seed_everything(0)
     train(whole, features, config=_config(), pad_id=pad_id)
 
-    def crash_at_step_4(event):
-        if event["type"] == "step" and event["step"] == 4:
-            raise Interrupted
-
-    interrupted = fresh_model()
-    with pytest.raises(Interrupted):
-        seed_everything(0)
-        train(
-            interrupted,
-            features,
-            config=_config(checkpoint_every=3),
-            pad_id=pad_id,
-            run_dir=tmp_path,
-            on_event=crash_at_step_4,
-        )
-    checkpoint = latest_checkpoint(tmp_path)
-    assert checkpoint is not None and checkpoint.name == "step-3"
+    checkpoint = _checkpoint_of_a_crash(setup, tmp_path, crash_at=4)
     resumed = fresh_model()
     seed_everything(123)  # the checkpoint restores the random state, not this seed
     result = train(resumed, features, config=_config(resume_from=str(checkpoint)), pad_id=pad_id)
@@ -114,25 +124,7 @@ def _whole_and_resumed(setup, tmp_path, crash_at: int, **changes):
     whole_result = train(
         whole, features, config=_config(**settings), pad_id=pad_id, evaluate=evaluate
     )
-
-    def crash(event):
-        if event["type"] == "step" and event["step"] == crash_at:
-            raise Interrupted
-
-    interrupted = fresh_model()
-    with pytest.raises(Interrupted):
-        seed_everything(0)
-        train(
-            interrupted,
-            features,
-            config=_config(checkpoint_every=crash_at - 1, **settings),
-            pad_id=pad_id,
-            evaluate=evaluate,
-            run_dir=tmp_path,
-            on_event=crash,
-        )
-    checkpoint = latest_checkpoint(tmp_path)
-    assert checkpoint is not None and checkpoint.name == f"step-{crash_at - 1}"
+    checkpoint = _checkpoint_of_a_crash(setup, tmp_path, crash_at, evaluate, **settings)
     resumed = fresh_model()
     config = _config(resume_from=str(checkpoint), **settings)
     resumed_result = train(resumed, features, config=config, pad_id=pad_id, evaluate=evaluate)
