@@ -1,0 +1,22 @@
+"""the financial-news monitor's tables (monitors, documents, series, alerts)
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-06 20:00:00
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass  # STUB: filled in by the work that owns this migration
+
+
+def downgrade() -> None:
+    pass  # STUB
