@@ -1,0 +1,1 @@
+"""Applications built from the platform's own parts."""

@@ -1,0 +1,35 @@
+"""The monitor's default analyzer: its cached fine-tuned classifiers, the alias table and,
+if set, a NER model opened by name through the platform's model services."""
+
+from __future__ import annotations
+
+from open_interpreter.apps.monitor.analysis import Analyzer
+from open_interpreter.apps.monitor.classifiers import (
+    TrainingSizes,
+    sentiment_classifier,
+    topic_classifier,
+)
+from open_interpreter.apps.monitor.entities import AliasTable, EntityFinder
+from open_interpreter.apps.monitor.settings import MonitorSettings
+
+
+def default_analyzer(settings: MonitorSettings, sizes: TrainingSizes | None = None) -> Analyzer:
+    """Build the analyzer a monitor with ``settings`` uses by default.
+
+    The classifiers are fine-tuned on first use (a few minutes on a CPU) and loaded from
+    ``$OI_HOME/monitor/models`` afterwards.
+
+    Raises:
+        ModelNotFoundError: ``settings.ner_model`` names no model.
+    """
+    ner = None
+    if settings.ner_model:
+        from open_interpreter.services.models import find_model, open_model
+
+        ner = open_model(find_model(settings.ner_model))
+        ner.ensure_loaded()
+    return Analyzer(
+        sentiment_classifier(sizes),
+        EntityFinder(AliasTable(settings.aliases), ner),
+        topic_classifier(sizes) if settings.topics else None,
+    )
