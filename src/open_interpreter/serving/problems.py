@@ -10,7 +10,9 @@ no room for an upload is a 507.
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -142,13 +144,41 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(500, "internal_error", "an unexpected error occurred; it was logged")
 
 
+OPENAI_PATHS = frozenset({"/v1/chat/completions", "/v1/completions"})
+"""Routes that OpenAI's SDKs call: their problems also carry OpenAI's ``error`` object."""
+
+Handler = Callable[[Request, Any], JSONResponse]
+
+
+def _openai_shaped(handler: Handler) -> Handler:
+    """``handler``, whose problems on :data:`OPENAI_PATHS` also carry OpenAI's error object
+    (``{"error": {"message", "type", "param", "code"}}``), which OpenAI's SDKs read."""
+
+    def handle(request: Request, exc: Any) -> JSONResponse:
+        response = handler(request, exc)
+        if request.url.path not in OPENAI_PATHS:
+            return response
+        body = json.loads(bytes(response.body))
+        code = body["code"]
+        body["error"] = {"message": body["detail"], "type": code, "param": None, "code": code}
+        retry = response.headers.get("retry-after")
+        return JSONResponse(
+            body,
+            status_code=response.status_code,
+            media_type=response.media_type,
+            headers={"Retry-After": retry} if retry else None,
+        )
+
+    return handle
+
+
 def install(app: FastAPI) -> None:
     """Register every handler on ``app``."""
-    app.add_exception_handler(Problem, _problem)
-    app.add_exception_handler(errors.OpenInterpreterError, _library_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(DBAPIError, _database_error)
-    app.add_exception_handler(PoolTimeoutError, _database_error)
-    app.add_exception_handler(OSError, _os_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Problem, _openai_shaped(_problem))
+    app.add_exception_handler(errors.OpenInterpreterError, _openai_shaped(_library_error))
+    app.add_exception_handler(RequestValidationError, _openai_shaped(_validation_error))
+    app.add_exception_handler(StarletteHTTPException, _openai_shaped(_http_error))
+    app.add_exception_handler(DBAPIError, _openai_shaped(_database_error))
+    app.add_exception_handler(PoolTimeoutError, _openai_shaped(_database_error))
+    app.add_exception_handler(OSError, _openai_shaped(_os_error))
+    app.add_exception_handler(Exception, _openai_shaped(_unexpected))

@@ -12,6 +12,7 @@ from pydantic import (
     Field,
     StrictInt,
     StrictStr,
+    field_validator,
     model_validator,
 )
 
@@ -297,6 +298,12 @@ class _Sampling(BaseModel):
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     stream: bool = False
 
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _one_stop(cls, value: Any) -> Any:
+        """OpenAI's ``stop`` may be one string."""
+        return [value] if isinstance(value, str) else value
+
 
 class GenerateRequest(_Sampling):
     """A prompt or a conversation for a generative model (registry name or pretrained)."""
@@ -348,22 +355,62 @@ class GenerateResponse(BaseModel):
     usage: dict[str, int]
 
 
-class ChatCompletionRequest(_Sampling):
-    """The OpenAI chat-completions request subset this server understands."""
+class StreamOptions(BaseModel):
+    """OpenAI's ``stream_options``: ``include_usage`` ends a stream with a chunk holding
+    ``usage`` (and no choices)."""
+
+    include_usage: bool = False
+
+
+class _OpenAIRequest(_Sampling):
+    """What OpenAI's chat and text completion requests share: one answer per prompt
+    (``n`` is 1), ``max_tokens`` (``max_completion_tokens`` too), ``stream_options``."""
 
     model_config = ConfigDict(extra="ignore")
 
     model: str = Field(pattern=MODEL_PATTERN)
-    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     max_tokens: int | None = Field(None, ge=1, le=2048)
+    max_completion_tokens: int | None = Field(None, ge=1, le=2048)
+    n: int = Field(1, ge=1, le=1, description="one answer per prompt: only 1 is served")
+    stream_options: StreamOptions | None = None
 
     def options(self) -> dict[str, Any]:
         """Keyword arguments for ``OpenInterpreter.generate``."""
         values = {
-            "max_new_tokens": self.max_tokens,
+            "max_new_tokens": self.max_tokens or self.max_completion_tokens,
             "temperature": self.temperature,
             "top_p": self.top_p,
             "stop": self.stop,
             "seed": self.seed,
         }
         return {k: v for k, v in values.items() if v is not None}
+
+    @property
+    def include_usage(self) -> bool:
+        """Whether a stream ends with a ``usage`` chunk."""
+        return bool(self.stream_options and self.stream_options.include_usage)
+
+
+class ChatCompletionRequest(_OpenAIRequest):
+    """The OpenAI chat-completions request subset this server understands."""
+
+    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
+
+
+class CompletionRequest(_OpenAIRequest):
+    """The OpenAI (legacy) text-completions request subset: ``prompt`` is one text or a
+    list of texts, continued as they are (no chat template)."""
+
+    prompt: (
+        Annotated[str, Field(max_length=100_000)]
+        | list[Annotated[str, Field(min_length=1, max_length=100_000)]]
+    )
+
+    @field_validator("prompt")
+    @classmethod
+    def _some_prompt(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, list) and not 1 <= len(value) <= 32:
+            raise ValueError("give 1 to 32 prompts")
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("the prompt is empty")
+        return value
