@@ -18,9 +18,16 @@ from open_interpreter.errors import ConfigError
 from open_interpreter.services.callers import Caller
 from open_interpreter.storage.tables import AuditEvent
 
-ACTIONS = ("key.create", "key.revoke", "model.promote", "model.rollback", "model.delete")
+ACTIONS = (
+    "key.create",
+    "key.revoke",
+    "model.promote",
+    "model.rollback",
+    "model.delete",
+    "study.register",
+)
 """Every action the log records; a target is a key id (``key.*``), a model name
-(``model.delete``) or ``name@version``."""
+(``model.delete``) or ``name@version`` (``study.register``: the version registered)."""
 
 
 def record(

@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from open_interpreter.atomic import no_space_left
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.errors import NotFoundError, OpenInterpreterError
-from open_interpreter.services import job_queue, jobs, registry
+from open_interpreter.services import job_queue, jobs, registry, studies
 from open_interpreter.services.datasets import load_examples
 from open_interpreter.services.job_progress import RunFigures
 from open_interpreter.services.job_queue import Lease
@@ -85,6 +85,8 @@ def run_job(db: Database, lease: Lease) -> str:
         return "succeeded"
     except LeaseLost:
         return "lost"
+    except studies.TrialPruned as pruned:
+        return _pruned(db, lease, pruned)
     except OpenInterpreterError as exc:
         return _fail(db, lease, str(exc))
     except Exception as exc:
@@ -103,6 +105,7 @@ def _train_and_register(db: Database, lease: Lease) -> None:
         if not job_queue.lease_holds(session, lease):  # e.g. cancelled before this process started
             raise LeaseLost
         job = jobs.get_job(session, lease.job_id)
+        trial = studies.trial_of_job(session, job.id)  # (trial, study) of a study's job
         datasets = {
             split: session.get(Dataset, getattr(job, column))
             for split, column in _SPLITS.items()
@@ -115,17 +118,31 @@ def _train_and_register(db: Database, lease: Lease) -> None:
     for folder in (f"jobs/{job.id}", f"models/{job.model_name}"):
         artifacts.sweep_leftovers(folder)  # what an earlier, killed attempt half-wrote
     run_dir = artifacts.resolve(f"jobs/{job.id}/run")
+    reporter = studies.TrialReporter(trial[1], trial[0], db.url) if trial else None
     if (run_dir / registry.MANIFEST).is_file():
         _log(db, lease, "training had finished in an earlier attempt; registering its model")
     else:
-        _fine_tune(db, lease, FineTuneConfig.build(job.config), datasets, run_dir)
-    _register(db, lease, job, datasets, run_dir)
+        _fine_tune(db, lease, FineTuneConfig.build(job.config), datasets, run_dir, reporter)
+    if trial is None:
+        _register(db, lease, job, datasets, run_dir)
+        return
+    # A study's trial: its model stays in the run directory until the study registers
+    # its best trial (services/studies.py); the study tells Optuna its score.
+    with db.session() as session:
+        if not job_queue.finish_job(session, lease, status="succeeded"):
+            raise LeaseLost
 
 
 def _fine_tune(
-    db: Database, lease: Lease, config: FineTuneConfig, datasets: dict[str, Dataset], run_dir: Path
+    db: Database,
+    lease: Lease,
+    config: FineTuneConfig,
+    datasets: dict[str, Dataset],
+    run_dir: Path,
+    reporter: studies.TrialReporter | None = None,
 ) -> None:
-    """Fine-tune into ``run_dir`` (checkpoints, then the saved model), resuming if possible."""
+    """Fine-tune into ``run_dir`` (checkpoints, then the saved model), resuming if possible;
+    a study's trial also reports each epoch's score to its study (``reporter``)."""
     from open_interpreter.bundle import ModelBundle
     from open_interpreter.training.checkpoint import latest_checkpoint
     from open_interpreter.training.recipe import fine_tune
@@ -141,14 +158,19 @@ def _fine_tune(
         resume_from=str(checkpoint) if checkpoint else None,
         progress=False,
     )
+    recorder = EventRecorder(db, lease, start_step=start_step, metric=config.early_stopping_metric)
+
+    def on_event(event: dict[str, Any]) -> None:
+        recorder(event)
+        if reporter is not None:
+            reporter(event)  # raises TrialPruned when the study stops the trial
+
     fine_tune(
         ModelBundle(model_name=config.model, config=config),
         examples["train"],
         validation_data=examples.get("validation"),
         test_data=examples.get("test"),
-        on_event=EventRecorder(
-            db, lease, start_step=start_step, metric=config.early_stopping_metric
-        ),
+        on_event=on_event,
     )
 
 
@@ -281,6 +303,15 @@ class EventRecorder:
             "eta_seconds": round(eta, 1) if eta is not None else None,
             "resumed_from_step": self._start_step or None,
         }
+
+
+def _pruned(db: Database, lease: Lease, pruned: studies.TrialPruned) -> str:
+    """End a study's trial its pruner stopped: the job is cancelled, the trial marked."""
+    with db.session() as session:
+        if job_queue.finish_job(session, lease, status="cancelled", error=str(pruned), commit=False):
+            studies.mark_pruned(session, lease.job_id, pruned)
+        session.commit()
+    return "pruned"
 
 
 def _fail(db: Database, lease: Lease, error: str) -> str:

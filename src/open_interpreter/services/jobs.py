@@ -44,6 +44,7 @@ def create_job(
     test_dataset_id: str | None = None,
     allow_remote_code: bool = False,
     caller: Caller = LOCAL,
+    commit: bool = True,
 ) -> FineTuneJob:
     """Queue a fine-tune of stored datasets; the result registers as a version of ``model_name``.
 
@@ -58,6 +59,8 @@ def create_job(
             ``allow_remote_code`` setting; off by default: the worker would run the
             model repository's own code).
         caller: Who queues it: the job belongs to its key, and uses only datasets it sees.
+        commit: Commit now; False lets the caller commit it with other rows (a study's
+            trial), so no worker can claim the job before they exist.
 
     Returns:
         The queued job; its ``config`` is the full validated configuration.
@@ -99,7 +102,8 @@ def create_job(
     session.add(job)
     session.flush()
     session.add(JobEvent(job_id=job.id, type="status", data={"status": "queued"}))
-    session.commit()
+    if commit:
+        session.commit()
     return job
 
 

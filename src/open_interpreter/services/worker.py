@@ -27,7 +27,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from open_interpreter.errors import ConfigError
-from open_interpreter.services import job_queue
+from open_interpreter.services import job_queue, studies
 from open_interpreter.services.job_queue import Lease
 from open_interpreter.services.job_runner import run_job_process
 from open_interpreter.storage import Database
@@ -133,6 +133,7 @@ class Worker:
             requeued = job_queue.requeue_stale_jobs(session, stale_after_s=self.stale_after)
         if requeued:
             logger.info("worker %s requeued stale jobs %s", self.worker_id, requeued)
+        self._advance_studies()
         with self.db.session() as session:
             job = job_queue.claim_job(session, worker_id=self.worker_id)
         if job is None:
@@ -147,6 +148,14 @@ class Worker:
         logger.info("worker %s runs job %s (attempt %d)", self.worker_id, job.id, lease.attempt)
         self._supervise(lease, stop)
         return True
+
+    def _advance_studies(self) -> None:
+        """Settle the trials of studies whose jobs ended and queue their next trials."""
+        try:
+            with self.db.session() as session:
+                studies.advance_studies(session, self.database_url)
+        except Exception:  # a study's trouble never stops the worker's own jobs
+            logger.warning("worker %s: advancing studies failed", self.worker_id, exc_info=True)
 
     def _supervise(self, lease: Lease, stop: threading.Event | None) -> None:
         """Run the job's child process, watch it, and settle the job when it ends."""
