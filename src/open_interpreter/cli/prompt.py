@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from open_interpreter.cli._errors import handle_errors
+from open_interpreter.cli._json import echo_json, json_option
 from open_interpreter.cli._open import open_named
 from open_interpreter.cli._options import database_url_option, texts_file_option
 
@@ -284,8 +285,9 @@ def save(
 
 
 @prompt.command(name="list")
+@json_option
 @handle_errors
-def list_prompts() -> None:
+def list_prompts(as_json: bool) -> None:
     """List the library's templates: latest version, variables, description."""
     from open_interpreter.services.prompt_store import DatabasePromptStore
 
@@ -299,6 +301,21 @@ def list_prompts() -> None:
             f"({', '.join(missing)}): oi prompt import",
             err=True,
         )
+    if as_json:
+        echo_json(
+            [
+                {
+                    "reference": item.reference,
+                    "name": item.name,
+                    "version": item.version,
+                    "variables": sorted(item.template.variables),
+                    "created": item.created,
+                    "description": item.description,
+                }
+                for item in saved
+            ]
+        )
+        return
     if not saved:
         click.echo("No saved prompts yet: oi prompt save NAME --text '...'")
     for item in saved:

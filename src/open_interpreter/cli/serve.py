@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from open_interpreter.cli._errors import handle_errors
+from open_interpreter.cli._json import echo_json, json_option
 from open_interpreter.cli._options import database_url_option
 
 
@@ -121,14 +122,20 @@ def create_key_command(scope: str, name: str) -> None:
 
 
 @keys.command(name="list")
+@json_option
 @handle_errors
-def list_keys_command() -> None:
+def list_keys_command(as_json: bool) -> None:
     """List keys (their prefixes, never the keys)."""
     from open_interpreter.services.api_keys import list_keys
     from open_interpreter.storage import Database
 
     with Database().session() as session:
-        for row in list_keys(session):
+        rows = list_keys(session)
+        if as_json:
+            fields = ("id", "prefix", "scope", "name", "created_at", "revoked_at")
+            echo_json([{field: getattr(row, field, None) for field in fields} for row in rows])
+            return
+        for row in rows:
             state = "revoked" if row.revoked_at else "active"
             click.echo(f"{row.id}  {row.prefix}…  {row.scope:<8} {state:<8} {row.name}")
 

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from open_interpreter.cli._errors import handle_errors
+from open_interpreter.cli._json import echo_json, json_option
 
 storage_option = click.option(
     "--storage",
@@ -125,8 +126,9 @@ def studies() -> None:
 
 @studies.command(name="list")
 @storage_option
+@json_option
 @handle_errors
-def list_command(storage: str | None) -> None:
+def list_command(storage: str | None, as_json: bool) -> None:
     """List the stored studies: name, metric, trials, best score, start."""
     from rich.console import Console
     from rich.table import Table
@@ -134,6 +136,9 @@ def list_command(storage: str | None) -> None:
     from open_interpreter.tuning import list_studies
 
     rows = list_studies(storage)
+    if as_json:
+        echo_json(rows)
+        return
     if not rows:
         click.echo("No studies yet: run `oi tune CONFIG.yaml`.")
         return
