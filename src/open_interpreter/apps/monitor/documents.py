@@ -174,16 +174,18 @@ def replay(
     if not ordered:
         return
     started, first = clock.monotonic(), ordered[0].time
+    waited_until = 0.0  # the due time last slept to (a test's sleep does not move the clock)
     batch: list[Document] = []
     for document in ordered:
         if speed is not None:
             due = (document.time - first).total_seconds() / speed
-            wait = due - (clock.monotonic() - started)
+            wait = due - max(clock.monotonic() - started, waited_until)
             if wait > 0:
                 if batch:
                     yield batch
                     batch = []
                 sleep(wait)
+                waited_until = due
         batch.append(document)
         if len(batch) >= batch_size:
             yield batch

@@ -3,7 +3,7 @@ if set, a NER model opened by name through the platform's model services."""
 
 from __future__ import annotations
 
-from open_interpreter.apps.monitor.analysis import Analyzer
+from open_interpreter.apps.monitor.analysis import Analyzer, LexiconAnalyzer
 from open_interpreter.apps.monitor.classifiers import (
     TrainingSizes,
     sentiment_classifier,
@@ -13,10 +13,13 @@ from open_interpreter.apps.monitor.entities import AliasTable, EntityFinder
 from open_interpreter.apps.monitor.settings import MonitorSettings
 
 
-def default_analyzer(settings: MonitorSettings, sizes: TrainingSizes | None = None) -> Analyzer:
+def default_analyzer(
+    settings: MonitorSettings, sizes: TrainingSizes | None = None
+) -> Analyzer | LexiconAnalyzer:
     """Build the analyzer a monitor with ``settings`` uses by default.
 
-    The classifiers are fine-tuned on first use (a few minutes on a CPU) and loaded from
+    With ``sentiment="lexicon"`` it is the dictionary alone. The classifiers are
+    fine-tuned on first use (a few minutes on a CPU) and loaded from
     ``$OI_HOME/monitor/models`` afterwards.
 
     Raises:
@@ -28,8 +31,11 @@ def default_analyzer(settings: MonitorSettings, sizes: TrainingSizes | None = No
 
         ner = open_model(find_model(settings.ner_model))
         ner.ensure_loaded()
+    entities = EntityFinder(AliasTable(settings.aliases), ner)
+    if settings.sentiment == "lexicon":
+        return LexiconAnalyzer(entities)
     return Analyzer(
         sentiment_classifier(sizes),
-        EntityFinder(AliasTable(settings.aliases), ner),
+        entities,
         topic_classifier(sizes) if settings.topics else None,
     )

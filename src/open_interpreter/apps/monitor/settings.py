@@ -90,6 +90,11 @@ class MonitorSettings(BaseModel):
         "alias table's gazetteer (a saved model's directory or name).",
     )
     topics: bool = Field(True, description="Classify each document's topic.")
+    sentiment: Literal["model", "lexicon"] = Field(
+        "model",
+        description="model: the fine-tuned sentiment classifier (trained once, cached); "
+        "lexicon: the Loughran–McDonald dictionary alone (no model, no topics).",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> MonitorSettings:

@@ -185,7 +185,7 @@ def keys(session: Session, monitor_id: str) -> list[str]:
 def documents_behind(
     session: Session, monitor_id: str, key: str, start: datetime, end: datetime, limit: int = 50
 ) -> list[str]:
-    """Ids of the documents of series ``key`` in ``[start, end]``, the newest first."""
+    """Ids of the documents of series ``key`` in ``[start, end)``, the newest first."""
     return list(
         session.scalars(
             select(MonitorDocument.document_id)
@@ -194,7 +194,7 @@ def documents_behind(
                 MonitorMention.monitor_id == monitor_id,
                 MonitorMention.key == key,
                 MonitorMention.time >= start,
-                MonitorMention.time <= end,
+                MonitorMention.time < end,
             )
             .order_by(MonitorMention.time.desc(), MonitorMention.id.desc())
             .limit(limit)
