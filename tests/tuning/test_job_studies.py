@@ -68,9 +68,7 @@ def view(db: Database, study_id: str) -> dict[str, Any]:
         return studies.study_view(session, studies.get_study(session, study_id), db.url)
 
 
-def test_a_worker_runs_the_trials_prunes_a_diverging_one_and_registers_the_best(
-    db, tiny_bert_name
-):
+def test_a_worker_runs_the_trials_prunes_a_diverging_one_and_registers_the_best(db, tiny_bert_name):
     study = make_study(
         db,
         tiny_bert_name,

@@ -308,7 +308,9 @@ class EventRecorder:
 def _pruned(db: Database, lease: Lease, pruned: studies.TrialPruned) -> str:
     """End a study's trial its pruner stopped: the job is cancelled, the trial marked."""
     with db.session() as session:
-        if job_queue.finish_job(session, lease, status="cancelled", error=str(pruned), commit=False):
+        if job_queue.finish_job(
+            session, lease, status="cancelled", error=str(pruned), commit=False
+        ):
             studies.mark_pruned(session, lease.job_id, pruned)
         session.commit()
     return "pruned"

@@ -26,7 +26,7 @@ import math
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -85,7 +85,9 @@ def storage_url(database_url: str) -> str:
     if parsed.get_backend_name() == "postgresql":
         return database_url
     if not parsed.database or parsed.database == ":memory:":
-        raise ConfigError("studies need a database file (an in-memory SQLite has no place for them)")
+        raise ConfigError(
+            "studies need a database file (an in-memory SQLite has no place for them)"
+        )
     return f"sqlite:///{Path(parsed.database).resolve().parent / 'studies.db'}"
 
 
@@ -213,7 +215,11 @@ def get_study(session: Session, study_id: str, *, caller: Caller = LOCAL) -> Tun
     Raises:
         NotFoundError: No study has that id, or ``caller`` may not see it.
     """
-    row = session.get(TuningStudy, study_id, populate_existing=True) if jobs._is_id(study_id) else None
+    row = (
+        session.get(TuningStudy, study_id, populate_existing=True)
+        if jobs._is_id(study_id)
+        else None
+    )
     if row is None or not caller.may_see(row.owner_key_id):
         raise NotFoundError(f"no study with id {study_id!r}")
     return row
@@ -316,10 +322,8 @@ def cancel_study(
         trials = trials_of(session, study_id)
         for trial in trials:
             if trial.state == "running":
-                try:
+                with suppress(ConflictError):  # it ended meanwhile: settled below
                     jobs.cancel_job(session, trial.job_id)
-                except ConflictError:
-                    pass  # it ended meanwhile: settled below
         with _optuna_study(row, database_url, asked=len(trials)) as study:
             _settle(session, row, trials, study)
             for trial in trials:
@@ -334,9 +338,7 @@ def cancel_study(
     return get_study(session, study_id)
 
 
-def register_best(
-    session: Session, study_id: str, *, caller: Caller = LOCAL
-) -> TuningStudy:
+def register_best(session: Session, study_id: str, *, caller: Caller = LOCAL) -> TuningStudy:
     """Register the best completed trial's model as the next version of the study's
     ``model_name``; audited (``study.register``) in the same transaction.
 
@@ -359,10 +361,20 @@ def register_best(
     return get_study(session, study_id)
 
 
-def study_view(session: Session, row: TuningStudy, database_url: str) -> dict[str, Any]:
+def study_view(
+    session: Session, row: TuningStudy, database_url: str, *, detail: bool = True
+) -> dict[str, Any]:
     """Everything the API and the dashboard show of a study: its settings, its trials
     (state, params, score, epochs, pruned at, seconds, job, per-epoch scores), the best
-    trial and the parameter importances."""
+    trial and the parameter importances.
+
+    Args:
+        session: A database session.
+        row: The study.
+        database_url: The platform database's URL (Optuna's tables are beside it).
+        detail: Read Optuna's record too: per-epoch scores, epochs planned, importances
+            (False for lists: the platform's rows only).
+    """
     from open_interpreter.tuning.study import _importances
 
     trials = trials_of(session, row.id)
@@ -372,9 +384,10 @@ def study_view(session: Session, row: TuningStudy, database_url: str) -> dict[st
     frozen: dict[int, Any] = {}
     importances: dict[str, float] = {}
     try:
-        with _optuna_study(row, database_url) as study:
-            frozen = {t.number: t for t in study.get_trials(deepcopy=False)}
-            importances = _importances(study, list(row.search["space"]))
+        with _optuna_study(row, database_url) if detail else _nothing() as study:
+            if study is not None:
+                frozen = {t.number: t for t in study.get_trials(deepcopy=False)}
+                importances = _importances(study, list(row.search["space"]))
     except Exception as error:  # Optuna's tables unreachable: the platform's rows still tell
         logger.warning("study %s: Optuna's record unreadable: %s", row.id, error)
     out = []
@@ -524,6 +537,11 @@ def _optuna_study(
             yield optuna.load_study(study_name=row.id, **options)
     finally:
         backend.engine.dispose()
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield None
 
 
 def _has_work(session: Session, row: TuningStudy) -> bool:
