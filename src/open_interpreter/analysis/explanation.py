@@ -96,6 +96,12 @@ class Explanation:
             html_page([fragment], title=f"Explanation: {self.target}") if standalone else fragment
         )
 
+    def _repr_html_(self) -> str:
+        """The explanation for notebooks: :meth:`to_html` with its style sheet."""
+        from open_interpreter.analysis.render import EXPLANATION_STYLE
+
+        return f"<style>{EXPLANATION_STYLE}</style>{self.to_html()}"
+
     def save_html(self, path: str | Path) -> Path:
         """Write :meth:`to_html` as a standalone page to ``path`` and return the path."""
         path = Path(path)

@@ -19,21 +19,25 @@ if TYPE_CHECKING:
 _GREEN = (22, 163, 74)
 _RED = (220, 38, 38)
 
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem;
-       line-height: 1.6; color: #1f2937; }
+EXPLANATION_STYLE = """
 .oi-explanation { border: 1px solid #e5e7eb; border-radius: 6px; padding: 0.75rem 1rem;
                   margin: 1rem 0; }
 .oi-explanation .oi-head { font-size: 0.9rem; color: #4b5563; margin: 0 0 0.5rem; }
 .oi-explanation .oi-text { white-space: pre-wrap; }
 .oi-explanation .oi-word { border-radius: 3px; padding: 0 1px; }
 .oi-explanation .oi-entity { outline: 2px solid #2563eb; }
+""".strip()
+"""The rules of an explanation's own classes (what a notebook cell needs)."""
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem;
+       line-height: 1.6; color: #1f2937; }
 table { border-collapse: collapse; margin: 1rem 0; }
 th, td { border: 1px solid #e5e7eb; padding: 0.3rem 0.6rem; text-align: left;
          vertical-align: top; }
 th { background: #f9fafb; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-""".strip()
+""".strip() + "\n" + EXPLANATION_STYLE
 
 
 def shade(score: float, scale: float) -> tuple[tuple[int, int, int], float]:

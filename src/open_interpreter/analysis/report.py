@@ -277,6 +277,16 @@ class RobustnessReport:
 
     def to_html(self) -> str:
         """The report as a standalone HTML page."""
+        return html_page(self._html_body(), title=f"Robustness of {self.model}")
+
+    def _repr_html_(self) -> str:
+        """The report for notebooks: its tables, without the page around them."""
+        import html
+
+        title = f"<h3>{html.escape(f'Robustness of {self.model}')}</h3>"
+        return "<div>" + title + "\n".join(self._html_body()) + "</div>"
+
+    def _html_body(self) -> list[str]:
         import html
 
         body = [
@@ -291,7 +301,7 @@ class RobustnessReport:
         header, rows = self._worst_rows()
         if rows:
             body += ["<h2>Worst examples</h2>", table_html(header, rows)]
-        return html_page(body, title=f"Robustness of {self.model}")
+        return body
 
 
 @dataclass
@@ -334,10 +344,19 @@ class RobustnessComparison:
             "attack_success_rate": {"baseline": attacks[0], "candidate": attacks[1]},
         }
 
+    def _repr_html_(self) -> str:
+        """The comparison as an HTML table, for notebooks."""
+        return table_html(*self._header_and_rows("baseline", "augmented"))
+
     def to_markdown(
         self, baseline_name: str = "baseline", candidate_name: str = "augmented"
     ) -> str:
         """A Markdown table: the metric per input for both models and the gain."""
+        return table_markdown(*self._header_and_rows(baseline_name, candidate_name))
+
+    def _header_and_rows(
+        self, baseline_name: str, candidate_name: str
+    ) -> tuple[list[str], list[list[str]]]:
         metric = _METRIC_NAMES.get(self.baseline.metric, self.baseline.metric)
         rows = [[n, f"{b:.3f}", f"{c:.3f}", f"{g:+.3f}"] for n, b, c, g in self.rows()]
         a, b = self.baseline.attack, self.candidate.attack
@@ -351,7 +370,7 @@ class RobustnessComparison:
                 ]
             )
         header = ["input", f"{metric}: {baseline_name}", f"{metric}: {candidate_name}", "gain"]
-        return table_markdown(header, rows)
+        return header, rows
 
 
 def _clip(text: str, width: int = _CLIP) -> str:

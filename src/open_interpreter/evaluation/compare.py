@@ -63,6 +63,17 @@ class BeforeAfter:
         ]
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """The comparison as an HTML table, for notebooks."""
+        from open_interpreter.evaluation.html import table
+
+        rows = [
+            (name, f"{old:.3f}", f"{new:.3f}", f"{delta:+.3f}")
+            for name, (old, new, delta) in self.changes().items()
+        ]
+        caption = f"{self.after.task} on {self.after.split}: before → after"
+        return table(["metric", "before", "after", "change"], rows, caption)
+
     def to_dict(self) -> dict:
         """Return ``{"task", "split", "metrics": {name: {before, after, change}}}``."""
         return {

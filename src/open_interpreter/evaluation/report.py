@@ -251,6 +251,26 @@ class EvaluationReport:
             f"\n\nEntity level (strict IOB2)\n{self.entities}"
         )
 
+    def _repr_html_(self) -> str:
+        """The report as HTML tables, for notebooks (labels escaped)."""
+        from open_interpreter.evaluation.html import paragraph, scores_table
+
+        note = _absent_labels_note(self.report).strip()
+        level = "Token level" if self.entities is not None else ""
+        parts = [
+            paragraph(self._header()),
+            scores_table(self.report.per_label, _averages(self.report), level),
+        ]
+        if note:
+            parts.append(paragraph(note))
+        if self.entities is not None:
+            parts.append(
+                scores_table(
+                    self.entities.per_type, _averages(self.entities), "Entity level (strict IOB2)"
+                )
+            )
+        return "<div>" + "".join(parts) + "</div>"
+
     def __float__(self) -> float:
         return float(self.accuracy)
 
