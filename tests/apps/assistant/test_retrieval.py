@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from open_interpreter.apps.assistant.retrieval import (
+    UNRANKED,
+    DenseIndex,
+    HybridRetriever,
+    ranks,
+    reciprocal_rank_fusion,
+)
+from open_interpreter.errors import ConfigError, DataError
+
+from .conftest import FAQ
+
+
+def test_ranks_are_one_based_and_stable_on_ties():
+    assert ranks(np.array([0.2, 0.9, 0.2, 0.5])).tolist() == [3, 1, 4, 2]
+
+
+def test_reciprocal_rank_fusion_sums_one_over_k_plus_rank():
+    fused = reciprocal_rank_fusion(np.array([1, 2]), np.array([2, 1]), k=60)
+    assert fused == pytest.approx([1 / 61 + 1 / 62, 1 / 62 + 1 / 61])
+    unranked = reciprocal_rank_fusion(np.array([1, UNRANKED]), np.array([2, 1]))
+    assert unranked[1] == pytest.approx(1 / 61, rel=1e-6)
+    with pytest.raises(ConfigError):
+        reciprocal_rank_fusion(np.array([1]), k=0)
+
+
+def test_hybrid_search_shows_every_rank(word_encoder):
+    texts = [f"{q}\n{a}" for _, q, a, _ in FAQ]
+    retriever = HybridRetriever(texts, word_encoder)
+    hits = retriever.search("how long does a building permit take", k=2)
+    assert [h.index for h in hits] == [0, 1]
+    best = hits[0]
+    assert (best.fused_rank, best.bm25_rank, best.dense_rank) == (1, 1, 1)
+    assert best.cosine > hits[1].cosine and best.bm25_score > 0
+    assert set(best.to_dict()) >= {"bm25_rank", "dense_rank", "fused_rank"}
+
+
+def test_an_entry_without_a_shared_word_has_no_bm25_rank(word_encoder):
+    retriever = HybridRetriever(["fence height rules", "permit fees"], word_encoder)
+    hits = retriever.search("fence", k=2)
+    assert hits[0].bm25_rank == 1 and hits[1].bm25_rank is None
+
+
+def test_bad_queries_and_indexes_are_clear_errors(word_encoder):
+    retriever = HybridRetriever(["one text"], word_encoder)
+    with pytest.raises(DataError, match="empty"):
+        retriever.search("   ")
+    with pytest.raises(DataError, match="2 texts but 1 embeddings"):
+        HybridRetriever(["a", "b"], word_encoder, np.ones((1, 4), np.float32))
+    with pytest.raises(DataError, match="empty"):
+        HybridRetriever([], word_encoder)
+    with pytest.raises(DataError):
+        DenseIndex(np.ones(3, np.float32))
