@@ -25,9 +25,11 @@ ACTIONS = (
     "model.rollback",
     "model.delete",
     "study.register",
+    "model.register",
 )
 """Every action the log records; a target is a key id (``key.*``), a model name
-(``model.delete``) or ``name@version`` (``study.register``: the version registered)."""
+(``model.delete``) or ``name@version`` (``study.register``: the version registered;
+``model.register``: a continued version, with its promotion gate's decision)."""
 
 
 def record(

@@ -58,6 +58,9 @@ logger = logging.getLogger(__name__)
 
 Evaluate = Callable[[torch.nn.Module], EvaluationReport]
 OnEvent = Callable[[dict[str, Any]], bool | None]
+Penalty = Callable[[torch.nn.Module], torch.Tensor]
+"""An extra loss term on the weights alone (e.g. EWC or L2-SP in continual learning),
+added once per optimizer step to the task's loss."""
 
 
 @dataclass
@@ -127,6 +130,7 @@ def train(
     evaluate: Evaluate | None = None,
     run_dir: Path | None = None,
     on_event: OnEvent | None = None,
+    penalty: Penalty | None = None,
 ) -> TrainingResult:
     """Fine-tune ``model`` on ``features`` as ``config`` says.
 
@@ -138,6 +142,8 @@ def train(
         evaluate: Scores the model on validation data; called after each epoch.
         run_dir: Where checkpoints go (needed for ``checkpoint_every``).
         on_event: Called with each step / evaluation event; returning True stops the run.
+        penalty: An extra loss term on the weights, added to every optimizer step's loss
+            (the step events still report the task's loss alone).
 
     Returns:
         The run's history, evaluations and throughput.
@@ -198,7 +204,10 @@ def train(
                     loss = model(**inputs).loss
                 weight = token_weight(padded.get("labels"), mean_tokens)
                 weight /= config.gradient_accumulation_steps
-                (loss * weight).backward()
+                objective = loss * weight
+                if penalty is not None:
+                    objective = objective + penalty(model) / config.gradient_accumulation_steps
+                objective.backward()
                 samples += len(batch)
                 last = index + 1 == len(batches)
                 if (index + 1) % config.gradient_accumulation_steps and not last:

@@ -25,7 +25,7 @@ from open_interpreter.peft import attach_adapter
 from open_interpreter.progress import scoring_progress
 from open_interpreter.runtime import seed_everything
 from open_interpreter.tasks import get_task, infer_task
-from open_interpreter.training.loop import OnEvent, train
+from open_interpreter.training.loop import OnEvent, Penalty, train
 from open_interpreter.training.result import FineTuneResult
 from open_interpreter.training.trackers import trackers
 from open_interpreter.wording import plural
@@ -191,9 +191,16 @@ def _read_chat(data: Any, labels: Any, *, source: str) -> ChatExamples:
 
 
 def run(
-    bundle: ModelBundle, splits: dict[str, Examples], on_event: OnEvent | None = None
+    bundle: ModelBundle,
+    splits: dict[str, Examples],
+    on_event: OnEvent | None = None,
+    *,
+    penalty: Penalty | None = None,
 ) -> FineTuneResult:
     """Fine-tune ``bundle``'s model (its head built) on ``splits``; score it before and after.
+
+    ``penalty``, when given, is an extra loss term on the weights (see
+    :func:`~open_interpreter.training.loop.train`), e.g. continual learning's EWC.
 
     Validation or test labels the head has no output for are scored (recall 0) with a
     warning; see :func:`~open_interpreter.inference.warn_unseen_labels`.
@@ -230,6 +237,7 @@ def run(
             evaluate=evaluate_validation if "validation" in splits else None,
             run_dir=run_dir,
             on_event=tracked,
+            penalty=penalty,
         )
     after = _scored(bundle, splits, encoded, watch, "after training") if watch else None
     test = (
