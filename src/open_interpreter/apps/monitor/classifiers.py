@@ -18,6 +18,7 @@ import logging
 import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from open_interpreter.apps.monitor.lexicon import load_lexicon, split_sentences
 from open_interpreter.bundle import ModelBundle
@@ -203,3 +204,11 @@ def sentiment_classifier(sizes: TrainingSizes | None = None) -> ModelBundle:
         data.test_tweet_labels,
         SENTIMENT_LABELS,
     )
+
+
+def training_metrics(bundle: ModelBundle) -> dict[str, Any]:
+    """The saved classifier's training record (``metrics.json``: data sizes, reports)."""
+    from open_interpreter.bundle.directory import METRICS
+
+    path = Path(bundle.path or "") / METRICS
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
