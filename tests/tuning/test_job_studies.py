@@ -139,6 +139,18 @@ def test_a_trial_whose_job_dies_fails_and_the_study_goes_on(db, tiny_bert_name):
     assert [t.state for t in stored.trials] == ["failed", "running", "running"]
 
 
+def test_no_trial_starts_after_the_timeout_but_the_first(db, tiny_bert_name):
+    study = make_study(db, tiny_bert_name, {"n_trials": 4, "timeout": 0.001}, parallel=3)
+    assert len(view(db, study.id)["trials"]) == 1
+    with db.session() as session:
+        job = jobs.get_job(session, view(db, study.id)["trials"][0]["job_id"])
+        jobs.cancel_job(session, job.id)
+        assert studies.advance_study(session, study.id, db.url)  # settles it, asks no more
+    ended = view(db, study.id)
+    assert ended["status"] == "failed" and ended["error"] == "no trial completed"
+    assert [t["state"] for t in ended["trials"]] == ["cancelled"]
+
+
 def test_cancelling_a_study_cancels_its_trials_jobs(db, tiny_bert_name):
     study = make_study(db, tiny_bert_name, {"n_trials": 4}, parallel=3)
     running = claim(db)

@@ -562,9 +562,12 @@ def _has_work(session: Session, row: TuningStudy) -> bool:
 
 
 def _may_ask(row: TuningStudy, asked: int) -> bool:
-    """Whether the study may start another trial: budget left and time left."""
+    """Whether the study may start another trial: budget left and time left (the first
+    trial always starts)."""
     if asked >= row.search["n_trials"]:
         return False
+    if asked == 0:
+        return True
     timeout = row.search.get("timeout")
     return timeout is None or utcnow() < row.created_at + timedelta(seconds=timeout)
 

@@ -111,7 +111,7 @@ async function drawCharts(study) {
       },
       { x: scored.map((t) => t.number), y: bestSoFar, mode: 'lines', name: 'best so far', line: { color: COLORS[1], shape: 'hv' } },
     ],
-    { margin: MARGIN, xaxis: axis('trial'), yaxis: axis(study.metric), legend: { orientation: 'h' } },
+    { margin: MARGIN, xaxis: { ...axis('trial'), tickformat: 'd' }, yaxis: axis(study.metric), legend: { orientation: 'h' } },
     PLOT_CONFIG,
   );
   $('history-chart').dataset.points = String(scored.length);
