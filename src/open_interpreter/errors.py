@@ -84,3 +84,7 @@ class OutOfSpaceError(OpenInterpreterError, OSError):
 class ExportError(OpenInterpreterError, RuntimeError):
     """A model cannot be exported (its task or adapter has no export yet), or its export
     was refused because it does not compute what the model computes (nothing is written)."""
+
+
+class DatabaseUnreachableError(OpenInterpreterError, ConnectionError):
+    """The database did not answer (wrong URL, server down, credentials refused)."""

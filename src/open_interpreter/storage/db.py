@@ -7,10 +7,15 @@ start.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import functools
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -62,15 +67,66 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, **pool)
 
 
-def upgrade(url: str) -> None:
-    """Apply every Alembic migration not yet applied to the database at ``url``."""
-    from alembic import command
+def _alembic_config(url: str) -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(config, "head")
+    return config
+
+
+def upgrade(url: str) -> None:
+    """Apply every Alembic migration not yet applied to the database at ``url``.
+
+    Safe to run from several processes at once: they take turns, under an advisory lock
+    on PostgreSQL (``migrations/env.py``) and a lock file beside a SQLite file.
+    """
+    from alembic import command
+
+    with _sqlite_file_lock(url):
+        command.upgrade(_alembic_config(url), "head")
+
+
+@contextlib.contextmanager
+def _sqlite_file_lock(url: str) -> Iterator[None]:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        yield
+        return
+    lock = Path(parsed.database).with_name(Path(parsed.database).name + ".migrating")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@functools.cache
+def code_revision() -> str:
+    """The newest migration this code ships (Alembic's head)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config("sqlite://")).get_current_head()
+
+
+def applied_revision(connection: Connection) -> str | None:
+    """The migration applied to the database behind ``connection`` (None when empty)."""
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def schema_revisions(url: str) -> tuple[str | None, str]:
+    """The database's applied revision (None for an empty database) and the code's."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return applied_revision(connection), code_revision()
+    finally:
+        engine.dispose()
 
 
 class Database:

@@ -1,4 +1,10 @@
-"""``/health`` (no key needed) and Prometheus ``/metrics``."""
+"""``/health`` and its liveness and readiness probes (no key needed), and Prometheus
+``/metrics``.
+
+For an orchestrator: ``/health/live`` answers while the process serves requests at all
+(it touches nothing else: restart on failure); ``/health/ready`` answers 200 only while
+the database answers and its schema is the one this code expects (send traffic then).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,9 @@ from sqlalchemy import text
 
 from open_interpreter import __version__
 from open_interpreter.serving.deps import AdminKey, SessionDep, StateDep
-from open_interpreter.serving.schemas import Health
+from open_interpreter.serving.problems import Problem
+from open_interpreter.serving.schemas import Health, Probe
+from open_interpreter.storage.db import applied_revision, code_revision
 
 router = APIRouter(tags=["health"])
 
@@ -25,6 +33,26 @@ def health(state: StateDep, session: SessionDep) -> Health:
         loaded_models=len(state.cache),
         shared_bases=len(state.cache.shared_bases()),
     )
+
+
+@router.get("/health/live")
+def live() -> Probe:
+    """Liveness: the process answers requests. Touches neither the database nor models."""
+    return Probe(status="ok")
+
+
+@router.get("/health/ready", responses={503: {"description": "Not ready: see `detail`."}})
+def ready(session: SessionDep) -> Probe:
+    """Readiness: the database answers and its schema is at this code's revision."""
+    applied = applied_revision(session.connection())
+    if applied != code_revision():
+        raise Problem(
+            503,
+            "schema_pending",
+            f"the database schema is at {applied or 'nothing'}, this server expects "
+            f"{code_revision()}: run `oi db upgrade`",
+        )
+    return Probe(status="ok")
 
 
 @router.get("/metrics", include_in_schema=False)
