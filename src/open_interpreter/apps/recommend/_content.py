@@ -1,0 +1,252 @@
+"""Recommenders that read the items' text: content similarity, and the hybrid two-tower.
+
+Both start from the platform's sentence encoder
+(:class:`~open_interpreter.prompting.embeddings.SentenceEncoder`, ``minilm-l6`` by default):
+each item's text (title, year, genres) becomes a unit vector.
+
+- :class:`ContentModel` ranks items by cosine similarity to the mean of the user's
+  history — no training, so it ranks brand-new items as readily as old ones.
+- :class:`TwoTower` (``hybrid``) learns from the interactions while keeping the text:
+  its item tower is the encoder's vector through a learned map (started at the identity)
+  plus a per-item correction learned from clicks (started at zero); its user tower is a
+  vector per user started at the mean of their history's text vectors. It is trained
+  with in-batch negatives (a softmax over the batch's items, with the popularity
+  ``log Q`` correction) plus uniformly drawn negatives (mixed negative sampling). An
+  item with text and no clicks keeps a zero correction, so it is scored by its text
+  alone; ``content_dropout`` trains that path by dropping the correction of a share of
+  the batch's items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from open_interpreter.apps.recommend._data import Interactions, ItemText
+from open_interpreter.apps.recommend._models import RecommenderModel
+from open_interpreter.errors import ConfigError, DataError
+from open_interpreter.prompting.embeddings import DEFAULT_ENCODER, SentenceEncoder
+
+
+def embed_items(
+    item_text: ItemText, encoder: str | SentenceEncoder = DEFAULT_ENCODER
+) -> np.ndarray:
+    """Unit vectors of the items' text from a sentence encoder.
+
+    Args:
+        item_text: The items' text, one entry per catalogue item.
+        encoder: An encoder, or the name to load one by (offline-first).
+
+    Returns:
+        ``[items, hidden]`` float32.
+    """
+    if isinstance(encoder, str):
+        encoder = SentenceEncoder.load(encoder)
+    return encoder.encode(item_text.texts())
+
+
+class _TextModel(RecommenderModel):
+    """Shared by the models that need item vectors from the encoder."""
+
+    def __init__(
+        self,
+        encoder: str | SentenceEncoder = DEFAULT_ENCODER,
+        item_embeddings: np.ndarray | None = None,
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.base_model = encoder if isinstance(encoder, str) else "custom-encoder"
+        self.item_embeddings = item_embeddings
+
+    def _embeddings(self, train: Interactions, item_text: ItemText | None) -> np.ndarray:
+        if self.item_embeddings is None:
+            if item_text is None:
+                raise DataError(f"the {self.kind} model needs the items' text to fit")
+            self.item_embeddings = embed_items(item_text, self.encoder)
+        if len(self.item_embeddings) != train.n_items:
+            raise DataError(
+                f"got {len(self.item_embeddings)} item vectors for {train.n_items} catalogue items"
+            )
+        return np.asarray(self.item_embeddings, dtype=np.float32)
+
+    def _config(self) -> dict[str, Any]:
+        return {"encoder": self.base_model}
+
+
+class ContentModel(_TextModel):
+    """Items ranked by cosine similarity of their text to the mean of the user's history.
+
+    Args:
+        encoder: The sentence encoder, or its name.
+        item_embeddings: Precomputed item vectors (skips the encoder).
+    """
+
+    kind = "content"
+
+    def _fit(self, train: Interactions, item_text: ItemText | None, seed: int) -> None:
+        self.item_embeddings = self._embeddings(train, item_text)
+
+    def user_vectors(self, users: np.ndarray) -> np.ndarray:
+        """The unit mean of each user's history's item vectors."""
+        mean = np.asarray(self._fitted_history()[users] @ self.item_embeddings)
+        return mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
+
+    def score(self, users: np.ndarray) -> np.ndarray:
+        return (self.user_vectors(users) @ self.item_embeddings.T).astype(np.float32)
+
+    def item_vectors(self) -> np.ndarray:
+        return self.item_embeddings
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {"item_embeddings": self.item_embeddings}
+
+    def _restore(self, state: dict[str, np.ndarray]) -> None:
+        self.item_embeddings = state["item_embeddings"]
+
+
+class TwoTower(_TextModel):
+    """The hybrid: a two-tower model whose item tower starts from the encoder's vectors.
+
+    Args:
+        encoder: The sentence encoder, or its name.
+        item_embeddings: Precomputed item vectors (skips the encoder).
+        epochs: Passes over the training interactions.
+        batch_size: Interactions per step; the batch's items are each other's negatives.
+        extra_negatives: Items drawn uniformly (from those seen in training) per step.
+        temperature: Divides the cosine scores before the softmax.
+        learning_rate: AdamW's step size.
+        content_dropout: Share of the batch's items scored by their text alone.
+    """
+
+    kind = "hybrid"
+
+    def __init__(
+        self,
+        encoder: str | SentenceEncoder = DEFAULT_ENCODER,
+        item_embeddings: np.ndarray | None = None,
+        *,
+        epochs: int = 20,
+        batch_size: int = 512,
+        extra_negatives: int = 512,
+        temperature: float = 0.05,
+        learning_rate: float = 1e-3,
+        content_dropout: float = 0.2,
+    ) -> None:
+        super().__init__(encoder, item_embeddings)
+        if epochs < 1 or batch_size < 2 or extra_negatives < 0 or temperature <= 0:
+            raise ConfigError(
+                f"need epochs >= 1, batch_size >= 2, extra_negatives >= 0, temperature > 0, "
+                f"got {epochs=}, {batch_size=}, {extra_negatives=}, {temperature=}"
+            )
+        if not 0 <= content_dropout < 1 or learning_rate <= 0:
+            raise ConfigError(f"need 0 <= content_dropout < 1, got {content_dropout=}")
+        self.epochs, self.batch_size, self.extra_negatives = epochs, batch_size, extra_negatives
+        self.temperature, self.learning_rate = temperature, learning_rate
+        self.content_dropout = content_dropout
+
+    def _fit(self, train: Interactions, item_text: ItemText | None, seed: int) -> None:
+        import torch
+
+        torch.manual_seed(seed)
+        text = torch.from_numpy(self._embeddings(train, item_text))
+        history = self._fitted_history()
+        towers = _build_towers(text, np.asarray(history @ text.numpy()))
+        counts = np.asarray(history.sum(axis=0)).ravel()
+        log_q = torch.from_numpy(np.log(np.maximum(counts, 1) / counts.sum())).float()
+        warm = torch.from_numpy(np.flatnonzero(counts > 0))
+        optimizer = torch.optim.AdamW(towers.parameters(), lr=self.learning_rate, weight_decay=0.0)
+        user_index = torch.from_numpy(train.user_index)
+        item_index = torch.from_numpy(train.item_index)
+        generator = torch.Generator().manual_seed(seed)
+        for _ in range(self.epochs):
+            for batch in torch.randperm(len(train), generator=generator).split(self.batch_size):
+                loss = self._batch_loss(towers, user_index[batch], item_index[batch], warm, log_q)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        with torch.no_grad():
+            self.user_tower = towers.users().numpy()
+            self.item_tower = towers.items(torch.arange(train.n_items)).numpy()
+
+    def _batch_loss(self, towers: Any, users: Any, items: Any, warm: Any, log_q: Any) -> Any:
+        import torch
+
+        keep = torch.rand(len(items)) >= self.content_dropout
+        user_vectors = towers.users(users)
+        logits = user_vectors @ towers.items(items, keep).T / self.temperature
+        # in-batch negatives: sampled in proportion to popularity, so correct by log Q;
+        # a batch item equal to the row's own item is not a negative
+        logits = logits - log_q[items][None, :] - np.log(len(items))
+        logits = logits.masked_fill(
+            (items[None, :] == items[:, None]) & ~torch.eye(len(items), dtype=torch.bool),
+            float("-inf"),
+        )
+        if self.extra_negatives:
+            drawn = warm[torch.randint(0, len(warm), (self.extra_negatives,))]
+            extra = user_vectors @ towers.items(drawn).T / self.temperature
+            extra = extra - float(np.log(self.extra_negatives / len(warm)))
+            logits = torch.cat([logits, extra], dim=1)
+        return torch.nn.functional.cross_entropy(logits, torch.arange(len(items)))
+
+    def score(self, users: np.ndarray) -> np.ndarray:
+        return self.user_tower[users] @ self.item_tower.T
+
+    def item_vectors(self) -> np.ndarray:
+        return self.item_tower
+
+    def _config(self) -> dict[str, Any]:
+        return {
+            **super()._config(),
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "extra_negatives": self.extra_negatives,
+            "temperature": self.temperature,
+            "learning_rate": self.learning_rate,
+            "content_dropout": self.content_dropout,
+        }
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {"user_tower": self.user_tower, "item_tower": self.item_tower}
+
+    def _restore(self, state: dict[str, np.ndarray]) -> None:
+        self.user_tower = state["user_tower"]
+        self.item_tower = state["item_tower"]
+
+
+def _towers_module() -> type:
+    import torch
+
+    class Towers(torch.nn.Module):
+        def __init__(self, text: torch.Tensor, history_sums: Sequence[Sequence[float]]) -> None:
+            super().__init__()
+            self.register_buffer("text", text)
+            width = text.shape[1]
+            self.project = torch.nn.Linear(width, width)
+            with torch.no_grad():
+                self.project.weight.copy_(torch.eye(width))
+                self.project.bias.zero_()
+            self.correction = torch.nn.Embedding(text.shape[0], width)
+            torch.nn.init.zeros_(self.correction.weight)
+            start = torch.nn.functional.normalize(torch.as_tensor(history_sums).float(), dim=-1)
+            self.user = torch.nn.Parameter(start)
+
+        def users(self, index: torch.Tensor | None = None) -> torch.Tensor:
+            vectors = self.user if index is None else self.user[index]
+            return torch.nn.functional.normalize(vectors, dim=-1)
+
+        def items(self, index: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+            correction = self.correction(index)
+            if keep is not None:
+                correction = correction * keep[:, None]
+            return torch.nn.functional.normalize(
+                self.project(self.text[index]) + correction, dim=-1
+            )
+
+    return Towers
+
+
+def _build_towers(text: Any, history_sums: Any) -> Any:
+    """The two towers' torch module (torch is imported only when a model trains)."""
+    return _towers_module()(text, history_sums)
