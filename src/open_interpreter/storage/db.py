@@ -112,6 +112,25 @@ def code_revision() -> str:
     return ScriptDirectory.from_config(_alembic_config("sqlite://")).get_current_head()
 
 
+def is_behind(applied: str | None) -> bool:
+    """Whether a database at revision ``applied`` lacks migrations this code ships.
+
+    A revision this code does not know is a newer release's: the database is ahead,
+    which a rolling upgrade passes through (migrations add, old code keeps working).
+    """
+    if applied is None:
+        return True
+    return applied != code_revision() and applied in _known_revisions()
+
+
+@functools.cache
+def _known_revisions() -> frozenset[str]:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(_alembic_config("sqlite://"))
+    return frozenset(script.revision for script in scripts.walk_revisions())
+
+
 def applied_revision(connection: Connection) -> str | None:
     """The migration applied to the database behind ``connection`` (None when empty)."""
     from alembic.runtime.migration import MigrationContext

@@ -3,7 +3,7 @@
 
 For an orchestrator: ``/health/live`` answers while the process serves requests at all
 (it touches nothing else: restart on failure); ``/health/ready`` answers 200 only while
-the database answers and its schema is the one this code expects (send traffic then).
+the database answers and has every migration this code needs (send traffic then).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from open_interpreter import __version__
 from open_interpreter.serving.deps import AdminKey, SessionDep, StateDep
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import Health, Probe
-from open_interpreter.storage.db import applied_revision, code_revision
+from open_interpreter.storage.db import applied_revision, code_revision, is_behind
 
 router = APIRouter(tags=["health"])
 
@@ -43,9 +43,10 @@ def live() -> Probe:
 
 @router.get("/health/ready", responses={503: {"description": "Not ready: see `detail`."}})
 def ready(session: SessionDep) -> Probe:
-    """Readiness: the database answers and its schema is at this code's revision."""
+    """Readiness: the database answers and has every migration this code needs (a newer
+    release's schema is fine: a rolling upgrade migrates before replacing processes)."""
     applied = applied_revision(session.connection())
-    if applied != code_revision():
+    if is_behind(applied):
         raise Problem(
             503,
             "schema_pending",
