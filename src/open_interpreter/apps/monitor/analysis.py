@@ -25,6 +25,8 @@ class Analysis:
     sentiment: float
     negative: bool
     mentions: list[Mention] = field(default_factory=list)
+    label: str = "neutral"
+    """The document's sentiment label: negative, neutral or positive."""
 
     @property
     def keys(self) -> list[str]:
@@ -96,6 +98,7 @@ class Analyzer:
                     sentiment=round(probability["positive"] - probability["negative"], 6),
                     negative=best == "negative",
                     mentions=mentions[index],
+                    label=best,
                 )
             )
         return results
@@ -143,12 +146,14 @@ class LexiconAnalyzer:
                 scores.append(
                     (positive - negative) / (positive + negative) if negative + positive else 0.0
                 )
+            label = self.lexicon.label(text)
             results.append(
                 Analysis(
                     topic=None,
                     sentiment=round(sum(scores) / len(scores), 6),
-                    negative=self.lexicon.label(text) == "negative",
+                    negative=label == "negative",
                     mentions=found,
+                    label=label,
                 )
             )
         return results

@@ -47,13 +47,13 @@ class TrainingSizes:
         seed: Seed of every split and of training.
     """
 
-    topic_articles: int = 300
-    tweets: int = 1500
-    financial_sentences: int = 600
-    held_out_tweets: int = 600
+    topic_articles: int = 250
+    tweets: int = 1000
+    financial_sentences: int = 500
+    held_out_tweets: int = 500
     epochs: float = 2
-    max_length: int = 48
-    trainable_top_layers: int = 3
+    max_length: int = 40
+    trainable_top_layers: int = 2
     model: str = "minilm-l6"
     seed: int = 13
 
