@@ -46,6 +46,7 @@ def train(config_file: Path, overrides: tuple[str, ...]) -> None:
     from open_interpreter.config import load_config
     from open_interpreter.interpreter import OpenInterpreter
     from open_interpreter.paths import model_store
+    from open_interpreter.services.runs import run_source
 
     config = load_config(config_file, list(overrides))
     if config.output_dir is None:
@@ -64,11 +65,12 @@ def train(config_file: Path, overrides: tuple[str, ...]) -> None:
         "require_labels": False,  # the recipe checks, naming the columns and data.label_column
     }
     interpreter = OpenInterpreter(config.model)
-    result = interpreter.fine_tune(
-        train_data=read_source(data.train, here, **columns),
-        validation_data=read_source(data.validation, here, **columns),
-        test_data=read_source(data.test, here, **columns),
-        config=config,
-    )
+    with run_source("cli"):  # recorded for `oi runs` and the dashboard
+        result = interpreter.fine_tune(
+            train_data=read_source(data.train, here, **columns),
+            validation_data=read_source(data.validation, here, **columns),
+            test_data=read_source(data.test, here, **columns),
+            config=config,
+        )
     click.echo(str(result))
     click.echo(f"\nSaved to {config.output_dir}")

@@ -192,7 +192,9 @@ def requeue_stale_jobs(
     cutoff = utcnow() - timedelta(seconds=stale_after_s)
     stale_condition = or_(FineTuneJob.heartbeat_at.is_(None), FineTuneJob.heartbeat_at < cutoff)
     stale = session.scalars(
-        select(FineTuneJob).where(FineTuneJob.status == "running", stale_condition)
+        select(FineTuneJob).where(
+            FineTuneJob.status == "running", FineTuneJob.source == "server", stale_condition
+        )
     ).all()
     requeued = []
     for job in stale:

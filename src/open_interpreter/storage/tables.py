@@ -112,9 +112,13 @@ class FineTuneJob(Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")
     model_name: Mapped[str] = mapped_column(String(200))
     config: Mapped[dict[str, Any]]
-    train_dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"))
+    # None for a run recorded from the CLI or Python (its data was a local file or list)
+    train_dataset_id: Mapped[str | None] = mapped_column(ForeignKey("datasets.id"))
     validation_dataset_id: Mapped[str | None] = mapped_column(ForeignKey("datasets.id"))
     test_dataset_id: Mapped[str | None] = mapped_column(ForeignKey("datasets.id"))
+    # "server" (a queued job), or "cli" / "python": a local fine-tune recorded as it ran
+    # (services/runs.py); workers never claim or requeue those.
+    source: Mapped[str] = mapped_column(String(16), default="server", server_default="server")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
