@@ -206,7 +206,8 @@ async function refreshJob() {
     return;
   }
   renderJob();
-  if ($('s-dataset').textContent === '…') $('s-dataset').textContent = job.train_dataset_id;
+  if ($('s-dataset').textContent === '…')
+    $('s-dataset').textContent = job.train_dataset_id || `local data (a ${job.source} run)`;
   if (FINISHED.has(job.status) && ended) showFinalReport();
 }
 
@@ -298,11 +299,12 @@ async function start() {
   await refreshJob();
   if (!job) return;
   performance.mark('oi:first-content');
-  api(`/v1/datasets/${job.train_dataset_id}`)
-    .then((d) => {
-      $('s-dataset').textContent = d.name;
-    })
-    .catch(() => {});
+  if (job.train_dataset_id)
+    api(`/v1/datasets/${job.train_dataset_id}`)
+      .then((d) => {
+        $('s-dataset').textContent = d.name;
+      })
+      .catch(() => {});
   const poll = setInterval(() => {
     if (job && FINISHED.has(job.status) && ended) clearInterval(poll);
     else refreshJob();
