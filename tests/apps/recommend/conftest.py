@@ -12,7 +12,9 @@ from open_interpreter.apps.recommend import RecommendationData, read_interaction
 GENRES = ["Action", "Comedy", "Drama", "Horror"]
 
 
-def write_tiny_files(folder: Path, *, users: int = 30, items: int = 24, seed: int = 0) -> tuple[Path, Path]:
+def write_tiny_files(
+    folder: Path, *, users: int = 30, items: int = 24, seed: int = 0
+) -> tuple[Path, Path]:
     """Users who each like one genre; items cycle through the genres; seeded times."""
     rng = np.random.default_rng(seed)
     inter = ["user_id:token\titem_id:token\trating:float\ttimestamp:float"]

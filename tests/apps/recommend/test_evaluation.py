@@ -18,10 +18,17 @@ from open_interpreter.apps.recommend import (
 from open_interpreter.errors import ConfigError, DataError
 
 
-def _interactions(pairs: list[tuple[int, int, float]], users: int = 2, items: int = 5) -> Interactions:
+def _interactions(
+    pairs: list[tuple[int, int, float]], users: int = 2, items: int = 5
+) -> Interactions:
     u, i, t = (np.array(column) for column in zip(*pairs, strict=True))
-    return Interactions([f"u{n}" for n in range(users)], [f"i{n}" for n in range(items)],
-                        u.astype(np.int64), i.astype(np.int64), t.astype(float))
+    return Interactions(
+        [f"u{n}" for n in range(users)],
+        [f"i{n}" for n in range(items)],
+        u.astype(np.int64),
+        i.astype(np.int64),
+        t.astype(float),
+    )
 
 
 def test_leave_last_out_holds_out_the_latest_two() -> None:
@@ -69,7 +76,11 @@ def test_bootstrap_interval_brackets_the_mean() -> None:
 
 def test_no_held_out_interactions_is_an_error(tiny_data) -> None:
     data = tiny_data.interactions
-    split = Split(data, data.subset(np.zeros(len(data), bool)), data.subset(np.zeros(len(data), bool)),
-                  np.ones(data.n_items, bool))
+    split = Split(
+        data,
+        data.subset(np.zeros(len(data), bool)),
+        data.subset(np.zeros(len(data), bool)),
+        np.ones(data.n_items, bool),
+    )
     with pytest.raises(DataError, match="no test interactions"):
         evaluate_ranking(lambda users: np.zeros((len(users), data.n_items)), split)

@@ -32,7 +32,9 @@ def _models(vectors: np.ndarray) -> dict:
 
 
 @pytest.mark.parametrize("kind", ["popular", "itemknn", "bpr", "content", "hybrid"])
-def test_every_model_fits_recommends_and_reloads(kind, tiny_data, genre_vectors, tmp_path: Path) -> None:
+def test_every_model_fits_recommends_and_reloads(
+    kind, tiny_data, genre_vectors, tmp_path: Path
+) -> None:
     model = _models(genre_vectors)[kind].fit(tiny_data.interactions, tiny_data.item_text, seed=0)
     users = np.arange(3)
     scores = model.score(users)

@@ -68,13 +68,17 @@ def recommender_data_stub():
 def test_empty_history_is_a_data_error(tiny_data, genre_vectors) -> None:
     rec = Recommender.fit(tiny_data, model=ContentModel(item_embeddings=genre_vectors))
     train = rec.model.train
-    lonely = type(train)([*train.users, "ghost"], train.items, train.user_index, train.item_index, train.timestamp)
+    lonely = type(train)(
+        [*train.users, "ghost"], train.items, train.user_index, train.item_index, train.timestamp
+    )
     rec.model.train = lonely
     with pytest.raises(DataError, match="empty history"):
         rec.history("ghost")
 
 
-def test_saved_recommender_reloads_and_registers(recommender, tmp_path: Path, db, isolated_home) -> None:
+def test_saved_recommender_reloads_and_registers(
+    recommender, tmp_path: Path, db, isolated_home
+) -> None:
     from open_interpreter.services import registry
 
     path = recommender.save(tmp_path / "rec", metrics={"ndcg@10": 0.5})
@@ -97,8 +101,14 @@ def test_item_text_through_a_real_encoder(tiny_data, tiny_bert_dir: Path) -> Non
     assert rec.model.base_model == "custom-encoder" and len(rec.recommend("u0", k=2).items) == 2
 
 
-@pytest.mark.skipif(importlib.util.find_spec("recbole") is None, reason="pip install --no-deps recbole==1.2.1")
+@pytest.mark.skipif(
+    importlib.util.find_spec("recbole") is None, reason="pip install --no-deps recbole==1.2.1"
+)
 def test_movielens_100k_from_the_recbole_package() -> None:
     data = load_movielens_100k()
-    assert (len(data.interactions), data.interactions.n_users, data.interactions.n_items) == (100000, 943, 1682)
+    assert (len(data.interactions), data.interactions.n_users, data.interactions.n_items) == (
+        100000,
+        943,
+        1682,
+    )
     assert data.item_text.texts()[0] == "Toy Story (1995). Genres: Animation, Children's, Comedy."

@@ -19,7 +19,10 @@ each item's text (title, year, genres) becomes a unit vector.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,20 +34,36 @@ from open_interpreter.prompting.embeddings import DEFAULT_ENCODER, SentenceEncod
 
 
 def embed_items(
-    item_text: ItemText, encoder: str | SentenceEncoder = DEFAULT_ENCODER
+    item_text: ItemText,
+    encoder: str | SentenceEncoder = DEFAULT_ENCODER,
+    *,
+    cache_dir: Path | None = None,
 ) -> np.ndarray:
     """Unit vectors of the items' text from a sentence encoder.
 
     Args:
         item_text: The items' text, one entry per catalogue item.
         encoder: An encoder, or the name to load one by (offline-first).
+        cache_dir: Keep the vectors here, keyed by the encoder's name and the texts, and
+            reuse them (only for an encoder given by name).
 
     Returns:
         ``[items, hidden]`` float32.
     """
+    texts = item_text.texts()
+    cached = None
+    if cache_dir is not None and isinstance(encoder, str):
+        key = hashlib.sha256(json.dumps([encoder, texts]).encode()).hexdigest()[:24]
+        cached = Path(cache_dir) / f"{key}.npy"
+        if cached.is_file():
+            return np.load(cached)
     if isinstance(encoder, str):
         encoder = SentenceEncoder.load(encoder)
-    return encoder.encode(item_text.texts())
+    vectors = encoder.encode(texts)
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cached, vectors)
+    return vectors
 
 
 class _TextModel(RecommenderModel):

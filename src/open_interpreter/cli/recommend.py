@@ -1,0 +1,238 @@
+"""``oi recommend``: train, evaluate and ask a recommender (MovieLens-100K or your own files).
+
+Example:
+    $ oi recommend train --model itemknn --name movies
+    $ oi recommend for 196 --name movies -k 5 --genre Comedy
+    $ oi recommend similar 50 --name movies
+    $ oi recommend eval --model popular --model itemknn
+
+Recommenders are saved under ``$OI_HOME/recommenders/<name>``; each is a model directory
+that ``oi models register`` / the registry can hold (task ``recommendation``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from open_interpreter.cli._errors import handle_errors
+from open_interpreter.cli._json import echo_json, json_option
+
+KINDS = ["popular", "itemknn", "bpr", "content", "hybrid"]
+
+
+def _home() -> Path:
+    from open_interpreter.paths import oi_home
+
+    return oi_home() / "recommenders"
+
+
+def _data(inter_file: Path | None, item_file: Path | None) -> Any:
+    from open_interpreter.apps.recommend import load_movielens_100k, read_interactions
+
+    if inter_file is None:
+        return load_movielens_100k()
+    return read_interactions(inter_file, item_file)
+
+
+def _model(kind: str, data: Any, epochs: int | None) -> Any:
+    """A model of ``kind``, its item vectors cached under ``$OI_HOME`` for text models."""
+    from open_interpreter.apps.recommend import MODELS, embed_items
+    from open_interpreter.paths import oi_home
+
+    options: dict[str, Any] = {} if epochs is None else {"epochs": epochs}
+    if kind in ("content", "hybrid"):
+        vectors = embed_items(data.item_text, cache_dir=oi_home() / "cache" / "item-vectors")
+        options["item_embeddings"] = vectors
+        if kind == "content":
+            options.pop("epochs", None)
+    return MODELS[kind](**options)
+
+
+data_options = [
+    click.option(
+        "--interactions",
+        "inter_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        help="A RecBole .inter file (default: MovieLens-100K from the recbole package).",
+    ),
+    click.option(
+        "--items",
+        "item_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        help="Its .item file (titles, years, genres).",
+    ),
+]
+
+
+def _with_data(command: Any) -> Any:
+    for option in reversed(data_options):
+        command = option(command)
+    return command
+
+
+@click.group()
+def recommend() -> None:
+    """Train, evaluate and ask recommenders (MovieLens-100K unless you pass files).
+
+    \b
+    oi recommend train --model hybrid --name movies
+    oi recommend for 196 --name movies -k 5 --genre Comedy --exclude 50
+    oi recommend similar 50 --name movies
+    oi recommend eval --model popular --model itemknn --model bpr
+    """
+
+
+@recommend.command()
+@click.option("--model", "kind", type=click.Choice(KINDS), default="hybrid", show_default=True)
+@click.option(
+    "--name", default="movies", show_default=True, help="Saved as $OI_HOME/recommenders/NAME."
+)
+@click.option("--epochs", type=int, default=None, help="Training passes (bpr, hybrid).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@_with_data
+@handle_errors
+def train(
+    kind: str,
+    name: str,
+    epochs: int | None,
+    seed: int,
+    inter_file: Path | None,
+    item_file: Path | None,
+) -> None:
+    """Fit a recommender on every interaction and save it."""
+    from open_interpreter.apps.recommend import Recommender
+    from open_interpreter.services.registry import validate_model_name
+
+    validate_model_name(name)
+    data = _data(inter_file, item_file)
+    recommender = Recommender.fit(data, model=_model(kind, data, epochs), seed=seed)
+    path = recommender.save(_home() / name)
+    click.echo(f"trained {kind} in {recommender.model.train_seconds:.1f}s; saved to {path}")
+
+
+@recommend.command("eval")
+@click.option(
+    "--model",
+    "kinds",
+    type=click.Choice(KINDS),
+    multiple=True,
+    help="Repeat for several (default: all).",
+)
+@click.option(
+    "--split",
+    "split_name",
+    type=click.Choice(["leave-last-out", "cold-start"]),
+    default="leave-last-out",
+    show_default=True,
+)
+@click.option("-k", "k", type=int, default=10, show_default=True)
+@click.option("--epochs", type=int, default=None, help="Training passes (bpr, hybrid).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@_with_data
+@json_option
+@handle_errors
+def evaluate_models(
+    kinds: tuple[str, ...],
+    split_name: str,
+    k: int,
+    epochs: int | None,
+    seed: int,
+    inter_file: Path | None,
+    item_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Rank every unseen item for every test user; print Recall, NDCG, MRR, coverage."""
+    from open_interpreter.apps.recommend import cold_start_split, evaluate_ranking, leave_last_out
+
+    data = _data(inter_file, item_file)
+    split = (
+        leave_last_out(data.interactions)
+        if split_name == "leave-last-out"
+        else cold_start_split(data.interactions, seed=seed)
+    )
+    rows = []
+    for kind in kinds or KINDS:
+        model = _model(kind, data, epochs).fit(split.train, data.item_text, seed=seed)
+        report = evaluate_ranking(model.score, split, k=k, seed=seed)
+        rows.append(
+            {"model": kind, "train_seconds": round(model.train_seconds, 2), **report.to_dict()}
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    names = list(rows[0]["metrics"])
+    click.echo(f"{'model':<10}" + "".join(f"{n:>14}" for n in names) + f"{'train s':>10}")
+    for row in rows:
+        cells = "".join(f"{row['metrics'][n]:>14.4f}" for n in names)
+        click.echo(f"{row['model']:<10}{cells}{row['train_seconds']:>10.1f}")
+    click.echo(f"{split_name}, {rows[0]['users']} test users, full ranking over unseen items")
+
+
+@recommend.command("for")
+@click.argument("user")
+@click.option("--name", default="movies", show_default=True, help="A recommender saved by train.")
+@click.option("-k", "k", type=int, default=10, show_default=True)
+@click.option("--exclude", multiple=True, help="An item id never to recommend (repeatable).")
+@click.option("--genre", "genres", multiple=True, help="Keep items of this genre (repeatable).")
+@click.option("--min-year", type=int, default=None)
+@click.option("--max-year", type=int, default=None)
+@json_option
+@handle_errors
+def for_user(
+    user: str,
+    name: str,
+    k: int,
+    exclude: tuple[str, ...],
+    genres: tuple[str, ...],
+    min_year: int | None,
+    max_year: int | None,
+    as_json: bool,
+) -> None:
+    """Recommend items for USER (an unknown user gets the most popular items, said so)."""
+    result = _load(name).recommend(
+        user, k, exclude=exclude, genres=genres or None, min_year=min_year, max_year=max_year
+    )
+    _show(result, as_json)
+
+
+@recommend.command()
+@click.argument("item")
+@click.option("--name", default="movies", show_default=True, help="A recommender saved by train.")
+@click.option("-k", "k", type=int, default=10, show_default=True)
+@json_option
+@handle_errors
+def similar(item: str, name: str, k: int, as_json: bool) -> None:
+    """Items most like ITEM, by the recommender's own similarity."""
+    _show(_load(name).similar(item, k), as_json)
+
+
+def _load(name: str) -> Any:
+    from open_interpreter.apps.recommend import Recommender
+    from open_interpreter.errors import NotFoundError
+    from open_interpreter.services.registry import validate_model_name
+
+    path = _home() / validate_model_name(name)
+    if not path.is_dir():
+        raise NotFoundError(
+            f"no recommender named {name!r}: train one with oi recommend train --name {name}"
+        )
+    return Recommender.load(path)
+
+
+def _show(result: Any, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    if as_json:
+        echo_json(asdict(result))
+        return
+    if result.fallback:
+        click.echo(f"note: {result.fallback}")
+    for rank, item in enumerate(result.items, start=1):
+        click.echo(
+            f"{rank:>3}. {item.title} [{item.item_id}] ({', '.join(item.genres)})  {item.score:.3f}"
+        )

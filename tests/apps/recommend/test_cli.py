@@ -1,0 +1,66 @@
+"""``oi recommend`` through click's runner, on small atomic files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from open_interpreter.cli import main
+
+from .conftest import write_tiny_files
+
+
+def _files(tmp_path: Path) -> list[str]:
+    inter, items = write_tiny_files(tmp_path)
+    return ["--interactions", str(inter), "--items", str(items)]
+
+
+def test_train_then_recommend_and_similar(tmp_path: Path, isolated_home: Path) -> None:
+    runner = CliRunner()
+    trained = runner.invoke(
+        main, ["recommend", "train", "--model", "itemknn", "--name", "tiny", *_files(tmp_path)]
+    )
+    assert trained.exit_code == 0, trained.output
+    assert (isolated_home / "recommenders" / "tiny" / "oi_model.json").is_file()
+    shown = runner.invoke(main, ["recommend", "for", "u1", "--name", "tiny", "-k", "3", "--json"])
+    assert shown.exit_code == 0, shown.output
+    result = json.loads(shown.output)
+    assert result["fallback"] is None and len(result["items"]) == 3
+    stranger = runner.invoke(main, ["recommend", "for", "nobody", "--name", "tiny", "-k", "2"])
+    assert stranger.exit_code == 0 and "note: unknown user 'nobody'" in stranger.output
+    similar = runner.invoke(main, ["recommend", "similar", "i0", "--name", "tiny", "-k", "2"])
+    assert similar.exit_code == 0 and "Action Story" in similar.output
+
+
+def test_errors_are_one_line(tmp_path: Path, isolated_home: Path) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(main, ["recommend", "for", "u1", "--name", "absent"])
+    assert missing.exit_code == 1 and "no recommender named 'absent'" in missing.output
+    bad = tmp_path / "bad.inter"
+    bad.write_text("user_id:token\titem_id:token\n1\t2\n3\n")
+    broken = runner.invoke(
+        main, ["recommend", "train", "--model", "popular", "--interactions", str(bad)]
+    )
+    assert broken.exit_code == 1 and "bad.inter line 3" in broken.output
+    assert "Traceback" not in broken.output
+
+
+def test_eval_prints_metrics(tmp_path: Path, isolated_home: Path) -> None:
+    args = [
+        "recommend",
+        "eval",
+        "--model",
+        "popular",
+        "--model",
+        "itemknn",
+        "--json",
+        *_files(tmp_path),
+    ]
+    shown = CliRunner().invoke(main, args)
+    assert shown.exit_code == 0, shown.output
+    rows = json.loads(shown.output)
+    assert [row["model"] for row in rows] == ["popular", "itemknn"]
+    assert rows[1]["metrics"]["ndcg@10"] > rows[0]["metrics"]["ndcg@10"]
+    assert rows[0]["users"] == 30
