@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from open_interpreter.bundle import ModelBundle
+from open_interpreter.config import validated
 from open_interpreter.continual.examples import joined
 from open_interpreter.continual.labels import check_same_task, grow_head, new_labels, relabelled
 from open_interpreter.continual.penalties import (
@@ -107,7 +108,7 @@ def continue_training(
     """
     started = time.perf_counter()
     ours, training = split_options(options)
-    settings = ContinualSettings(**ours)
+    settings = validated(ContinualSettings, ours)
     _check_model(bundle)
     bundle.config = bundle.config.updated(
         **training,
@@ -121,7 +122,8 @@ def continue_training(
         bundle.config, train_data, train_labels, validation_data, validation_labels, None, None
     )
     splits = {name: relabelled(ex, settings.label_map) for name, ex in splits.items()}
-    state, old = _state_before(bundle, splits, settings, previous_data, previous_labels)
+    resize = ours.get("replay_size")  # a saved buffer keeps its size unless asked otherwise
+    state, old = _state_before(bundle, splits, settings, resize, previous_data, previous_labels)
     if not old:
         settings.strategy = "naive"  # a first step has nothing to protect yet
     penalty = _penalty(bundle, state, settings)
@@ -184,6 +186,7 @@ def _state_before(
     bundle: ModelBundle,
     splits: dict[str, Examples],
     settings: ContinualSettings,
+    resize: int | None,
     previous_data: Any,
     previous_labels: Any,
 ) -> tuple[ContinualState, list[str]]:
@@ -194,9 +197,7 @@ def _state_before(
         return state, []
     for name, examples in splits.items():
         check_same_task(bundle.task, examples, f"the new {name} data")
-    state = (
-        ContinualState.load(bundle.path, replay_size=settings.replay_size) if bundle.path else None
-    )
+    state = ContinualState.load(bundle.path, replay_size=resize) if bundle.path else None
     if state is None:
         state = ContinualState(metric=bundle.task.headline_metric)
     if previous_data is not None:
