@@ -127,3 +127,18 @@ def test_a_model_without_a_record_needs_its_data_for_replay_and_ewc(first, tmp_p
     assert step.report.tasks == ["task-0", "task-1"]
     assert len(step.report.matrix) == 2
     assert torch.is_tensor(ModelBundle.load(plain).model.classifier.weight)
+
+
+def test_the_facade_continues_the_loaded_model(first, tmp_path):
+    from open_interpreter import OpenInterpreter
+
+    interpreter = OpenInterpreter.load(first)
+    texts, labels = topic_texts(20)
+    step = interpreter.continue_training(
+        texts, labels, strategy="l2sp", output_dir=tmp_path / "v2", **{**FAST, "epochs": 1}
+    )
+    assert interpreter.labels == ["negative", "positive", "animals", "places"]
+    assert interpreter.result is step.result
+    assert step.report.steps[-1]["strategy"] == "l2sp"
+    prediction = interpreter.predict("the cat sat on the mat")
+    assert set(prediction.scores) == {"negative", "positive", "animals", "places"}
