@@ -84,3 +84,13 @@ def test_no_held_out_interactions_is_an_error(tiny_data) -> None:
     )
     with pytest.raises(DataError, match="no test interactions"):
         evaluate_ranking(lambda users: np.zeros((len(users), data.n_items)), split)
+
+
+def test_random_split_cuts_each_user_by_ratio(tiny_data) -> None:
+    from open_interpreter.apps.recommend import random_split
+
+    split = random_split(tiny_data.interactions, ratios=(0.6, 0.2, 0.2), seed=3)
+    for part, expected in ((split.train, 3), (split.validation, 1), (split.test, 1)):
+        assert np.all(np.bincount(part.user_index, minlength=30) == expected)
+    with pytest.raises(ConfigError):
+        random_split(tiny_data.interactions, ratios=(0.5, 0.5, 0.5))

@@ -38,7 +38,12 @@ from open_interpreter.apps.recommend._recommender import (
     Recommendations,
     Recommender,
 )
-from open_interpreter.apps.recommend._splits import Split, cold_start_split, leave_last_out
+from open_interpreter.apps.recommend._splits import (
+    Split,
+    cold_start_split,
+    leave_last_out,
+    random_split,
+)
 
 __all__ = [
     "BPR",
@@ -63,6 +68,7 @@ __all__ = [
     "leave_last_out",
     "load_model",
     "load_movielens_100k",
+    "random_split",
     "read_atomic_file",
     "read_interactions",
 ]

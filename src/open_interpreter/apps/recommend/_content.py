@@ -7,9 +7,10 @@ each item's text (title, year, genres) becomes a unit vector.
 - :class:`ContentModel` ranks items by cosine similarity to the mean of the user's
   history — no training, so it ranks brand-new items as readily as old ones.
 - :class:`TwoTower` (``hybrid``) learns from the interactions while keeping the text:
-  its item tower is the encoder's vector through a learned map (started at the identity)
-  plus a per-item correction learned from clicks (started at zero); its user tower is a
-  vector per user started at the mean of their history's text vectors. It is trained
+  its item tower is the encoder's vector plus a learned low-rank update of it (zero at
+  the start, LoRA's form) plus a per-item correction learned from clicks (started at
+  zero); its user tower is a vector per user started at the mean of their history's text
+  vectors. The encoder's own weights stay frozen (its vectors are computed once). It is trained
   with in-batch negatives (a softmax over the batch's items, with the popularity
   ``log Q`` correction) plus uniformly drawn negatives (mixed negative sampling). An
   item with text and no clicks keeps a zero correction, so it is scored by its text
@@ -137,6 +138,7 @@ class TwoTower(_TextModel):
         temperature: Divides the cosine scores before the softmax.
         learning_rate: AdamW's step size.
         content_dropout: Share of the batch's items scored by their text alone.
+        adapter_rank: Rank of the learned update of the encoder's item vectors.
     """
 
     kind = "hybrid"
@@ -146,12 +148,13 @@ class TwoTower(_TextModel):
         encoder: str | SentenceEncoder = DEFAULT_ENCODER,
         item_embeddings: np.ndarray | None = None,
         *,
-        epochs: int = 20,
+        epochs: int = 8,
         batch_size: int = 512,
-        extra_negatives: int = 512,
+        extra_negatives: int = 256,
         temperature: float = 0.05,
         learning_rate: float = 1e-3,
         content_dropout: float = 0.2,
+        adapter_rank: int = 32,
     ) -> None:
         super().__init__(encoder, item_embeddings)
         if epochs < 1 or batch_size < 2 or extra_negatives < 0 or temperature <= 0:
@@ -164,6 +167,9 @@ class TwoTower(_TextModel):
         self.epochs, self.batch_size, self.extra_negatives = epochs, batch_size, extra_negatives
         self.temperature, self.learning_rate = temperature, learning_rate
         self.content_dropout = content_dropout
+        if adapter_rank < 1:
+            raise ConfigError(f"adapter_rank must be at least 1, got {adapter_rank=}")
+        self.adapter_rank = adapter_rank
 
     def _fit(self, train: Interactions, item_text: ItemText | None, seed: int) -> None:
         import torch
@@ -171,7 +177,7 @@ class TwoTower(_TextModel):
         torch.manual_seed(seed)
         text = torch.from_numpy(self._embeddings(train, item_text))
         history = self._fitted_history()
-        towers = _build_towers(text, np.asarray(history @ text.numpy()))
+        towers = _build_towers(text, np.asarray(history @ text.numpy()), self.adapter_rank)
         counts = np.asarray(history.sum(axis=0)).ravel()
         log_q = torch.from_numpy(np.log(np.maximum(counts, 1) / counts.sum())).float()
         warm = torch.from_numpy(np.flatnonzero(counts > 0))
@@ -224,6 +230,7 @@ class TwoTower(_TextModel):
             "temperature": self.temperature,
             "learning_rate": self.learning_rate,
             "content_dropout": self.content_dropout,
+            "adapter_rank": self.adapter_rank,
         }
 
     def _state(self) -> dict[str, np.ndarray]:
@@ -238,14 +245,18 @@ def _towers_module() -> type:
     import torch
 
     class Towers(torch.nn.Module):
-        def __init__(self, text: torch.Tensor, history_sums: Sequence[Sequence[float]]) -> None:
+        def __init__(
+            self, text: torch.Tensor, history_sums: Sequence[Sequence[float]], rank: int
+        ) -> None:
             super().__init__()
             self.register_buffer("text", text)
             width = text.shape[1]
-            self.project = torch.nn.Linear(width, width)
-            with torch.no_grad():
-                self.project.weight.copy_(torch.eye(width))
-                self.project.bias.zero_()
+            # text + text·down·up: a low-rank update of the encoder's vectors (LoRA's form),
+            # the identity at the start since `up` starts at zero
+            self.down = torch.nn.Linear(width, rank, bias=False)
+            self.up = torch.nn.Linear(rank, width)
+            torch.nn.init.zeros_(self.up.weight)
+            torch.nn.init.zeros_(self.up.bias)
             self.correction = torch.nn.Embedding(text.shape[0], width)
             torch.nn.init.zeros_(self.correction.weight)
             start = torch.nn.functional.normalize(torch.as_tensor(history_sums).float(), dim=-1)
@@ -259,13 +270,14 @@ def _towers_module() -> type:
             correction = self.correction(index)
             if keep is not None:
                 correction = correction * keep[:, None]
+            text = self.text[index]
             return torch.nn.functional.normalize(
-                self.project(self.text[index]) + correction, dim=-1
+                text + self.up(self.down(text)) + correction, dim=-1
             )
 
     return Towers
 
 
-def _build_towers(text: Any, history_sums: Any) -> Any:
+def _build_towers(text: Any, history_sums: Any, rank: int) -> Any:
     """The two towers' torch module (torch is imported only when a model trains)."""
-    return _towers_module()(text, history_sums)
+    return _towers_module()(text, history_sums, rank)

@@ -112,3 +112,38 @@ def cold_start_split(
         test=test,
         candidates=hidden,
     )
+
+
+def random_split(
+    interactions: Interactions,
+    *,
+    ratios: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    seed: int = 0,
+) -> Split:
+    """Each user's interactions shuffled and cut by ``ratios`` into train, validation, test.
+
+    RecBole's ``RS`` split with ``group_by: user``, ``order: RO`` — the protocol of the
+    BPR figures in its quick-start guide — so figures can be compared with its own.
+
+    Raises:
+        ConfigError: ``ratios`` are not three non-negative numbers summing to 1.
+    """
+    if len(ratios) != 3 or min(ratios) < 0 or abs(sum(ratios) - 1) > 1e-6:
+        raise ConfigError(f"ratios must be 3 non-negative numbers summing to 1, got {ratios=}")
+    rng = np.random.default_rng(seed)
+    order = np.lexsort((rng.random(len(interactions)), interactions.user_index))
+    users = interactions.user_index[order]
+    counts = np.bincount(users, minlength=interactions.n_users)
+    starts = np.cumsum(counts) - counts
+    position = np.arange(len(order)) - starts[users]
+    train_end = np.floor(counts * ratios[0])[users]
+    valid_end = np.floor(counts * (ratios[0] + ratios[1]))[users]
+    role = np.where(position < train_end, 0, np.where(position < valid_end, 1, 2))
+    roles = np.empty_like(role)
+    roles[order] = role
+    return Split(
+        train=interactions.subset(roles == 0),
+        validation=interactions.subset(roles == 1),
+        test=interactions.subset(roles == 2),
+        candidates=np.ones(interactions.n_items, dtype=bool),
+    )
