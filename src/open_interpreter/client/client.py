@@ -68,7 +68,6 @@ class Client:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         # Per-request timeouts only on a client of our own: another may be another
         # httpx major version (the TestClient), with its own timeout type.
-        self._timeouts: dict[str, Any] = {}
         self._stream_timeouts: dict[str, Any] = {}
         if http_client is None:
             url = (base_url or os.environ.get("OI_URL") or DEFAULT_URL).rstrip("/")
