@@ -42,3 +42,13 @@ def test_read_intent_data_reads_both_splits_and_names_bad_lines(tmp_path):
         read_intent_data(tmp_path)
     with pytest.raises(DataError, match="no intent folders"):
         read_intent_data(tmp_path / "domains")
+
+
+def test_unique_drops_repeated_utterances_only():
+    from open_interpreter.apps.assistant.intents import IntentData
+
+    data = IntentData()
+    for line, intent in [("hi", "greet"), ("hi", "greet"), ("hi", "exit"), ("bye", "exit")]:
+        data.add(line, intent)
+    kept = data.unique()
+    assert list(zip(kept.texts, kept.intents)) == [("hi", "greet"), ("hi", "exit"), ("bye", "exit")]

@@ -36,8 +36,9 @@ def gold_ranks(
 ) -> dict[str, list[int]]:
     """The rank of each question's right entry in each method's list."""
     found: dict[str, list[int]] = {method: [] for method in METHODS}
-    for question, right in zip(questions, gold, strict=True):
-        rankings = retriever.rankings(question)
+    vectors = retriever.encoder.encode(list(questions))
+    for question, vector, right in zip(questions, vectors, gold, strict=True):
+        rankings = retriever.rankings(question, vector)
         for method, column in METHODS.items():
             found[method].append(int(rankings[column][right]))
     return found

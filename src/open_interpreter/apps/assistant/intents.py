@@ -45,6 +45,21 @@ class IntentData:
     def __len__(self) -> int:
         return len(self.texts)
 
+    def unique(self) -> IntentData:
+        """The utterances without repeats (Kwik-E-Mart's training files repeat a third)."""
+        seen: set[tuple[str, str, tuple[str, ...]]] = set()
+        kept = IntentData()
+        for text, intent, tokens, tags in zip(
+            self.texts, self.intents, self.tokens, self.tags, strict=True
+        ):
+            if (text, intent, tuple(tags)) not in seen:
+                seen.add((text, intent, tuple(tags)))
+                kept.texts.append(text)
+                kept.intents.append(intent)
+                kept.tokens.append(tokens)
+                kept.tags.append(tags)
+        return kept
+
 
 def words(text: str) -> list[str]:
     """Split text into words and punctuation marks, as the slot tagger sees them."""

