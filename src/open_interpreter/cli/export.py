@@ -16,9 +16,14 @@ from open_interpreter.cli.sources import FORMATS
 @click.option(
     "-o",
     "--output",
-    required=True,
+    default=None,
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory to write (new, empty, or an earlier export).",
+)
+@click.option(
+    "--store",
+    is_flag=True,
+    help="Keep the export with the registered version instead (for oi serve --backend onnx).",
 )
 @click.option(
     "--format",
@@ -59,7 +64,8 @@ from open_interpreter.cli.sources import FORMATS
 @handle_errors
 def export(
     model: str,
-    output: Path,
+    output: Path | None,
+    store: bool,
     export_format: str,
     quantize: str | None,
     data: str | None,
@@ -77,11 +83,17 @@ def export(
     \b
     oi export wnut16-ner --format onnx -o exports/wnut16-ner
     oi export wnut16-ner@2 --quantize int8 --data package:wnut16 -o exports/wnut16-ner-int8
+    oi export wnut16-ner@2 --quantize int8 --data package:wnut16 --store
     """
     from open_interpreter.cli.sources import read_source
 
-    interpreter = open_named(model)
+    if (output is None) == (not store):
+        raise click.UsageError("give either -o DIR or --store (keep it with the version)")
     examples = read_source(data, format=fmt, text_column=text_column, label_column=label_column)
+    if store:
+        click.echo(_store(model, quantize, list(texts) or None, examples))
+        return
+    interpreter = open_named(model)
     report = interpreter.export(
         output,
         format=export_format,
@@ -90,3 +102,29 @@ def export(
         parity_data=examples,
     )
     click.echo(str(report))
+
+
+def _store(model: str, quantize: str | None, texts: list[str] | None, examples: object) -> str:
+    """Export a registered version and keep it with the version; a line saying so."""
+    from open_interpreter.cli._open import split_reference
+    from open_interpreter.services import registry
+    from open_interpreter.services.exports import export_version
+    from open_interpreter.storage import Database
+
+    name, version, stage = split_reference(model)
+    db = Database()
+    try:
+        with db.session() as session:
+            number = registry.get_version(session, name, version=version, stage=stage).version
+            stored = export_version(
+                session,
+                name,
+                number,
+                quantize=quantize,
+                parity_texts=texts,
+                parity_data=examples,
+            )
+    finally:
+        db.dispose()
+    megabytes = stored.size_bytes / 1e6
+    return f"Kept an ONNX {stored.precision} export with {name}@{number} ({megabytes:.1f} MB)"

@@ -18,11 +18,23 @@ from open_interpreter.cli._options import database_url_option
     type=click.IntRange(min=0),
     help="Embedded fine-tune workers (default 1; 0 to run `oi worker` elsewhere).",
 )
+@click.option(
+    "--backend",
+    type=click.Choice(["torch", "onnx"]),
+    default=None,
+    help="What computes predictions (default torch): onnx serves each version's stored "
+    "ONNX export where it has one (oi export NAME@VERSION --store).",
+)
 @click.option("--no-auth", is_flag=True, help="Serve without API keys: local experiments only.")
 @database_url_option
 @handle_errors
 def serve(
-    host: str | None, port: int | None, workers: int | None, no_auth: bool, database_url: str | None
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    backend: str | None,
+    no_auth: bool,
+    database_url: str | None,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs) with embedded fine-tune workers.
 
@@ -33,6 +45,7 @@ def serve(
     oi serve                                 # http://127.0.0.1:8000, SQLite under $OI_HOME
     oi serve --host 0.0.0.0 --port 9000
     oi serve --workers 0 & oi worker         # run the fine-tune worker apart
+    oi serve --backend onnx                  # predict with stored ONNX exports
     OI_DATABASE_URL=postgresql+psycopg://user:pass@host/db oi serve
     curl -H "Authorization: Bearer $KEY" http://127.0.0.1:8000/v1/models
 
@@ -52,6 +65,7 @@ def serve(
             "host": host,
             "port": port,
             "workers": workers,
+            "backend": backend,
             "database_url": database_url,
         }.items()
         if v is not None

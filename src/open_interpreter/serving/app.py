@@ -49,6 +49,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             max_batch_size=settings.max_batch_size,
             torch_threads=settings.torch_threads,
             max_wait_s=settings.max_queue_wait_s,
+            backend=settings.backend,
+            onnx_precision=settings.onnx_precision,
         ),
         limiter=RateLimiter(settings.rate_limit_per_minute),
         metrics=Metrics.create(),

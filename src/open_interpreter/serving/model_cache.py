@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from open_interpreter.serving.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+EXPORT_RECHECK_S = 10.0
+"""Most seconds the ONNX backend goes without looking for a version's newer export."""
 
 SHARED_METHODS = frozenset({"lora", "qlora", "ia3"})
 """Adapter methods served on a shared base (virtual-token methods load on their own)."""
@@ -51,6 +55,8 @@ class LoadedModel:
     batcher: Batcher | AdapterBatcher
     base: str | None = None
     adapter: str | None = None
+    backend: str = "torch"
+    """What computes its forward passes: ``torch``, ``onnx-fp32`` or ``onnx-int8``."""
 
 
 @dataclass
@@ -83,8 +89,13 @@ class ModelCache:
         budget_bytes: Most bytes of weights kept loaded (one model over budget still loads).
         batch_wait_ms: Passed to each model's batcher.
         max_batch_size: Passed to each model's batcher.
-        torch_threads: Intra-op threads of each model's thread (None: torch's default).
+        torch_threads: Intra-op threads of each model's thread (None: torch's default);
+            ONNX Runtime's threads for an export.
         max_wait_s: Passed to each model's batcher (None: no limit).
+        backend: What :meth:`get_predictor` serves predictions with: ``torch``, or
+            ``onnx`` (a version's stored ONNX export where it has one, else torch).
+        onnx_precision: The export the ONNX backend takes: ``int8``, ``fp32``, or None for
+            int8 where kept, else fp32.
 
     Attributes:
         loads: Whole models read from disk (a shared base counts once).
@@ -99,12 +110,17 @@ class ModelCache:
         max_batch_size: int,
         torch_threads: int | None = None,
         max_wait_s: float | None = None,
+        backend: str = "torch",
+        onnx_precision: str | None = None,
     ):
         self.budget = budget_bytes
         self.batch_wait_ms = batch_wait_ms
         self.max_batch_size = max_batch_size
         self.torch_threads = torch_threads
         self.max_wait_s = max_wait_s
+        self.backend = backend
+        self.onnx_precision = onnx_precision
+        self._predictor_keys: dict[str, tuple[str, float]] = {}
         self._models: OrderedDict[str, LoadedModel] = OrderedDict()
         self._bases: dict[str, SharedBase] = {}
         self._lock = threading.Lock()
@@ -144,6 +160,40 @@ class ModelCache:
                 self._evict()
             return loaded
 
+    def loaded_predictor(self, path: Path) -> LoadedModel | None:
+        """What :meth:`get_predictor` would answer for ``path``, if loaded now; never loads.
+
+        With the ONNX backend, which export a version has is looked up again at most every
+        :data:`EXPORT_RECHECK_S` seconds (here None sends the caller to the slow path), so
+        an export stored by any process is served within that time.
+        """
+        key = str(path)
+        if self.backend == "onnx":
+            known = self._predictor_keys.get(key)
+            if known is None or time.monotonic() - known[1] > EXPORT_RECHECK_S:
+                return None
+            key = known[0]
+        with self._lock:
+            if key in self._models:
+                self._models.move_to_end(key)
+                return self._models[key]
+        return None
+
+    def get_predictor(self, path: Path) -> LoadedModel:
+        """The model that predicts for the version in ``path``: with the ONNX backend its
+        stored export (int8 first, or ``onnx_precision``) where it has one, else the
+        PyTorch model. Explanations, evaluations and generation always use :meth:`get`.
+        Call from a thread."""
+        key = str(path)
+        if self.backend == "onnx":
+            from open_interpreter.services.exports import preferred_export
+
+            export = preferred_export(path, self.onnx_precision)
+            if export is not None:
+                key = f"onnx:{export.path}"
+            self._predictor_keys[str(path)] = (key, time.monotonic())
+        return self.get(Path(key))
+
     def get_pretrained(self, path: Path) -> LoadedModel:
         """The pretrained generative model in directory ``path`` (as a name resolved to it),
         loaded once."""
@@ -153,6 +203,8 @@ class ModelCache:
         from open_interpreter.bundle import ModelBundle, read_manifest
         from open_interpreter.interpreter import OpenInterpreter
 
+        if key.startswith("onnx:"):
+            return self._load_export(key, Path(key.removeprefix("onnx:")))
         if key.startswith("pretrained:"):
             bundle = ModelBundle(model_name=key.removeprefix("pretrained:"))
             bundle.ensure_language_model()
@@ -166,6 +218,24 @@ class ModelCache:
         logger.info("loaded model %s (%.1f MB)", path, size / 1e6)
         batcher = self._batcher(interpreter)
         return LoadedModel(key, interpreter, size, batcher)
+
+    def _load_export(self, key: str, path: Path) -> LoadedModel:
+        from open_interpreter.export import OnnxModel
+
+        model = OnnxModel.load(path, threads=self.torch_threads)
+        self.loads += 1
+        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+        logger.info("loaded ONNX %s export %s (%.1f MB)", model.precision, path, size / 1e6)
+        batcher = self._batcher(model)
+        return LoadedModel(key, model, size, batcher, backend=f"onnx-{model.precision}")
+
+    def backends(self) -> dict[str, int]:
+        """How many loaded models each backend computes (``torch``, ``onnx-int8``...)."""
+        with self._lock:
+            counts: dict[str, int] = {}
+            for loaded in self._models.values():
+                counts[loaded.backend] = counts.get(loaded.backend, 0) + 1
+            return counts
 
     def _load_adapter(self, key: str, path: Path, manifest: dict[str, Any]) -> LoadedModel:
         """Put the adapter saved in ``path`` on its shared base (loading the base once)."""

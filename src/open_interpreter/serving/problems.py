@@ -37,6 +37,7 @@ _MAPPING: list[tuple[type[Exception], int, str]] = [
     (errors.ModelNotFoundError, 404, "model_not_found"),
     (errors.ModelStateError, 409, "model_not_ready"),
     (errors.OutOfSpaceError, 507, "insufficient_storage"),
+    (errors.ExportError, 422, "export_refused"),
 ]
 _HTTP_CODES = {
     401: "unauthorized",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -60,6 +62,16 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest a generation, evaluation or explanation may expect to wait for "
         "its model; one that would wait longer is answered 429 model_busy with Retry-After.",
+    )
+    backend: Literal["torch", "onnx"] = Field(
+        "torch",
+        description="What computes predictions: torch, or onnx (a version's ONNX export kept "
+        "with it in the registry, where it has one; explanations, evaluations and generation "
+        "stay on PyTorch).",
+    )
+    onnx_precision: Literal["int8", "fp32"] | None = Field(
+        None,
+        description="The export the onnx backend serves (default: int8 where kept, else fp32).",
     )
     max_texts_per_request: int = Field(256, gt=0, description="Most texts in one predict call.")
     max_prompt_eval_examples: int = Field(

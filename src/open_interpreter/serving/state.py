@@ -37,7 +37,10 @@ class Metrics:
                 "oi_http_request_seconds", "HTTP request latency", ["route"], registry=registry
             ),
             predicted=Counter(
-                "oi_predicted_texts_total", "Texts predicted", ["model"], registry=registry
+                "oi_predicted_texts_total",
+                "Texts predicted",
+                ["model", "backend"],
+                registry=registry,
             ),
             loaded_models=Gauge("oi_loaded_models", "Models in the cache", registry=registry),
             base_adapters=Gauge(

@@ -32,6 +32,8 @@ def health(state: StateDep, session: SessionDep) -> Health:
         database=state.db.engine.dialect.name,
         loaded_models=len(state.cache),
         shared_bases=len(state.cache.shared_bases()),
+        backend=state.settings.backend,
+        loaded_backends=state.cache.backends(),
     )
 
 

@@ -26,16 +26,19 @@ async def predict(
             413, "too_large", f"at most {state.settings.max_texts_per_request} texts per request"
         )
     number, path = await state.versions.resolve(name, body.version, body.stage)
-    loaded = state.cache.loaded(path) or await run_in_threadpool(state.cache.get, path)
+    loaded = state.cache.loaded_predictor(path) or await run_in_threadpool(
+        state.cache.get_predictor, path
+    )
     try:
         inputs = loaded.interpreter.task.check_inputs(body.texts)
     except DataError as exc:
         raise Problem(422, "validation_error", str(exc)) from None
     predictions = await loaded.batcher.predict(inputs)
-    state.metrics.predicted.labels(model=name).inc(len(inputs))
+    state.metrics.predicted.labels(model=name, backend=loaded.backend).inc(len(inputs))
     return PredictResponse(
         model=name,
         version=number,
         task=loaded.interpreter.task.name,
+        backend=loaded.backend,
         predictions=[p.to_dict() for p in predictions],
     )
