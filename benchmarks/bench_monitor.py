@@ -19,7 +19,8 @@ stream with injected events, and the throughput of its batched analysis.
    plus one window is a hit. A control stream of the same length without events gives
    false alarms per 10,000 documents. The threshold rule's level and Page–Hinkley's
    lambda are set on a third, calibration stream (no events, its own seed): the lowest
-   giving at most 5 false alarms per 10,000 documents there. Each sentence is analysed
+   on a grid giving at most 5 false alarms per 10,000 documents there; ADWIN's delta
+   likewise, the largest. Each sentence is analysed
    once by the real analyzer; documents reuse its result (the stream repeats sentences).
 3. Throughput. The whole analysis (sentiment per sentence, topic, alias-table entities),
    batched, on unique BBC snippets (headline and first two sentences), then the same
@@ -47,6 +48,7 @@ from open_interpreter.apps.monitor import (
     Analysis,
     Analyzer,
     EntityFinder,
+    LexiconAnalyzer,
     Monitor,
 )
 from open_interpreter.apps.monitor.classifiers import (
@@ -91,11 +93,16 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--event-hours", type=float, default=6)
-    parser.add_argument("--slot-hours", type=float, default=24, help="Hours per event slot.")
+    parser.add_argument("--slot-hours", type=float, default=12, help="Hours per event slot.")
     parser.add_argument("--share", type=float, default=0.6)
-    parser.add_argument("--rate", type=float, default=0.5, help="Documents a minute.")
+    parser.add_argument("--rate", type=float, default=2.0, help="Documents a minute.")
     parser.add_argument("--throughput-docs", type=int, default=192)
     parser.add_argument("--lm-zero-shot", type=int, default=0)
+    parser.add_argument(
+        "--also-lexicon",
+        action="store_true",
+        help="Run the detectors on dictionary-alone sentiment too.",
+    )
     parser.add_argument(
         "--base-model",
         default="minilm-l6",
@@ -133,7 +140,7 @@ def zero_shot_labels(name: str, texts: list[str]) -> list[str]:
     bundle = ModelBundle(model_name=name)
     bundle.ensure_loaded()
     labels: Any = DESCRIPTIONS if name == "minilm-l6" else LABELS
-    return zero_shot(bundle.model, bundle.tokenizer, texts, labels).predicted_labels()
+    return zero_shot(bundle.model, bundle.tokenizer, texts, labels).predicted_labels
 
 
 def sentiment_section(args, sizes, analyzer, topic, held_back: list[str]) -> dict[str, Any]:
@@ -244,7 +251,7 @@ def make_stream(args, pool: list[str], negative: list[str], seed: int, events: b
     return documents, onsets
 
 
-def rules(threshold: float, lam: float) -> list[dict[str, Any]]:
+def rules(threshold: float, lam: float, delta: float) -> list[dict[str, Any]]:
     common = {"keys": "entity:*", "cooldown_minutes": 360}
     return [
         {
@@ -265,7 +272,7 @@ def rules(threshold: float, lam: float) -> list[dict[str, Any]]:
             "min_volume": 10,
             **common,
         },
-        {"name": "adwin", "kind": "adwin", "direction": "down", "delta": 0.002, **common},
+        {"name": "adwin", "kind": "adwin", "direction": "down", "delta": delta, **common},
         {
             "name": "page-hinkley",
             "kind": "page-hinkley",
@@ -293,45 +300,50 @@ def run_stream(name: str, documents, analyzer, rule_list, database: str) -> tupl
     return monitor.alerts(limit=1_000_000), time.perf_counter() - started
 
 
-def calibrate(args, pool_analysis, pool, negative) -> tuple[float, float]:
-    """The threshold level and Page–Hinkley lambda giving <= 5 false alarms per 10k
-    documents on a calibration stream without events."""
-    from river import drift
-
+def calibrate(args, pool_analysis, pool, negative) -> tuple[float, float, float]:
+    """The threshold level, Page–Hinkley's lambda and ADWIN's delta giving <= 5 false
+    alarms per 10k documents on a calibration stream without events (the most sensitive
+    on each grid), counted by the monitor's own alert engine on its windows and documents."""
     from open_interpreter.apps.monitor.aggregation import Observation, aggregate, due_window_ends
+    from open_interpreter.apps.monitor.alerts import AlertEngine
+    from open_interpreter.apps.monitor.settings import Rule
 
     documents, _ = make_stream(args, pool, negative, seed=99, events=False)
     budget = 5 * len(documents) / 10_000
-    by_company: dict[str, list[tuple[datetime, Analysis]]] = {c: [] for c in COMPANIES}
+    seen = []
     for d in documents:
         company, sentence = d["text"].split(": ", 1)
-        by_company[company].append((d["time"], pool_analysis[sentence]))
+        a = pool_analysis[sentence]
+        seen.append(Observation(f"entity:{company}", d["time"], a.sentiment, a.negative))
     window, step = timedelta(minutes=WINDOW), timedelta(minutes=STEP)
-    shares = []
-    for company, items in by_company.items():
-        seen = [Observation(company, t, a.sentiment, a.negative) for t, a in items]
-        ends = due_window_ends(
-            [o.time for o in seen], after=None, watermark=seen[-1].time, window=window, step=step
-        )
-        shares += sorted(
-            p[company]["share_negative"]
-            for p in aggregate(seen, ends, window).values()
-            if company in p and p[company]["volume"] >= 10
-        )
-    # windows overlap 4-fold and a cool-down of 6 h merges runs: count runs, not windows
-    level = next(x / 20 for x in range(4, 20) if sum(s > x / 20 for s in shares) / 4 <= budget)
+    ends = due_window_ends(
+        [o.time for o in seen], after=None, watermark=seen[-1].time, window=window, step=step
+    )
+    points = aggregate(seen, ends, window)
+    by_name = {rule["name"]: rule for rule in rules(0.5, 10, 0.002)}
 
-    def alarms(lam: float) -> int:
-        count = 0
-        for items in by_company.values():
-            detector = drift.PageHinkley(delta=0.005, threshold=lam, mode="down")
-            for _, a in items:
-                detector.update(a.sentiment)
-                count += detector.drift_detected
-        return count
+    def window_alarms(level: float) -> int:
+        engine = AlertEngine([Rule(**{**by_name["threshold"], "above": level})])
+        return sum(
+            len(engine.on_window(key, end, point))
+            for end in ends
+            for key, point in sorted(points[end].items())
+        )
 
-    lam = next(x for x in (2, 3, 5, 8, 10, 15, 20, 30, 50) if alarms(x) <= budget)
-    return level, lam
+    def document_alarms(name: str, **setting: float) -> int:
+        engine = AlertEngine([Rule(**{**by_name[name], **setting})])
+        return sum(len(engine.on_document(o.key, o.time, o.sentiment)) for o in seen)
+
+    levels = [x / 20 for x in range(4, 20)]
+    level = next((x for x in levels if window_alarms(x) <= budget), 1.0)
+    lambdas = [2, 3, 5, 8, 10, 15, 20, 30, 50, 100]
+    lam = next(
+        (x for x in lambdas if document_alarms("page-hinkley", threshold=x) <= budget),
+        lambdas[-1],
+    )
+    deltas = [0.2, 0.1, 0.05, 0.02, 0.01, 0.002]  # larger: more sensitive
+    delta = next((x for x in deltas if document_alarms("adwin", delta=x) <= budget), 0.002)
+    return level, lam, delta
 
 
 def score_alerts(alerts, onsets, documents, args) -> dict[str, dict[str, Any]]:
@@ -377,19 +389,22 @@ def _median(values: list[float]) -> float | None:
     )
 
 
-def alerts_section(args, analyzer, held_back: list[str], directory: Path) -> dict[str, Any]:
+def alerts_section(
+    args, analyzer, held_back: list[str], directory: Path, suffix: str = ""
+) -> dict[str, Any]:
     lexicon = load_lexicon()
     pool = held_back
     negative = [s for s in pool if lexicon.label(s) == "negative"]
     pool_analysis = dict(zip(pool, analyzer.analyse(pool), strict=True))
     entities = EntityFinder(AliasTable({c: {"type": "company", "aliases": []} for c in COMPANIES}))
     bench = PoolAnalyzer(pool_analysis, entities)
-    level, lam = calibrate(args, pool_analysis, pool, negative)
-    chosen = rules(level, lam)
+    chosen = rules(*calibrate(args, pool_analysis, pool, negative))
     stream, onsets = make_stream(args, pool, negative, seed=1, events=True)
     control, _ = make_stream(args, pool, negative, seed=2, events=False)
-    alerts, seconds = run_stream("events", stream, bench, chosen, f"sqlite:///{directory}/e.db")
-    quiet, _ = run_stream("control", control, bench, chosen, f"sqlite:///{directory}/c.db")
+    alerts, seconds = run_stream(
+        "events", stream, bench, chosen, f"sqlite:///{directory}/e{suffix}.db"
+    )
+    quiet, _ = run_stream("control", control, bench, chosen, f"sqlite:///{directory}/c{suffix}.db")
     table = score_alerts(alerts, onsets, stream, args)
     for rule, row in table.items():
         false = sum(a["rule"] == rule for a in quiet)
@@ -445,7 +460,7 @@ def throughput_section(args, analyzer, directory: Path) -> dict[str, Any]:
         database=f"sqlite:///{directory}/t.db",
         analyzer=analyzer,
         aliases={c: {"type": "company", "aliases": []} for c in COMPANIES},
-        rules=rules(0.6, 10),
+        rules=rules(0.6, 10, 0.002),
     )
     batches = []
     for i in range(0, len(documents), 64):
@@ -494,6 +509,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         result["alerts"] = alerts_section(args, analyzer_no_topic, held_back, Path(directory))
         print(json.dumps(result["alerts"]["by_rule"], indent=1), flush=True)
+        if args.also_lexicon:
+            lexicon = LexiconAnalyzer(analyzer.entities)
+            result["alerts_lexicon"] = alerts_section(
+                args, lexicon, held_back, Path(directory), "-lexicon"
+            )
+            print(json.dumps(result["alerts_lexicon"]["by_rule"], indent=1), flush=True)
         result["throughput"] = throughput_section(args, analyzer, Path(directory))
     print(json.dumps(result["throughput"], indent=1), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
