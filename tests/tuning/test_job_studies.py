@@ -196,33 +196,33 @@ def test_a_study_and_its_trials_jobs_belong_to_its_key(db, tiny_bert_name):
         assert jobs.list_jobs(session, caller=other)[1] == 0
 
 
-@pytest.mark.parametrize(
-    ("search", "options", "message"),
-    [
-        ({"space": {}}, {}, "empty"),
-        ({"space": {"learning_rate": {"low": 1e-3, "high": 1e-4}}}, {}, "learning_rate"),
-        ({"metric": "bleu"}, {}, "is not measured for token-classification"),
-        ({"metric": "loss", "direction": "maximize"}, {}, "contradicts"),
-        ({"n_trials": 1}, {}, "at least 2"),
-        ({"n_trials": 2}, {"parallel": 0}, "parallel=0"),
-        ({"n_trials": 2}, {"validation_dataset_id": None}, "validation"),
-    ],
-)
-def test_bad_input_fails_before_anything_is_queued(db, tiny_bert_name, search, options, message):
-    with pytest.raises(ConfigError, match=message):
-        if "validation_dataset_id" in options:
-            with db.session() as session:
-                studies.create_study(
-                    session,
-                    database_url=db.url,
-                    model_name="x",
-                    config=base_config(tiny_bert_name),
-                    train_dataset_id=upload(db, 4),
-                    search=search,
-                    **options,
-                )
-        else:
+BAD = [
+    ({"space": {}}, {}, "empty"),
+    ({"space": {"learning_rate": {"low": 1e-3, "high": 1e-4}}}, {}, "learning_rate"),
+    ({"metric": "bleu"}, {}, "is not measured for token-classification"),
+    ({"metric": "loss", "direction": "maximize"}, {}, "contradicts"),
+    ({"n_trials": 1}, {}, "at least 2"),
+    ({"n_trials": 2}, {"parallel": 0}, "parallel=0"),
+    ({"n_trials": 2}, {"config": {"eval_every_epoch": False}}, "after each epoch"),
+]
+
+
+def test_bad_input_fails_before_anything_is_queued(db, tiny_bert_name):
+    for search, options, message in BAD:
+        if "config" in options:
+            options = {"config": base_config(tiny_bert_name, **options["config"])}
+        with pytest.raises(ConfigError, match=message):
             make_study(db, tiny_bert_name, search, **options)
+    with pytest.raises(ConfigError, match="validation"), db.session() as session:
+        studies.create_study(
+            session,
+            database_url=db.url,
+            model_name="x",
+            config=base_config(tiny_bert_name),
+            train_dataset_id=upload(db, 4),
+            validation_dataset_id=None,
+            search={"n_trials": 2},
+        )
     with db.session() as session:
         assert session.scalars(select(FineTuneJob)).all() == []
         assert studies.list_studies(session)[1] == 0
