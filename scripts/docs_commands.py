@@ -21,6 +21,7 @@ Usage:
     python scripts/docs_commands.py --list              # what would run, and why not
     python scripts/docs_commands.py --slow --home ~/.open_interpreter   # after make demo
     python scripts/docs_commands.py --only "oi runs"    # commands containing a text
+    python scripts/docs_commands.py --slow --page docs/cli.md   # one page, in its own OI_HOME
 
 Exit status 1 when a command that ran failed.
 """
@@ -256,13 +257,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow", action="store_true", help="Run the slow commands too.")
     parser.add_argument("--list", action="store_true", help="List the commands; run nothing.")
     parser.add_argument("--only", help="Only commands containing this text.")
+    parser.add_argument("--page", help="Only the commands of this page (docs/cli.md).")
     parser.add_argument("--home", type=Path, help="OI_HOME to run in (default: a fresh one).")
     parser.add_argument("--timeout", type=float, default=600, help="Seconds per command.")
     parser.add_argument(
         "--in-process", action="store_true", help="Run plain `oi` commands in this process."
     )
     args = parser.parse_args(argv)
-    commands = [c for c in collect() if not args.only or args.only in c.text]
+    commands = [
+        c
+        for c in collect()
+        if (not args.only or args.only in c.text) and (not args.page or c.file == args.page)
+    ]
     groups = {"fast", "slow"} if args.slow else {"fast"}
     if args.list:
         for c in commands:
