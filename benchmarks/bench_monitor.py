@@ -47,6 +47,7 @@ from open_interpreter.apps.monitor import (
     AliasTable,
     Analysis,
     Analyzer,
+    CachedAnalyzer,
     EntityFinder,
     LexiconAnalyzer,
     Monitor,
@@ -176,7 +177,7 @@ def sentiment_section(args, sizes, analyzer, topic, held_back: list[str]) -> dic
     return {
         "training": {
             name: _training(bundle)
-            for name, bundle in (("sentiment", analyzer.sentiment), ("topic", topic))
+            for name, bundle in (("sentiment", analyzer.analyzer.sentiment), ("topic", topic))
         },
         "sizes": vars(sizes),
         "rows": {name: {"tweets": t, "financial_agreement": f} for name, (t, f) in rows.items()},
@@ -503,7 +504,8 @@ def main() -> None:
         "quick": args.quick,
         "load_seconds": round(time.perf_counter() - started, 1),
     }
-    analyzer_no_topic = Analyzer(sentiment, analyzer.entities, None)
+    # the stream's pool is the held-back sentences scored in part 1: analysed once
+    analyzer_no_topic = CachedAnalyzer(Analyzer(sentiment, analyzer.entities, None))
     result["sentiment"] = sentiment_section(args, sizes, analyzer_no_topic, topic, held_back)
     print(json.dumps(result["sentiment"], indent=1, default=str), flush=True)
     with tempfile.TemporaryDirectory() as directory:

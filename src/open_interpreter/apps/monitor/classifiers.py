@@ -17,12 +17,14 @@ import json
 import logging
 import random
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from open_interpreter.apps.monitor.lexicon import load_lexicon, split_sentences
 from open_interpreter.bundle import ModelBundle
 from open_interpreter.config import FineTuneConfig
+from open_interpreter.data.examples import TextExamples
 from open_interpreter.data.packaged import bbc_news, tweet_sentiment
 from open_interpreter.paths import oi_home
 
@@ -75,6 +77,16 @@ class SentimentData:
     """Sentences of held-back BBC business articles (no sentence of theirs is trained on)."""
 
 
+@lru_cache(maxsize=1)
+def _bbc_news() -> TextExamples:
+    return bbc_news()  # 2,225 files: read once per process
+
+
+@lru_cache(maxsize=1)
+def _tweet_sentiment() -> TextExamples:
+    return tweet_sentiment()
+
+
 def models_dir() -> Path:
     """Where trained monitor classifiers are cached: ``$OI_HOME/monitor/models``."""
     return oi_home() / "monitor" / "models"
@@ -83,7 +95,7 @@ def models_dir() -> Path:
 def business_sentences(seed: int) -> tuple[list[str], list[str]]:
     """Sentences of BBC business articles, split by article into (training, held back):
     70 / 30, seeded, headlines and sentences under 6 words left out."""
-    bbc = bbc_news()
+    bbc = _bbc_news()
     articles = [
         text for text, label in zip(bbc.texts, bbc.labels or [], strict=True) if label == "business"
     ]
@@ -105,7 +117,7 @@ def sentiment_data(sizes: TrainingSizes) -> SentimentData:
 
     Tweets are deduplicated before splitting, so no held-out tweet is a training text.
     """
-    tweets = tweet_sentiment()
+    tweets = _tweet_sentiment()
     unique: dict[str, str] = {}
     for text, label in zip(tweets.texts, tweets.labels or [], strict=True):
         unique.setdefault(text.strip(), str(label))
@@ -131,7 +143,7 @@ def sentiment_data(sizes: TrainingSizes) -> SentimentData:
 
 def topic_data(sizes: TrainingSizes) -> tuple[list[str], list[str], list[str], list[str]]:
     """Seeded (train texts, train labels, test texts, test labels) of BBC News topics."""
-    bbc = bbc_news()
+    bbc = _bbc_news()
     pairs = list(zip(bbc.texts, [str(label) for label in bbc.labels or []], strict=True))
     random.Random(sizes.seed).shuffle(pairs)
     train, test = pairs[: sizes.topic_articles], pairs[sizes.topic_articles :]
