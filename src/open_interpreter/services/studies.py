@@ -13,9 +13,11 @@ A worker killed mid-trial leaves the trial's job running without heartbeats; the
 requeues it (it resumes from its checkpoint) or fails it after its last attempt, and the
 study tells Optuna the trial failed and goes on with the next one.
 
-Studies belong to the key that created them, as fine-tune jobs do
-(:mod:`~open_interpreter.services.callers`). Functions take a ``Session`` first and raise
-library errors, never HTTP ones. See ``docs/hpo.md``.
+What a trial's job uses (the reporter, where Optuna's record is) is in
+:mod:`~open_interpreter.services.study_trials`; what is shown of a study, in
+:mod:`~open_interpreter.services.study_views`. Studies belong to the key that created
+them, as fine-tune jobs do (:mod:`~open_interpreter.services.callers`). Functions take
+a ``Session`` first and raise library errors, never HTTP ones. See ``docs/hpo.md``.
 """
 
 from __future__ import annotations
@@ -23,16 +25,12 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -42,53 +40,46 @@ from open_interpreter.services import audit, jobs, registry
 from open_interpreter.services.callers import LOCAL, Caller
 from open_interpreter.services.registry import validate_model_name
 from open_interpreter.services.study_tables import TuningStudy, TuningTrial
+from open_interpreter.services.study_trials import (
+    TrialPruned,
+    TrialReporter,
+    best_trial,
+    finite,
+    mark_pruned,
+    optuna_study,
+    storage_url,
+    trials_of,
+)
+from open_interpreter.services.study_views import study_view
 from open_interpreter.storage import artifacts
 from open_interpreter.storage.tables import Dataset, FineTuneJob, utcnow
 from open_interpreter.tuning.defaults import default_space
 from open_interpreter.tuning.settings import SearchConfig
 from open_interpreter.tuning.space import base_value, config_changes, parse_space
-from open_interpreter.tuning.storage import STUDIES_URL_VARIABLE, open_storage
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "TrialPruned",
+    "TrialReporter",
+    "advance_studies",
+    "advance_study",
+    "cancel_study",
+    "create_study",
+    "get_study",
+    "list_studies",
+    "mark_pruned",
+    "register_best",
+    "storage_url",
+    "study_view",
+    "trial_of_job",
+    "trials_of",
+]
 
 STATUSES = ("running", "succeeded", "failed", "cancelled")
 MAX_PARALLEL = 32
 LOCK_S = 120.0
 """How long one caller may hold a study's row while it advances it."""
-
-
-class TrialPruned(Exception):
-    """Raised from a trial's training when the pruner stops it after an epoch.
-
-    Attributes:
-        epoch: The epoch after which it was stopped.
-        value: Its validation score then.
-    """
-
-    def __init__(self, metric: str, epoch: int, value: float):
-        super().__init__(f"pruned by its study after epoch {epoch}: {metric}={value:.4f}")
-        self.epoch, self.value = epoch, value
-
-
-def storage_url(database_url: str) -> str:
-    """Where the studies of the platform database ``database_url`` keep Optuna's tables:
-    ``OI_STUDIES_DATABASE_URL`` when set; on PostgreSQL the same database (schema
-    ``optuna``); on SQLite a ``studies.db`` file beside the database file.
-
-    Raises:
-        ConfigError: An in-memory SQLite database (no file to put the studies beside).
-    """
-    explicit = os.environ.get(STUDIES_URL_VARIABLE)
-    if explicit:
-        return explicit
-    parsed = make_url(database_url)
-    if parsed.get_backend_name() == "postgresql":
-        return database_url
-    if not parsed.database or parsed.database == ":memory:":
-        raise ConfigError(
-            "studies need a database file (an in-memory SQLite has no place for them)"
-        )
-    return f"sqlite:///{Path(parsed.database).resolve().parent / 'studies.db'}"
 
 
 def create_study(
@@ -186,7 +177,7 @@ def create_study(
         owner_key_id=caller.key_id,
     )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    with _optuna_study(row, database_url, create=True) as study:
+    with optuna_study(row, database_url, create=True) as study:
         attrs = {
             "metric": metric,
             "task": task,
@@ -239,12 +230,6 @@ def list_studies(
     return list(rows), total
 
 
-def trials_of(session: Session, study_id: str) -> list[TuningTrial]:
-    """The study's trials, in the order they were asked for."""
-    query = select(TuningTrial).where(TuningTrial.study_id == study_id)
-    return list(session.scalars(query.order_by(TuningTrial.number)))
-
-
 def trial_of_job(session: Session, job_id: str) -> tuple[TuningTrial, TuningStudy] | None:
     """The trial a job trains, and its study; None for a job outside any study."""
     trial = session.scalar(select(TuningTrial).where(TuningTrial.job_id == job_id))
@@ -282,7 +267,7 @@ def advance_study(session: Session, study_id: str, database_url: str) -> bool:
     try:
         row = session.get(TuningStudy, study_id, populate_existing=True)
         trials = trials_of(session, study_id)
-        with _optuna_study(row, database_url, asked=len(trials)) as study:
+        with optuna_study(row, database_url, asked=len(trials)) as study:
             _settle(session, row, trials, study)
             running = sum(t.state == "running" for t in trials)
             while running < row.search["parallel"] and _may_ask(row, len(trials)):
@@ -324,7 +309,7 @@ def cancel_study(
             if trial.state == "running":
                 with suppress(ConflictError):  # it ended meanwhile: settled below
                     jobs.cancel_job(session, trial.job_id)
-        with _optuna_study(row, database_url, asked=len(trials)) as study:
+        with optuna_study(row, database_url, asked=len(trials)) as study:
             _settle(session, row, trials, study)
             for trial in trials:
                 if trial.state == "running":
@@ -332,7 +317,7 @@ def cancel_study(
                     trial.state, trial.finished_at = "cancelled", utcnow()
             _keep_best(row, trials)
             session.commit()
-            _drop_other_models(trials, _best(row, trials))
+            _drop_other_models(trials, best_trial(row, trials))
     finally:
         _unlock(session, study_id)
     return get_study(session, study_id)
@@ -354,194 +339,14 @@ def register_best(session: Session, study_id: str, *, caller: Caller = LOCAL) ->
             f"{row.model_version_id})"
         )
     trials = trials_of(session, study_id)
-    best = _best(row, trials)
+    best = best_trial(row, trials)
     if best is None:
         raise ConflictError(f"study {study_id} has no completed trial to register yet")
     _register(session, row, best, caller)
     return get_study(session, study_id)
 
 
-def study_view(
-    session: Session, row: TuningStudy, database_url: str, *, detail: bool = True
-) -> dict[str, Any]:
-    """Everything the API and the dashboard show of a study: its settings, its trials
-    (state, params, score, epochs, pruned at, seconds, job, per-epoch scores), the best
-    trial and the parameter importances.
-
-    Args:
-        session: A database session.
-        row: The study.
-        database_url: The platform database's URL (Optuna's tables are beside it).
-        detail: Read Optuna's record too: per-epoch scores, epochs planned, importances
-            (False for lists: the platform's rows only).
-    """
-    from open_interpreter.tuning.study import _importances
-
-    trials = trials_of(session, row.id)
-    job_ids = [t.job_id for t in trials]
-    job_rows = session.scalars(select(FineTuneJob).where(FineTuneJob.id.in_(job_ids))).all()
-    job_of = {job.id: job for job in job_rows}
-    frozen: dict[int, Any] = {}
-    importances: dict[str, float] = {}
-    try:
-        with _optuna_study(row, database_url) if detail else _nothing() as study:
-            if study is not None:
-                frozen = {t.number: t for t in study.get_trials(deepcopy=False)}
-                importances = _importances(study, list(row.search["space"]))
-    except Exception as error:  # Optuna's tables unreachable: the platform's rows still tell
-        logger.warning("study %s: Optuna's record unreadable: %s", row.id, error)
-    out = []
-    for trial in trials:
-        job = job_of.get(trial.job_id)
-        optuna_trial = frozen.get(trial.number)
-        scores = dict(sorted(optuna_trial.intermediate_values.items())) if optuna_trial else {}
-        epochs_planned = optuna_trial.user_attrs.get("epochs_planned") if optuna_trial else None
-        seconds = None
-        if job is not None and job.started_at and job.finished_at:
-            seconds = round((job.finished_at - job.started_at).total_seconds(), 2)
-        value = trial.value
-        if value is None and scores:
-            value = scores[max(scores)]
-        out.append(
-            {
-                "number": trial.number,
-                "state": trial.state,
-                "params": trial.params,
-                "baseline": trial.baseline,
-                "value": _finite(value),
-                "epoch_scores": {str(k): _finite(v) for k, v in scores.items()},
-                "epochs_run": len(scores),
-                "epochs_planned": epochs_planned,
-                "pruned_at": trial.pruned_at,
-                "seconds": seconds,
-                "job_id": trial.job_id,
-                "job_status": job.status if job is not None else None,
-                "error": job.error if job is not None and trial.state == "failed" else None,
-            }
-        )
-    baseline = next((t for t in trials if t.baseline and t.state == "complete"), None)
-    best = _best(row, trials)
-    return {
-        "id": row.id,
-        "name": row.search.get("name"),
-        "status": row.status,
-        "model_name": row.model_name,
-        "task": row.task,
-        "base_model": row.config.get("model"),
-        "metric": row.search["metric"],
-        "direction": row.search["direction"],
-        "n_trials": row.search["n_trials"],
-        "parallel": row.search["parallel"],
-        "pruner": row.search["pruner"],
-        "sampler": row.search["sampler"],
-        "timeout": row.search.get("timeout"),
-        "space": row.search["space"],
-        "register_best": row.register_best,
-        "train_dataset_id": row.train_dataset_id,
-        "validation_dataset_id": row.validation_dataset_id,
-        "best_trial": best.number if best else None,
-        "best_value": _finite(best.value) if best else None,
-        "best_params": best.params if best else None,
-        "baseline_value": _finite(baseline.value) if baseline else None,
-        "importances": importances,
-        "model_version_id": row.model_version_id,
-        "epochs_run": sum(t["epochs_run"] for t in out),
-        "epochs_planned": sum(t["epochs_planned"] or 0 for t in out),
-        "error": row.error,
-        "created_at": row.created_at,
-        "finished_at": row.finished_at,
-        "trials": out,
-    }
-
-
-class TrialReporter:
-    """The job runner's reporter of a trial's epochs: each validation score goes to the
-    trial in Optuna's storage, and the pruner decides whether the trial goes on.
-
-    Args:
-        study: The study row (detached is fine).
-        trial: The trial row.
-        database_url: The platform database's URL.
-
-    Raises:
-        TrialPruned: From the callback, when the pruner stops the trial.
-    """
-
-    def __init__(self, study: TuningStudy, trial: TuningTrial, database_url: str):
-        self.study_row, self.trial_row, self.database_url = study, trial, database_url
-        self.metric = study.search["metric"]
-
-    def __call__(self, event: dict[str, Any]) -> None:
-        """Report an evaluation event; other events are ignored."""
-        if event.get("type") != "evaluation":
-            return
-        metrics = event.get("metrics") or {}
-        value = metrics.get(self.metric)
-        if not isinstance(value, int | float) or not math.isfinite(value):
-            logger.warning("trial %d: no %s measured", self.trial_row.number, self.metric)
-            return
-        import optuna
-
-        epoch = int(event.get("epoch") or 0)
-        try:
-            with _optuna_study(self.study_row, self.database_url) as study:
-                trial = optuna.trial.Trial(study, self.trial_row.optuna_trial_id)
-                trial.report(float(value), epoch)
-                prune = trial.should_prune()
-        except Exception as error:  # the study was cancelled, its storage is unreachable...
-            logger.warning("trial %d: epoch not reported: %s", self.trial_row.number, error)
-            return
-        if prune:
-            raise TrialPruned(self.metric, epoch, float(value))
-
-
-def mark_pruned(session: Session, job_id: str, pruned: TrialPruned) -> None:
-    """Note on the job's trial after which epoch it was pruned (the caller commits, with
-    the job's end)."""
-    session.execute(
-        update(TuningTrial)
-        .where(TuningTrial.job_id == job_id)
-        .values(pruned_at=pruned.epoch, value=pruned.value)
-        .execution_options(synchronize_session=False)
-    )
-
-
 # -- inside -----------------------------------------------------------------------------
-
-
-@contextmanager
-def _optuna_study(
-    row: TuningStudy, database_url: str, *, create: bool = False, asked: int = 0
-) -> Iterator[Any]:
-    """The Optuna study of ``row``, with its sampler (seeded by how many trials were
-    asked, so each ask draws afresh) and pruner; its connections closed afterwards."""
-    import optuna
-
-    from open_interpreter.tuning.study import _pruner, _sampler
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    base = FineTuneConfig.build(row.config)
-    space = parse_space(row.search["space"], base)
-    backend = open_storage(storage_url(database_url))
-    options = {
-        "storage": backend,
-        "sampler": _sampler(optuna, row.search["sampler"], base.seed + asked),
-        "pruner": _pruner(optuna, row.search["pruner"], space, base),
-    }
-    try:
-        if create:
-            yield optuna.create_study(
-                study_name=row.id, direction=row.search["direction"], **options
-            )
-        else:
-            yield optuna.load_study(study_name=row.id, **options)
-    finally:
-        backend.engine.dispose()
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield None
 
 
 def _has_work(session: Session, row: TuningStudy) -> bool:
@@ -643,7 +448,7 @@ def _settle(session: Session, row: TuningStudy, trials: list[TuningTrial], study
             state = "failed" if job.status != "cancelled" else "cancelled"
         _tell(study, trial, state, last)
         trial.state, trial.finished_at = state, utcnow()
-        trial.value = _finite(last) if state in ("complete", "pruned") else trial.value
+        trial.value = finite(last) if state in ("complete", "pruned") else trial.value
     _keep_best(row, trials)
     session.commit()
 
@@ -666,23 +471,15 @@ def _state(state: str) -> Any:
     return states.get(state, optuna.trial.TrialState.FAIL)
 
 
-def _best(row: TuningStudy, trials: list[TuningTrial]) -> TuningTrial | None:
-    complete = [t for t in trials if t.state == "complete" and t.value is not None]
-    if not complete:
-        return None
-    pick = max if row.search["direction"] == "maximize" else min
-    return pick(complete, key=lambda t: (t.value, -t.number))
-
-
 def _keep_best(row: TuningStudy, trials: list[TuningTrial]) -> None:
-    best = _best(row, trials)
+    best = best_trial(row, trials)
     row.best_trial = best.number if best else None
-    row.best_value = _finite(best.value) if best else None
+    row.best_value = finite(best.value) if best else None
 
 
 def _finish(session: Session, row: TuningStudy, trials: list[TuningTrial]) -> None:
     """End the study: succeeded with a best trial (registered if asked), else failed."""
-    best = _best(row, trials)
+    best = best_trial(row, trials)
     row.finished_at = utcnow()
     _drop_other_models(trials, best)
     if best is None:
@@ -810,7 +607,3 @@ def _task_of(base: FineTuneConfig, train: Dataset) -> str:
     if base.task != "auto":
         return base.task
     return "token-classification" if train.shape == "tokens" else "sequence-classification"
-
-
-def _finite(value: float | None) -> float | None:
-    return value if value is None or math.isfinite(value) else None
