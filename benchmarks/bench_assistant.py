@@ -20,6 +20,7 @@ Parts (each adds its figures to ``benchmarks/results/assistant.json``):
   ``--faq-train`` FAQ questions as intent ``faq``; scored on Kwik-E-Mart's own 133 test
   utterances (intent accuracy, slot F1 by seqeval) and on FAQ questions not trained on
   (the share routed to ``faq``). The models are saved under ``--models-dir``.
+- ``exact_search``: p50/p99 of one exact cosine search at 1,000 / 10,000 / 100,000 entries.
 - ``latency``: p50/p99 of retrieval alone and of ``Assistant.ask`` end to end (intent,
   slots, retrieval; with the understanding models when ``--models-dir`` holds them), over
   ``--latency-questions`` questions, one at a time, in this process.
@@ -49,7 +50,7 @@ from open_interpreter.apps.assistant.retrieval import HybridRetriever
 from open_interpreter.apps.assistant.understanding import FAQ_INTENT, Understanding
 
 RESULTS = Path(__file__).parent / "results" / "assistant.json"
-PARTS = ["retrieval", "handoff", "understanding", "latency"]
+PARTS = ["retrieval", "handoff", "understanding", "latency", "exact_search"]
 
 
 def package_dir(name: str) -> Path:
@@ -88,8 +89,14 @@ class Run:
     def __init__(self, args: argparse.Namespace):
         self.args = args
         self.entries = read_faq(faq_path())
-        self.encoder = NamedEncoder("minilm-l6")
+        self._encoder: NamedEncoder | None = None
         self._retriever: HybridRetriever | None = None
+
+    @property
+    def encoder(self) -> NamedEncoder:
+        if self._encoder is None:
+            self._encoder = NamedEncoder("minilm-l6")
+        return self._encoder
 
     @property
     def retriever(self) -> HybridRetriever:
@@ -200,6 +207,24 @@ def latency_part(run: Run) -> dict[str, Any]:
     }
 
 
+def exact_search_part(run: Run) -> dict[str, Any]:
+    """Milliseconds of one exact cosine search (matrix product + top 5) by index size, on
+    random unit vectors of minilm-l6's 384 dimensions: where an ANN index starts to pay."""
+    rng = np.random.default_rng(run.args.seed)
+    sizes = {}
+    for size in (1_000, 10_000, 100_000):
+        matrix = rng.standard_normal((size, 384)).astype(np.float32)
+        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+        times = []
+        for row in range(20):
+            start = time.perf_counter()
+            scores = matrix @ matrix[row]
+            np.argpartition(-scores, 5)[:5]
+            times.append((time.perf_counter() - start) * 1000)
+        sizes[str(size)] = percentiles(times)
+    return {"dimensions": 384, "searches_per_size": 20, "ms_by_size": sizes}
+
+
 def percentiles(values: list[float]) -> dict[str, float]:
     return {f"p{q}": round(float(np.percentile(values, q)), 1) for q in (50, 99)}
 
@@ -211,7 +236,7 @@ def main() -> None:
     parser.add_argument("--out-of-scope", type=int, default=400)
     parser.add_argument("--faq-train", type=int, default=150)
     parser.add_argument("--faq-held", type=int, default=100)
-    parser.add_argument("--epochs", type=float, default=3)
+    parser.add_argument("--epochs", type=float, default=2)
     parser.add_argument("--latency-questions", type=int, default=100)
     parser.add_argument("--models-dir", type=Path, default=Path("/tmp/oi_bench_assistant"))
     args = parser.parse_args()
