@@ -43,10 +43,10 @@ WNUT_AS_CONLL = {
     "B-geo-loc": "B-LOC",
     "I-geo-loc": "I-LOC",
 }
-FULL = {"bbc_train": 80, "bbc_eval": 40, "ner_train": 400, "ner_eval": 200}
+FULL = {"bbc_train": 20, "bbc_eval": 10, "ner_train": 100, "ner_eval": 60}
 QUICK = {"bbc_train": 16, "bbc_eval": 8, "ner_train": 48, "ner_eval": 24}
 TRAINING = {
-    "epochs": 3,
+    "epochs": 2,
     "learning_rate": 1e-4,
     "batch_size": 16,
     "max_length": 64,
@@ -55,8 +55,8 @@ TRAINING = {
     "num_threads": 1,
 }
 PER_STRATEGY = {
-    "replay": {"replay_size": 120},
-    "ewc": {"ewc_lambda": 20000.0, "fisher_samples": 200},
+    "replay": {"replay_size": 30},
+    "ewc": {"ewc_lambda": 20000.0, "fisher_samples": 100},
     "l2sp": {"l2sp_alpha": 0.5},
 }
 

@@ -14,13 +14,7 @@ from open_interpreter.continual import ContinualState, continue_training
 from open_interpreter.errors import ConfigError, DataError, LabelError
 
 from ..fixtures.data import ner_sentences, sentiment_texts
-from .helpers import FAST, first_version, topic_texts
-
-
-@pytest.fixture(scope="module")
-def first(tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny BERT trained on sentiment by ``continue_training`` (read-only)."""
-    return first_version(tiny_bert_dir, tmp_path_factory.mktemp("continual") / "v1").path
+from .helpers import FAST, topic_texts
 
 
 def _continue(path: Path, out: Path, strategy: str, **options):

@@ -16,12 +16,7 @@ from open_interpreter.errors import ConfigError
 from open_interpreter.services import audit, registry
 from open_interpreter.services.continual import register_continued
 
-from .helpers import FAST, first_version, topic_texts
-
-
-@pytest.fixture(scope="module")
-def first(tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return first_version(tiny_bert_dir, tmp_path_factory.mktemp("promotion") / "v1").path
+from .helpers import FAST, topic_texts
 
 
 def _with_scores(path: Path, into: Path, last_row: list[float]) -> Path:
