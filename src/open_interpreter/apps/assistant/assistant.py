@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from open_interpreter.apps.assistant.knowledge import Entry, read_knowledge
 from open_interpreter.apps.assistant.retrieval import Hit, HybridRetriever, NamedEncoder
 from open_interpreter.apps.assistant.stores import StoreDirectory, hours_answer
@@ -273,7 +275,12 @@ class Assistant:
 
     def confidences(self, questions: Sequence[str]) -> list[float]:
         """The retrieval confidence of each question (the cosine of its best fused passage)."""
-        return [self.retriever.search(q, 1)[0].cosine for q in questions]
+        vectors = self.retriever.encoder.encode(list(questions))  # one batched pass
+        confidences = []
+        for question, vector in zip(questions, vectors, strict=True):
+            rankings = self.retriever.rankings(question, vector)
+            confidences.append(float(rankings["cosine"][int(np.argmin(rankings["fused_rank"]))]))
+        return confidences
 
     def calibrate(self, in_scope: Sequence[str], out_of_scope: Sequence[str]) -> float:
         """Set :attr:`threshold` to the one that best separates the two lists of questions

@@ -72,17 +72,14 @@ class Understanding:
         Returns:
             The understanding and each run's :class:`FineTuneResult`.
         """
-        texts = list(data.texts) + [" ".join(words(q)) for q in faq_questions]
-        labels = list(data.intents) + [FAQ_INTENT] * len(faq_questions)
         where = Path(output_dir) if output_dir else None
-        intents, intent_result = _fine_tune(
-            model, "sequence-classification", texts, labels,
-            where and where / "intents", {**INTENT_SETTINGS, **settings},
+        intents, intent_result = train_intents(
+            data, faq_questions=faq_questions, model=model,
+            output_dir=where and where / "intents", **settings,
         )  # fmt: skip
-        slots, slot_result = _fine_tune(
-            model, "token-classification", data.tokens, data.tags,
-            where and where / "slots", {**SLOT_SETTINGS, **settings},
-        )  # fmt: skip
+        slots, slot_result = train_slots(
+            data, model=model, output_dir=where and where / "slots", **settings
+        )
         return cls(intents, slots), {"intents": intent_result, "slots": slot_result}
 
     @classmethod
@@ -118,12 +115,43 @@ class Understanding:
         return {"intents": intents, "slots": slots}
 
 
+def train_intents(
+    data: IntentData,
+    *,
+    faq_questions: Sequence[str] = (),
+    model: str = "minilm-l6",
+    output_dir: str | Path | None = None,
+    **settings: Any,
+) -> tuple[ModelBundle, Any]:
+    """Fine-tune the intent classifier alone (see :meth:`Understanding.train`)."""
+    texts = list(data.texts) + [" ".join(words(q)) for q in faq_questions]
+    labels = list(data.intents) + [FAQ_INTENT] * len(faq_questions)
+    return _fine_tune(
+        model, "sequence-classification", texts, labels, output_dir,
+        {**INTENT_SETTINGS, **settings},
+    )  # fmt: skip
+
+
+def train_slots(
+    data: IntentData,
+    *,
+    model: str = "minilm-l6",
+    output_dir: str | Path | None = None,
+    **settings: Any,
+) -> tuple[ModelBundle, Any]:
+    """Fine-tune the slot tagger alone (see :meth:`Understanding.train`)."""
+    return _fine_tune(
+        model, "token-classification", data.tokens, data.tags, output_dir,
+        {**SLOT_SETTINGS, **settings},
+    )  # fmt: skip
+
+
 def _fine_tune(
     model: str,
     task: str,
     data: Any,
     labels: Any,
-    output_dir: Path | None,
+    output_dir: str | Path | None,
     settings: dict[str, Any],
 ) -> tuple[ModelBundle, Any]:
     from open_interpreter.training.recipe import fine_tune
