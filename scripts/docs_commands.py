@@ -13,8 +13,10 @@ quoted strings spanning lines joined. Each is put in one of three groups:
   requests to a running server (``curl``), installs, commands with placeholders
   (``ft_3f9a…``, ``oi_…``) and commands on ``../shared`` data where it is absent.
 
-Commands run in document order from the repository root with ``.venv/bin`` first on
-PATH, in a fresh ``OI_HOME`` (SQLite database there) unless ``--home`` is given.
+Commands run in document order, with ``.venv/bin`` first on PATH, in a scratch directory
+that reads like the repository root (its entries linked, ``../shared`` beside it) so
+what they write stays out of the repository, and in a fresh ``OI_HOME`` per page
+(SQLite database there) unless ``--home`` is given.
 
 Usage:
     python scripts/docs_commands.py                     # the fast commands, fresh OI_HOME
@@ -227,7 +229,28 @@ def run_in_process(command: Command, env: dict[str, str]) -> bool:
     return True
 
 
-def run(command: Command, env: dict[str, str], timeout: float, in_process: bool = False) -> Command:
+def workspace(scratch: Path) -> Path:
+    """A working directory that reads like the repository root (its entries linked, and
+    ``../shared`` beside it) but keeps what the commands write (``-o exports/...``,
+    ``report.json``) out of the repository."""
+    work = scratch / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    for entry in ROOT.iterdir():
+        if entry.name != ".git" and not (work / entry.name).exists():
+            (work / entry.name).symlink_to(entry)
+    shared = ROOT.parent / "shared"
+    if shared.exists() and not (scratch / "shared").exists():
+        (scratch / "shared").symlink_to(shared)
+    return work
+
+
+def run(
+    command: Command,
+    env: dict[str, str],
+    timeout: float,
+    in_process: bool = False,
+    cwd: Path = ROOT,
+) -> Command:
     """Run one command (with bash, or in this process when asked and possible); note its
     status, time and output."""
     if in_process and run_in_process(command, env):
@@ -236,7 +259,7 @@ def run(command: Command, env: dict[str, str], timeout: float, in_process: bool 
     try:
         done = subprocess.run(
             ["bash", "-c", command.text],
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -276,13 +299,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{c.group:<5} {c.file}:{c.line}  {c.text.splitlines()[0]}{why}")
         return 0
     with tempfile.TemporaryDirectory(prefix="oi-docs-") as fresh:
+        cwd = workspace(Path(fresh))
         for c in commands:
             if c.group not in groups:
                 c.status = "skipped"
                 continue
             # each page is read on its own: a fresh OI_HOME per file unless --home is given
             home = args.home.expanduser() if args.home else Path(fresh) / c.file.replace("/", "_")
-            run(c, environment(home), args.timeout, args.in_process)
+            run(c, environment(home), args.timeout, args.in_process, cwd)
             mark = "ok  " if c.status == "ok" else "FAIL"
             print(
                 f"{mark} {c.seconds:6.1f}s {c.file}:{c.line}  {c.text.splitlines()[0]}", flush=True
