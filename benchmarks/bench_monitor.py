@@ -477,6 +477,54 @@ def throughput_section(args, analyzer, directory: Path) -> dict[str, Any]:
     }
 
 
+def to_markdown(result: dict[str, Any]) -> str:
+    """The tables docs/monitor.md shows."""
+    sentiment = result["sentiment"]
+    lines = [
+        "| sentiment from | tweets: accuracy | tweets: macro-F1 | agreement with LM "
+        "dictionary | kappa |",
+        "|---|---|---|---|---|",
+    ]
+    for name, row in sentiment["rows"].items():
+        t, f = row["tweets"], row["financial_agreement"]
+        lines.append(
+            f"| {name} | {t['accuracy']:.3f} | {t['macro_f1']:.3f} | "
+            f"{f['accuracy']:.3f} | {f['kappa']:.3f} |"
+        )
+    for key, title in (("alerts", "model sentiment"), ("alerts_lexicon", "dictionary sentiment")):
+        if key not in result:
+            continue
+        alerts = result[key]
+        lines += [
+            "",
+            f"Detectors on {title} ({alerts['documents']:,} documents, "
+            f"{alerts['settings']['events']} events; control: "
+            f"{alerts['control_documents']:,} documents):",
+            "",
+            "| rule | setting | alerts | precision | recall | median delay (min) | "
+            "median delay (docs) | false alarms / 10k docs |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        settings = {r["name"]: r for r in alerts["rules"]}
+        shown = {"threshold": "above", "zscore": "z", "adwin": "delta", "page-hinkley": "threshold"}
+        for name, row in alerts["by_rule"].items():
+            setting = f"{shown[name]} = {settings[name][shown[name]]}"
+            lines.append(
+                f"| {name} | {setting} | {row['alerts']} | {row['precision']} | "
+                f"{row['recall']} | {row['median_delay_minutes']} | "
+                f"{row['median_delay_documents']} | {row['false_alarms_per_10k_docs']} |"
+            )
+    t = result["throughput"]
+    lines += [
+        "",
+        f"Throughput ({t['documents']} documents, batches of {t['batch_size']}): "
+        f"analysis {t['analysis_docs_per_second']} documents/s; Monitor.ingest "
+        f"{t['ingest_docs_per_second']} documents/s, "
+        f"{t['ingest_seconds_per_batch_of_64']} s a batch.",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     args = parse_args()
     sizes = TrainingSizes(model=args.base_model)
@@ -522,6 +570,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, default=str) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)
+    print(to_markdown(result))
 
 
 if __name__ == "__main__":
