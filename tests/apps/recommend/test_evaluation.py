@@ -94,3 +94,14 @@ def test_random_split_cuts_each_user_by_ratio(tiny_data) -> None:
         assert np.all(np.bincount(part.user_index, minlength=30) == expected)
     with pytest.raises(ConfigError):
         random_split(tiny_data.interactions, ratios=(0.5, 0.5, 0.5))
+
+
+def test_ties_are_not_broken_by_item_index() -> None:
+    # 200 users whose target is item 0 and whose scores are all equal: an index order would
+    # put item 0 first for everyone; a random order finds it in the top 10 of 50 ~20% of times
+    users, items = 200, 50
+    train = _interactions([(u, 1 + u % 49, 0) for u in range(users)], users, items)
+    test = _interactions([(u, 0, 1) for u in range(users)], users, items)
+    split = Split(train, train.subset(np.zeros(users, bool)), test, np.ones(items, bool))
+    report = evaluate_ranking(lambda u: np.zeros((len(u), items)), split, bootstrap=0)
+    assert 0.1 < report.metrics["recall@10"] < 0.35

@@ -10,7 +10,7 @@ is never credited for recommending what the user has seen. Per user:
 - ``mrr@k``: the same, 0 beyond ``k`` (RecBole's ``MRR@10``);
 
 and over the catalogue, ``coverage@k``: the share of candidate items that appear in at
-least one user's top ``k``. Ties are broken by item index (a stable sort), so results are
+least one user's top ``k``. Ties are broken in a seeded random order, so results are
 deterministic. A metric's 95% confidence interval is a seeded percentile bootstrap over
 the test users.
 """
@@ -75,7 +75,7 @@ def evaluate_ranking(
         on: ``"test"`` or ``"validation"``; the test also masks the validation items.
         k: The cut-off.
         bootstrap: Bootstrap resamples for the intervals (0: no intervals).
-        seed: Seeds the bootstrap.
+        seed: Seeds the bootstrap and the order of tied scores.
         batch_users: Users scored at a time (memory bound: ``batch_users × items`` floats).
 
     Returns:
@@ -96,11 +96,15 @@ def evaluate_ranking(
     targets = _user_item_mask(held_out, users)
     per_user = {name: np.zeros(len(users)) for name in PER_USER_METRICS}
     in_top = np.zeros(split.train.n_items, dtype=bool)
+    # equal scores are ranked in a seeded random order: an order by item index would
+    # credit a model for whatever the ids correlate with (in MovieLens, popularity)
+    tie_order = np.random.default_rng(seed).permutation(split.train.n_items)
     for start in range(0, len(users), batch_users):
         rows = slice(start, start + batch_users)
         scores = np.asarray(score(users[rows]), dtype=np.float64)
         scores = np.where(seen[rows] | ~split.candidates, -np.inf, scores)
-        order = np.argsort(-scores, axis=1, kind="stable")
+        shuffled = np.argsort(-scores[:, tie_order], axis=1, kind="stable")
+        order = tie_order[shuffled]
         reachable = targets[rows] & ~seen[rows] & split.candidates
         n_targets = targets[rows].sum(axis=1)
         for name, values in _rank_metrics(order, reachable, n_targets, k).items():
