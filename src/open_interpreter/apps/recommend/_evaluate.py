@@ -96,15 +96,14 @@ def evaluate_ranking(
     targets = _user_item_mask(held_out, users)
     per_user = {name: np.zeros(len(users)) for name in PER_USER_METRICS}
     in_top = np.zeros(split.train.n_items, dtype=bool)
-    # equal scores are ranked in a seeded random order: an order by item index would
-    # credit a model for whatever the ids correlate with (in MovieLens, popularity)
-    tie_order = np.random.default_rng(seed).permutation(split.train.n_items)
+    # equal scores are ranked in a seeded random order, drawn for each user: an order by
+    # item index would credit a model for whatever ids correlate with (here, popularity)
+    ties = np.random.default_rng(seed)
     for start in range(0, len(users), batch_users):
         rows = slice(start, start + batch_users)
         scores = np.asarray(score(users[rows]), dtype=np.float64)
         scores = np.where(seen[rows] | ~split.candidates, -np.inf, scores)
-        shuffled = np.argsort(-scores[:, tie_order], axis=1, kind="stable")
-        order = tie_order[shuffled]
+        order = np.lexsort((ties.random(scores.shape), -scores), axis=1)
         reachable = targets[rows] & ~seen[rows] & split.candidates
         n_targets = targets[rows].sum(axis=1)
         for name, values in _rank_metrics(order, reachable, n_targets, k).items():
