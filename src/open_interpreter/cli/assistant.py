@@ -45,7 +45,7 @@ def assistant() -> None:
     "FAQ's questions as intent 'faq'; needs the mindmeld package's files).",
 )
 @click.option(
-    "--epochs", default=2.0, show_default=True, help="Epochs of the understanding models."
+    "--epochs", default=3.0, show_default=True, help="Epochs of the understanding models."
 )
 @click.option("--threshold", type=float, default=None, help="Hand-off threshold (default: 0.40).")
 @handle_errors

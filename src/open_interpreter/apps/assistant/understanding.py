@@ -26,7 +26,7 @@ from open_interpreter.config import FineTuneConfig
 
 FAQ_INTENT = "faq"
 INTENT_SETTINGS: dict[str, Any] = {
-    "epochs": 2, "learning_rate": 1.5e-4, "batch_size": 32, "max_length": 64,
+    "epochs": 3, "learning_rate": 3e-4, "batch_size": 16, "max_length": 64,
     "freeze": "embeddings", "validation_split": 0.0, "progress": False, "seed": 13,
 }  # fmt: skip
 """Fine-tuning settings of the intent classifier: short utterances and few passes, the
