@@ -41,6 +41,8 @@ def test_an_entry_without_a_shared_word_has_no_bm25_rank(word_encoder):
     retriever = HybridRetriever(["fence height rules", "permit fees"], word_encoder)
     hits = retriever.search("fence", k=2)
     assert hits[0].bm25_rank == 1 and hits[1].bm25_rank is None
+    only_stop_words = retriever.search("what are you", k=2)
+    assert [h.bm25_rank for h in only_stop_words] == [None, None]
 
 
 def test_bad_queries_and_indexes_are_clear_errors(word_encoder):

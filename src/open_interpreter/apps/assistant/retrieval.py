@@ -105,7 +105,7 @@ class BM25Index:
     def scores(self, query: str) -> np.ndarray:
         """The BM25 score of every text for ``query`` (0 for texts sharing no word)."""
         tokens = self._tokens([query], ids=False)[0]
-        if self._retriever is None:
+        if self._retriever is None or not tokens:  # only stop words on one side
             return np.zeros(self._size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
 
