@@ -47,7 +47,7 @@ def assistant() -> None:
 @click.option(
     "--epochs", default=3.0, show_default=True, help="Epochs of the understanding models."
 )
-@click.option("--threshold", type=float, default=None, help="Hand-off threshold (default: 0.40).")
+@click.option("--threshold", type=float, default=None, help="Hand-off threshold (default: 0.39).")
 @handle_errors
 def build(
     name: str, path: Path, encoder: str, understanding: bool, epochs: float, threshold: float | None

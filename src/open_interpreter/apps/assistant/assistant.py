@@ -32,7 +32,7 @@ from open_interpreter.apps.assistant.stores import StoreDirectory, hours_answer
 from open_interpreter.apps.assistant.understanding import FAQ_INTENT, Understanding
 from open_interpreter.errors import ConfigError, DataError
 
-DEFAULT_THRESHOLD = 0.40
+DEFAULT_THRESHOLD = 0.39
 """Hand off below this retrieval confidence: the threshold ``benchmarks/bench_assistant.py``
 chose for ``minilm-l6`` on its validation split (docs/assistant.md); calibrate your own with
 :meth:`Assistant.calibrate`."""
