@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -88,6 +89,7 @@ class BM25Index:
 
         if not texts:
             raise DataError("nothing to index: the knowledge base is empty")
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index at DEBUG
         self._stemmer, self._size = _stemmer(), len(texts)
         tokens = self._tokens(texts, ids=True)
         self._retriever = bm25s.BM25() if tokens.vocab else None  # None: only stop words
