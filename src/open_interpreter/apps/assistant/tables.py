@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from open_interpreter.storage.tables import Base, utcnow
@@ -20,9 +20,10 @@ class KnowledgeBaseRow(Base):
     """A named knowledge base; ``version`` grows by one with every ingest that changes it."""
 
     __tablename__ = "assistant_knowledge_bases"
+    __table_args__ = (UniqueConstraint("name", name="uq_assistant_knowledge_bases_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
     encoder: Mapped[str] = mapped_column(String(500))
     version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -63,6 +64,6 @@ class HandoffRow(Base):
     question: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(String(500))
     intent: Mapped[str | None] = mapped_column(String(100), default=None)
-    confidence: Mapped[float | None] = mapped_column(default=None)
+    confidence: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
