@@ -22,12 +22,15 @@ def test_read_faq_csv_keeps_ids_sources_and_categories(faq_csv):
 
 def test_read_faq_jsonl_with_long_column_names(tmp_path):
     path = tmp_path / "faq.jsonl"
-    rows = [{"question": "Q one?", "answer": "A one."}, {"question": "Q two?", "answer": "A two."}]
+    rows = [
+        {"question": "Q one?", "answer": "A one."},
+        {"question": "Q two?", "answer": "A two.", "sources": ["PBL", "BBR 2"]},
+    ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
     entries = read_faq(path)
     assert [(e.id, e.text, e.answer, e.source) for e in entries] == [
         ("faq-1", "Q one?", "A one.", "faq.jsonl"),
-        ("faq-2", "Q two?", "A two.", "faq.jsonl"),
+        ("faq-2", "Q two?", "A two.", "PBL; BBR 2"),
     ]
 
 

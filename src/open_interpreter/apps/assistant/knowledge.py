@@ -103,7 +103,7 @@ def read_faq(path: str | os.PathLike[str]) -> list[Entry]:
         if entry_id in seen:
             raise DataError(f"{path.name}, line {line}: id {entry_id!r} appears twice")
         seen.add(entry_id)
-        source = next((str(row[c]) for c in SOURCE_COLUMNS if row.get(c)), path.name)
+        source = next((_text(row[c]) for c in SOURCE_COLUMNS if row.get(c)), path.name)
         category = str(row.get("category") or "")
         entries.append(Entry(entry_id, question, answer, source, category))
     if not entries:
@@ -137,6 +137,11 @@ def _jsonl_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
                 raise DataError(f"{path.name}, line {line}: expected an object")
             rows.append((line, row))
     return rows
+
+
+def _text(value: object) -> str:
+    """A source as text: a JSON list of sources joins with "; " (as the CSV writes them)."""
+    return "; ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def _field(row: dict[str, str], names: tuple[str, ...], path: Path, line: int) -> str:
