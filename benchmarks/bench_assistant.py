@@ -51,7 +51,7 @@ from open_interpreter.apps.assistant import Assistant, NamedEncoder, StoreDirect
 from open_interpreter.apps.assistant.evaluation import gold_ranks, rank_metrics
 from open_interpreter.apps.assistant.handoff import choose_threshold, handoff_scores
 from open_interpreter.apps.assistant.intents import kwik_e_mart_dir, read_intent_data
-from open_interpreter.apps.assistant.retrieval import HybridRetriever
+from open_interpreter.apps.assistant.retrieval import RRF_K, HybridRetriever, ranks
 from open_interpreter.apps.assistant.understanding import (
     FAQ_INTENT,
     Understanding,
@@ -133,7 +133,22 @@ def retrieval_part(run: Run) -> dict[str, Any]:
         "answers_indexed": len(run.entries),
         "questions": len(asked),
         "methods": {method: rank_metrics(ranks) for method, ranks in found.items()},
+        "bm25_weight_in_fusion": fusion_sweep(run, (0.25, 0.5)),
     }
+
+
+def fusion_sweep(run: Run, weights: tuple[float, ...]) -> dict[str, dict[str, float]]:
+    """Hybrid scores when BM25's reciprocal ranks count ``weight`` times (dense: once)."""
+    questions = [e.text for e in run.entries]
+    vectors = run.encoder.encode(questions)
+    found: dict[float, list[int]] = {weight: [] for weight in weights}
+    for right, (question, vector) in enumerate(zip(questions, vectors, strict=True)):
+        rankings = run.retriever.rankings(question, vector)
+        bm25 = 1.0 / (RRF_K + rankings["bm25_rank"].astype(np.float64))
+        dense = 1.0 / (RRF_K + rankings["dense_rank"].astype(np.float64))
+        for weight in weights:
+            found[weight].append(int(ranks(weight * bm25 + dense)[right]))
+    return {str(weight): rank_metrics(got) for weight, got in found.items()}
 
 
 def handoff_part(run: Run) -> dict[str, Any]:
