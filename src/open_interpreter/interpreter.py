@@ -187,23 +187,63 @@ class OpenInterpreter:
             LabelError: Validation/test labels never seen in training.
             ConfigError: An unknown or invalid setting.
         """
+        from open_interpreter.services.runs import recorded_run
         from open_interpreter.training import recipe
 
         base = config or self.config
         self.config = base.updated(**settings, **({"model": model_name} if model_name else {}))
         if model_name and model_name != self.model_name:
             self.bundle.load_model(model_name)
-        self.result = recipe.fine_tune(
+        name = Path(self.config.output_dir).name if self.config.output_dir else self.config.model
+        settings_used = self.config.model_dump(mode="json")
+        with recorded_run(name, settings_used, on_event) as (run, hook):  # oi runs, dashboard
+            self.result = recipe.fine_tune(
+                self.bundle,
+                train_data,
+                train_labels,
+                validation_data,
+                validation_labels,
+                test_data,
+                test_labels,
+                on_event=hook,
+            )
+            if run is not None:
+                run.finish(self.result.to_dict(), self.config.output_dir)
+        return self.result
+
+    def continue_training(
+        self,
+        train_data: Any,
+        train_labels: Any = None,
+        validation_data: Any = None,
+        validation_labels: Any = None,
+        *,
+        strategy: str = "replay",
+        output_dir: str | Path | None = None,
+        **options: Any,
+    ) -> Any:
+        """Train the loaded (saved) model further on new data without forgetting what it
+        knew: ``strategy`` is ``naive``, ``replay``, ``ewc`` or ``l2sp``; new labels grow
+        the head. See :func:`open_interpreter.continual.continue_training` and
+        docs/continual.md.
+
+        Returns:
+            A ``ContinualResult``: the run, and the continual report (``.report``).
+        """
+        from open_interpreter.continual import continue_training
+
+        step = continue_training(
             self.bundle,
             train_data,
             train_labels,
             validation_data,
             validation_labels,
-            test_data,
-            test_labels,
-            on_event=on_event,
+            strategy=strategy,
+            output_dir=output_dir,
+            **options,
         )
-        return self.result
+        self.result = step.result
+        return step
 
     def tune(
         self,

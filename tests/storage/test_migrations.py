@@ -3,38 +3,11 @@ and down."""
 
 from __future__ import annotations
 
-import os
-import secrets
-
-import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import create_engine, inspect, text
 
 from open_interpreter.storage.db import MIGRATIONS
-
-from ..fixtures.database import POSTGRES_SKIP
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_url(request, tmp_path):
-    """The URL of an empty database: a SQLite file, or a new database on the test server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    server_url = os.environ.get("OI_TEST_DATABASE_URL")
-    if not server_url:
-        pytest.skip(POSTGRES_SKIP)
-    name = f"oi_migrate_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_migration_0003_adds_and_removes_the_prompt_table(empty_url):

@@ -29,7 +29,8 @@ EXPLANATION_STYLE = """
 """.strip()
 """The rules of an explanation's own classes (what a notebook cell needs)."""
 
-STYLE = """
+STYLE = (
+    """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem;
        line-height: 1.6; color: #1f2937; }
 table { border-collapse: collapse; margin: 1rem 0; }
@@ -37,7 +38,10 @@ th, td { border: 1px solid #e5e7eb; padding: 0.3rem 0.6rem; text-align: left;
          vertical-align: top; }
 th { background: #f9fafb; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-""".strip() + "\n" + EXPLANATION_STYLE
+""".strip()
+    + "\n"
+    + EXPLANATION_STYLE
+)
 
 
 def shade(score: float, scale: float) -> tuple[tuple[int, int, int], float]:

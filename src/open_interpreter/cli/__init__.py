@@ -11,10 +11,16 @@ import click
 
 from open_interpreter import __version__
 from open_interpreter.cli.analysis import explain, robustness
+from open_interpreter.cli.assistant import assistant
+from open_interpreter.cli.continual import continue_command, models_report
+from open_interpreter.cli.db import db
 from open_interpreter.cli.export import export
 from open_interpreter.cli.generate import chat, generate
 from open_interpreter.cli.models import models
+from open_interpreter.cli.monitor import monitor
 from open_interpreter.cli.prompt import prompt
+from open_interpreter.cli.recommend import recommend
+from open_interpreter.cli.runs import runs
 from open_interpreter.cli.serve import keys, serve
 from open_interpreter.cli.train import train
 from open_interpreter.cli.tune import studies, tune
@@ -23,7 +29,7 @@ from open_interpreter.cli.worker import worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="oi")
+@click.version_option(__version__, "-V", "--version", prog_name="oi")
 @click.option("-v", "--verbose", is_flag=True, help="Show debug logs.")
 @click.option(
     "-q", "--quiet", is_flag=True, help="Show warnings and errors only: no logs, no progress bars."
@@ -58,9 +64,16 @@ main.add_command(robustness)
 main.add_command(generate)
 main.add_command(chat)
 main.add_command(models)
+main.add_command(continue_command)
+models.add_command(models_report)
+main.add_command(runs)
+main.add_command(monitor)
 main.add_command(prompt)
 main.add_command(serve)
 main.add_command(keys)
 main.add_command(worker)
+main.add_command(assistant)
+main.add_command(recommend)
+main.add_command(db)
 
 __all__ = ["main"]

@@ -15,6 +15,8 @@ from pathlib import Path
 import click
 
 from open_interpreter.cli._errors import handle_errors
+from open_interpreter.cli._json import echo_json, json_option
+from open_interpreter.cli.model_store import rm
 from open_interpreter.models import describe_model, list_models, pull_model
 
 
@@ -29,9 +31,15 @@ def models() -> None:
 
 
 @models.command(name="list")
+@json_option
 @handle_errors
-def list_command() -> None:
+def list_command(as_json: bool) -> None:
     """List the models available here: catalogue, model store and Hugging Face cache."""
+    if as_json:
+        from dataclasses import asdict
+
+        echo_json([asdict(model) for model in list_models()])
+        return
     from rich.console import Console
     from rich.table import Table
 
@@ -105,6 +113,9 @@ def register_command(name: str, path: Path) -> None:
     with Database().session() as session:
         version = register_directory(session, model_name=name, path=path)
         click.echo(f"registered {name} version {version.version} (stage {version.stage})")
+
+
+models.add_command(rm)
 
 
 def _human_size(size: int | None) -> str:

@@ -40,6 +40,7 @@ NAV = (
     NavItem("resources", "/resources", "Resources"),
     NavItem("playground", "/playground", "Playground"),
     NavItem("prompt-lab", "/prompt-lab", "Prompt lab"),
+    NavItem("studies", "/studies", "Studies"),
 )
 
 
@@ -146,3 +147,10 @@ def prompt_lab_page(request: Request):
         title="Prompt lab",
         pretrained=ready_generators(request),
     )
+
+
+@router.get("/studies")
+def studies_page(request: Request):
+    """Hyperparameter studies: trials (state, settings, score, epochs, pruned at, duration,
+    run), optimisation history, scores per epoch, parallel coordinates, importances."""
+    return render(request, "studies.html", nav="studies", title="Studies")

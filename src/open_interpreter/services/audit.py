@@ -26,10 +26,12 @@ ACTIONS = (
     "model.delete",
     "study.register",
     "model.register",
+    "model.export",
 )
 """Every action the log records; a target is a key id (``key.*``), a model name
 (``model.delete``) or ``name@version`` (``study.register``: the version registered;
-``model.register``: a continued version, with its promotion gate's decision)."""
+``model.register``: a continued version, with its promotion gate's decision;
+``model.export``: the version exported, with the precision and parity figures)."""
 
 
 def record(

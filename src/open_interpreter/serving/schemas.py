@@ -63,6 +63,27 @@ class ModelVersionPublic(BaseModel):
     created_at: datetime
 
 
+class ExportRequest(BaseModel):
+    """What to export a registered version as."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["onnx"] = "onnx"
+    quantize: Literal["int8"] | None = None
+    """``int8`` for ONNX Runtime's dynamic int8 weights; fp32 without it."""
+
+
+class ExportPublic(BaseModel):
+    """An export kept with a registered version."""
+
+    format: Literal["onnx"]
+    precision: Literal["fp32", "int8"]
+    size_bytes: int
+    parity: dict[str, Any]
+    """The parity gate's figures: logit difference, label agreement, the metric for int8."""
+    created_at: str | None
+
+
 class ModelPublic(BaseModel):
     """A registered model with its versions."""
 
@@ -115,6 +136,8 @@ class PredictResponse(BaseModel):
     model: str
     version: int
     task: str
+    backend: str = "torch"
+    """What computed the predictions: ``torch``, ``onnx-fp32`` or ``onnx-int8``."""
     predictions: list[dict[str, Any]]
 
 
@@ -221,7 +244,10 @@ class FineTunePublic(BaseModel):
     status: str
     model_name: str
     config: dict[str, Any]
-    train_dataset_id: str
+    source: str = "server"
+    """``server`` (a queued job), or ``cli`` / ``python``: a local fine-tune recorded as
+    it ran (no uploaded datasets then)."""
+    train_dataset_id: str | None
     validation_dataset_id: str | None
     test_dataset_id: str | None
     created_at: datetime
@@ -278,6 +304,16 @@ class Health(BaseModel):
     loaded_models: int
     shared_bases: int = 0
     """Base models loaded once and shared by the adapters among ``loaded_models``."""
+    backend: str = "torch"
+    """What computes predictions (``OI_BACKEND``): ``torch`` or ``onnx``."""
+    loaded_backends: dict[str, int] = {}
+    """Loaded models per backend (``torch``, ``onnx-int8``, ``onnx-fp32``)."""
+
+
+class Probe(BaseModel):
+    """A liveness or readiness probe's answer (anything else is a problem)."""
+
+    status: Literal["ok"]
 
 
 class ChatMessage(BaseModel):

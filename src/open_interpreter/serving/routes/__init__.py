@@ -7,6 +7,7 @@ from open_interpreter.serving.routes import (
     datasets,
     evaluations,
     explain,
+    exports,
     fine_tune_history,
     fine_tunes,
     generate,
@@ -15,6 +16,7 @@ from open_interpreter.serving.routes import (
     predict,
     prompts,
     resources,
+    studies,
     version_reports,
 )
 
@@ -22,6 +24,7 @@ api = APIRouter(prefix="/v1")
 api.include_router(datasets.router)
 api.include_router(models.router)
 api.include_router(version_reports.router)
+api.include_router(exports.router)
 api.include_router(predict.router)
 api.include_router(explain.router)
 api.include_router(generate.router)
@@ -31,5 +34,6 @@ api.include_router(fine_tune_history.router)
 api.include_router(evaluations.router)
 api.include_router(resources.router)
 api.include_router(audit.router)
+api.include_router(studies.router)
 
 __all__ = ["api", "health"]
