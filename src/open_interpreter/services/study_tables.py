@@ -3,7 +3,7 @@
 Optuna keeps its own record of each study (trials, parameters, reported epochs) in its
 RDB storage (:mod:`open_interpreter.tuning.storage`); these rows add what the platform
 needs around it: who owns the study, which datasets and base settings it trains, and which
-fine-tune job runs each trial. Created by migration ``0009``.
+fine-tune job runs each trial. Created by migration ``0007``.
 """
 
 from __future__ import annotations

@@ -7,16 +7,16 @@ and evaluations in ``job_events``), so the dashboard's runs page and ``oi runs``
 beside the server's jobs (``source`` ``server``). Its data was a local file or a list,
 not an uploaded dataset, so ``train_dataset_id`` may be empty.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-06 20:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

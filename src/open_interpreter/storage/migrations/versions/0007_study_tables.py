@@ -4,16 +4,16 @@ A study's trials are fine-tune jobs; ``tuning_trials`` links each Optuna trial t
 Optuna's own tables stay apart (``studies.db`` beside a SQLite database, the ``optuna``
 schema on PostgreSQL; see ``tuning/storage.py``).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-06 20:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
