@@ -46,9 +46,11 @@ demo: setup
 	@$(BIN)/oi keys create --scope admin --name demo
 	$(BIN)/oi serve
 
-# The tests run on SQLite and on a real PostgreSQL server, which this starts.
+# The tests run on SQLite and on a real PostgreSQL server, which this starts, on every
+# core (pytest-xdist; a test module's tests stay on one worker, sharing its fixtures).
 test: setup
-	url=$$(./scripts/postgres.sh | tail -n 1) && OI_TEST_DATABASE_URL=$$url $(BIN)/pytest -q
+	url=$$(./scripts/postgres.sh | tail -n 1) && \
+		OI_TEST_DATABASE_URL=$$url $(BIN)/pytest -q -n auto --dist loadscope
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -13,12 +13,40 @@ The same package holds the plain helpers tests import: tiny data, tokenizers, AP
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import huggingface_hub.constants
 import pytest
 
 pytest_plugins = ["tests.fixtures.database", "tests.fixtures.models"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (``make test``: a worker per core), each worker computes on one
+    thread, and so do the processes it starts: threads beyond the cores only wait on
+    each other."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["OMP_NUM_THREADS"] = "1"
+        import torch
+
+        torch.set_num_threads(1)
+
+
+# The longest test folders, longest first: xdist hands out test modules in collection
+# order, so these start at once and the short ones fill in around them (last, they
+# would leave one worker busy alone at the end).
+FIRST = ("tests/integration/", "tests/faults/", "tests/dashboard/browser/", "tests/services/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the longest folders first (see ``FIRST``); order within a folder is kept."""
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid
+        return next((i for i, prefix in enumerate(FIRST) if path.startswith(prefix)), len(FIRST))
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(autouse=True)

@@ -207,6 +207,8 @@ def test_evaluation_page_shows_the_api_numbers(page, site: Site, watched_run, fo
     page.select_option("#e-dataset", datasets["people-dev"])
     page.click("#eval-run-form button[type=submit]")
     page.locator("#eval-run-status").filter(has_text="Stored ev_").wait_for(timeout=60_000)
+    # the address names the evaluation once its sources have loaded, just after the status
+    page.wait_for_function("location.search.includes('evaluation=')", timeout=30_000)
     evaluation_id = page.url.split("evaluation=")[1]
     stored = site.client.get(f"/v1/evaluations/{evaluation_id}").json()["report"]
     shown = f"document.getElementById('e-source').value === 'stored:{evaluation_id}'"
