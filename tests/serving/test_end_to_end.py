@@ -5,77 +5,29 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from ..fixtures.data import conll_bytes
+from ..fixtures.servers import oi, oi_serve
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _oi(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "open_interpreter.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
 
 
 @pytest.fixture
 def server(db, tmp_path: Path, tiny_bert_dir: Path):
     """A running `oi serve` with one embedded worker on ``db``, an admin key, and the tiny
     BERT in its model store as ``tiny-bert``."""
-    port = _free_port()
     home = tmp_path / "home"
     shutil.copytree(tiny_bert_dir, home / "models" / "tiny-bert")
     env = {**os.environ, "OI_HOME": str(home), "OI_DATABASE_URL": db.url}
-    admin = _oi("keys", "create", "--scope", "admin", "--name", "e2e", env=env).stdout.strip()
-    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "open_interpreter.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.25)
-        else:
-            pytest.fail("oi serve did not start:\n" + (tmp_path / "serve.log").read_text())
-        yield httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}, timeout=30)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    admin = oi("keys", "create", "--scope", "admin", "--name", "e2e", env=env)
+    with oi_serve("--workers", "1", env=env, log=tmp_path / "serve.log") as base:
+        headers = {"Authorization": f"Bearer {admin}"}
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+            yield client
 
 
 def test_upload_fine_tune_promote_predict(server: httpx.Client):

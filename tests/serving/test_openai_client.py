@@ -135,38 +135,14 @@ def test_problem_details_keep_their_shape_elsewhere(client, db):
 def test_the_sdk_against_a_real_oi_serve(db, tmp_path, tiny_llama_dir):
     """The same SDK calls over a real socket to ``oi serve`` (uvicorn), streamed too."""
     import os
-    import socket
-    import subprocess
-    import sys
-    import time
 
-    import httpx
+    from ..fixtures.servers import oi, oi_serve
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     home = tmp_path / "home"
     shutil.copytree(tiny_llama_dir, home / "models" / "tiny-llama")
     env = {**os.environ, "OI_HOME": str(home), "OI_DATABASE_URL": db.url}
-    oi = [sys.executable, "-m", "open_interpreter.cli"]
-    created = subprocess.run(
-        [*oi, "keys", "create", "--scope", "predict"], env=env, capture_output=True, text=True
-    )
-    secret = created.stdout.strip()
-    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [*oi, "serve", "--port", str(port), "--workers", "0"], env=env, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.25)
-        else:
-            pytest.fail("oi serve did not start:\n" + (tmp_path / "serve.log").read_text())
+    secret = oi("keys", "create", "--scope", "predict", env=env)
+    with oi_serve("--workers", "0", env=env, log=tmp_path / "serve.log") as base:
         sdk = openai.OpenAI(base_url=f"{base}/v1", api_key=secret, max_retries=0)
         chat = sdk.chat.completions.create(model="tiny-llama", messages=MESSAGES, max_tokens=3)
         assert chat.choices[0].finish_reason == "length" and chat.usage.completion_tokens == 3
@@ -176,7 +152,3 @@ def test_the_sdk_against_a_real_oi_serve(db, tmp_path, tiny_llama_dir):
         assert [c.choices[0].finish_reason for c in pieces][-1] == "length"
         with pytest.raises(openai.NotFoundError):
             sdk.completions.create(model="no-such-model", prompt="x")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()

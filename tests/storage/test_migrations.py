@@ -77,3 +77,11 @@ def test_migration_0004_adds_owners_and_the_audit_log_keeping_rows(empty_url):
         assert "audit_events" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_migration_0007_creates_the_study_tables_as_declared(tmp_path):
+    from open_interpreter.services import study_tables  # noqa: F401  (declares them)
+
+    from ..fixtures.migrations import assert_migration_creates
+
+    assert_migration_creates(tmp_path, "0007", "0006", {"tuning_studies", "tuning_trials"})

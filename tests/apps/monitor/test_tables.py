@@ -3,14 +3,9 @@ takes them away again."""
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, create_engine, inspect
+from open_interpreter.apps.monitor import tables  # noqa: F401  (declares them)
 
-from open_interpreter.apps.monitor import tables
-from open_interpreter.storage.db import MIGRATIONS
+from ...fixtures.migrations import assert_migration_creates
 
 MONITOR_TABLES = {
     "monitors",
@@ -22,30 +17,4 @@ MONITOR_TABLES = {
 
 
 def test_migration_0006_matches_the_tables_and_downgrades(tmp_path):
-    url = f"sqlite:///{tmp_path / 'oi.db'}"
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", url)
-    engine = create_engine(url)
-    try:
-        command.upgrade(config, "0006")
-        assert set(inspect(engine).get_table_names()) >= MONITOR_TABLES
-        mine = MetaData()
-        for table in tables.Base.metadata.tables.values():
-            if table.name in MONITOR_TABLES:
-                table.to_metadata(mine)
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection)
-            differences = [
-                d
-                for d in compare_metadata(context, mine)
-                if not (
-                    d[0] == "remove_table"
-                    or (d[0] == "remove_index" and d[1].table.name not in MONITOR_TABLES)
-                )
-            ]
-        assert differences == []
-        command.downgrade(config, "0005")
-        assert not MONITOR_TABLES & set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
+    assert_migration_creates(tmp_path, "0006", "0005", MONITOR_TABLES)
