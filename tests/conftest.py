@@ -33,22 +33,6 @@ def pytest_configure(config: pytest.Config) -> None:
         torch.set_num_threads(1)
 
 
-# The longest test folders, longest first: xdist hands out test modules in collection
-# order, so these start at once and the short ones fill in around them (last, they
-# would leave one worker busy alone at the end).
-FIRST = ("tests/integration/", "tests/faults/", "tests/dashboard/browser/", "tests/services/")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the longest folders first (see ``FIRST``); order within a folder is kept."""
-
-    def rank(item: pytest.Item) -> int:
-        path = item.nodeid
-        return next((i for i, prefix in enumerate(FIRST) if path.startswith(prefix)), len(FIRST))
-
-    items.sort(key=rank)
-
-
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point ``OI_HOME`` and the Hugging Face home/cache into ``tmp_path``; switch the Hub off.
