@@ -36,7 +36,7 @@ from open_interpreter.services.datasets import load_examples
 from open_interpreter.services.job_progress import RunFigures
 from open_interpreter.services.job_queue import Lease
 from open_interpreter.storage import Database, artifacts
-from open_interpreter.storage.tables import Dataset, FineTuneJob
+from open_interpreter.storage.tables import Dataset, FineTuneJob, json_safe
 
 logger = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ def _register(
                     task=manifest["task"],
                     base_model=manifest["base_model"],
                     metrics=registry.version_metrics(saved),
-                    lineage=_json_safe(lineage),
+                    lineage=lineage,
                     job_id=job.id,
                     commit=False,
                 )
@@ -281,9 +281,9 @@ class EventRecorder:
             data = {k: v for k, v in event.items() if k != "type"}
         with self.db.session() as session:
             progress = {**self._progress, **self._figures.progress()} if self._progress else None
-            progress = _json_safe(progress)
+            progress = json_safe(progress)
             if not job_queue.record_event(
-                session, self.lease, event.get("type", "log"), _json_safe(data), progress=progress
+                session, self.lease, event.get("type", "log"), json_safe(data), progress=progress
             ):
                 raise LeaseLost
 
@@ -326,17 +326,6 @@ def _log(db: Database, lease: Lease, message: str, **extra: Any) -> None:
     with db.session() as session:
         if not job_queue.record_event(session, lease, "log", {"message": message, **extra}):
             raise LeaseLost
-
-
-def _json_safe(value: Any) -> Any:
-    """``value`` with NaN and infinities as None (PostgreSQL's JSON has no NaN)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 def _exit_with_parent() -> None:

@@ -41,6 +41,7 @@ from open_interpreter.storage.tables import (
     FineTuneJob,
     ModelVersion,
     RegisteredModel,
+    json_safe,
     utcnow,
 )
 
@@ -111,7 +112,12 @@ def register_version(
     if not source_dir.is_dir():
         raise ConfigError(f"cannot register {source_dir}: it is not a directory")
     staging = artifacts.copy_to_temporary(source_dir, f"models/{model_name}/staging")
-    fields = {"base_model": base_model, "metrics": metrics, "lineage": lineage, "job_id": job_id}
+    fields = {
+        "base_model": base_model,
+        "metrics": json_safe(metrics),
+        "lineage": json_safe(lineage),
+        "job_id": job_id,
+    }
     placed: Path | None = None
     try:
         row = _add_version_retrying(session, model_name, task, fields, retry=commit)

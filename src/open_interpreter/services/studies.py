@@ -531,8 +531,6 @@ def _register(session: Session, row: TuningStudy, best: TuningTrial, caller: Cal
         "library_versions": library_versions(),
         "evaluations": saved.get("evaluations", []),
     }
-    from open_interpreter.services.job_runner import _json_safe
-
     for attempt in range(1, registry.RETRIES + 1):
         try:
             version = registry.register_version(
@@ -542,7 +540,7 @@ def _register(session: Session, row: TuningStudy, best: TuningTrial, caller: Cal
                 task=manifest["task"],
                 base_model=manifest["base_model"],
                 metrics=registry.version_metrics(saved),
-                lineage=_json_safe(lineage),
+                lineage=lineage,
                 job_id=best.job_id,
                 commit=False,
             )

@@ -9,11 +9,24 @@ them (``owner_key_id``; empty for rows made without a key: the CLI, a server wit
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities as None, for JSON columns (PostgreSQL's JSON has
+    no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def utcnow() -> datetime:
