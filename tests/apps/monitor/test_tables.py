@@ -1,5 +1,5 @@
-"""Migration 0006 creates exactly the monitor's tables as ``tables.py`` declares them, and
-takes them away again."""
+"""Migrations 0006 and 0010 create exactly the monitor's tables as ``tables.py`` declares
+them (0010: the monitors' owner and the delivery queue), and take them away again."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ MONITOR_TABLES = {
     "monitor_mentions",
     "monitor_series",
     "monitor_alerts",
+    "monitor_deliveries",
 }
 
 
-def test_migration_0006_matches_the_tables_and_downgrades(tmp_path):
-    assert_migration_creates(tmp_path, "0006", "0005", MONITOR_TABLES)
+def test_migrations_0006_to_0010_match_the_tables_and_downgrade(tmp_path):
+    assert_migration_creates(tmp_path, "0010", "0005", MONITOR_TABLES)

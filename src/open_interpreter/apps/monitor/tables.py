@@ -1,7 +1,9 @@
 """The monitor's tables: monitors, their documents, entity and topic mentions, the
 windowed time series, and alerts with the documents behind them.
 
-Created by migration ``0006``. Document ids are the client's own (unique per monitor), so
+Created by migration ``0006``; ``0010`` adds the owner of a monitor (the API key that
+made it over the API) and ``monitor_deliveries``, the queue of webhook deliveries sent in
+the background. Document ids are the client's own (unique per monitor), so
 a batch sent twice stores each document once.
 """
 
@@ -13,7 +15,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from open_interpreter.storage.tables import Base, utcnow
+from open_interpreter.storage.tables import Base, owner_column, utcnow
 
 
 class MonitorRecord(Base):
@@ -25,6 +27,7 @@ class MonitorRecord(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     settings: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    owner_key_id: Mapped[str | None] = owner_column("monitors")
 
 
 class MonitorDocument(Base):
@@ -102,3 +105,23 @@ class MonitorAlert(Base):
     dedup_key: Mapped[str] = mapped_column(String(64))
     deliveries: Mapped[list[Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MonitorDelivery(Base):
+    """One alert on its way to one webhook: tried in the background until it is delivered,
+    refused, or out of retries (``status``: pending, delivered, failed)."""
+
+    __tablename__ = "monitor_deliveries"
+    __table_args__ = (Index("ix_monitor_deliveries_due", "status", "next_try_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("monitor_alerts.id", ondelete="CASCADE"))
+    monitor_id: Mapped[str] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int]
+    next_try_at: Mapped[datetime]
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
