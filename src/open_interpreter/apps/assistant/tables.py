@@ -10,7 +10,6 @@ base, so the vectors are read back without parsing.
 from __future__ import annotations
 
 from datetime import datetime
-
 from typing import Any
 
 from sqlalchemy import (
