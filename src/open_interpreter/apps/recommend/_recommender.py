@@ -34,6 +34,7 @@ class Recommendation:
     title: str
     score: float
     genres: list[str] = field(default_factory=list)
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,11 +157,28 @@ class Recommender:
             order = np.argsort(-scores, kind="stable")[:k]
             order = order[np.isfinite(scores[order])]
             fallback = f"unknown user {user_id!r}: showing the most popular items"
+            reasons = [f"popular: {int(self._popularity[i])} users chose it" for i in order]
             return Recommendations(
-                str(user_id), self._described(order, scores[order]), fallback, "popular"
+                str(user_id), self._described(order, scores[order], reasons), fallback, "popular"
             )
         items, scores = self.model.recommend(user, k, exclude=blocked)
-        return Recommendations(str(user_id), self._described(items, scores), None, self.model.kind)
+        reasons = self._reasons(user, items)
+        return Recommendations(
+            str(user_id), self._described(items, scores, reasons), None, self.model.kind
+        )
+
+    def _reasons(self, user: int, items: np.ndarray) -> list[str]:
+        """Why each item: the history item most like it (by the model's item vectors, or
+        its text for the content model), or its popularity for most-popular."""
+        vectors = self.model.item_vectors()
+        mine = self.model._fitted_history()[user].indices
+        if vectors is None or not len(mine) or not len(items):
+            return [f"popular: {int(self._popularity[i])} users chose it" for i in items]
+        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        closest = mine[np.argmax(unit[items] @ unit[mine].T, axis=1)]
+        if self.model.kind == "content":
+            return [f"content: its text is close to {self.item_text.titles[c]!r}" for c in closest]
+        return [f"similar items: like {self.item_text.titles[c]!r}" for c in closest]
 
     def similar(self, item_id: str, k: int = 10) -> Recommendations:
         """The ``k`` items most like ``item_id``, by the model's own item similarity.
@@ -169,8 +187,11 @@ class Recommender:
             NotFoundError: ``item_id`` is not in the catalogue.
             ConfigError: The model has no notion of similarity (most-popular).
         """
-        items, scores = self.model.similar(self._item(item_id), k)
-        return Recommendations(None, self._described(items, scores), None, self.model.kind)
+        item = self._item(item_id)
+        items, scores = self.model.similar(item, k)
+        basis = "text" if self.model.kind == "content" else f"{self.model.kind} item vectors"
+        reasons = [f"similar to {self.item_text.titles[item]!r} by {basis}"] * len(items)
+        return Recommendations(None, self._described(items, scores, reasons), None, self.model.kind)
 
     def history(self, user_id: str) -> list[Recommendation]:
         """The items ``user_id`` interacted with in the training data, oldest first.
@@ -217,13 +238,17 @@ class Recommender:
                 blocked |= (years > max_year) | (years < 0)
         return blocked
 
-    def _described(self, items: np.ndarray, scores: np.ndarray) -> list[Recommendation]:
+    def _described(
+        self, items: np.ndarray, scores: np.ndarray, reasons: Sequence[str] | None = None
+    ) -> list[Recommendation]:
+        reasons = reasons if reasons is not None else [""] * len(items)
         return [
             Recommendation(
                 item_id=self._train.items[item],
                 title=self.item_text.titles[item],
                 score=float(score),
                 genres=list(self.item_text.genres[item]),
+                reason=reason,
             )
-            for item, score in zip(items, scores, strict=True)
+            for item, score, reason in zip(items, scores, reasons, strict=True)
         ]
