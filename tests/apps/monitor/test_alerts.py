@@ -52,7 +52,7 @@ def test_zscore_needs_a_full_baseline_and_fires_on_the_unusual_direction():
 def test_zscore_starts_from_the_stored_history():
     engine = AlertEngine(
         [Rule(name="z", kind="zscore", baseline=3, direction="up")],
-        history=lambda key, n: [point(0.1), point(0.11), point(0.09)][-n:],
+        history=lambda key, n, *_: [point(0.1), point(0.11), point(0.09)][-n:],
     )
     assert len(engine.on_window("entity:Acme", T0, point(0.9))) == 1
 

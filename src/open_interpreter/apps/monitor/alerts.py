@@ -43,9 +43,10 @@ class AlertEngine:
 
     Args:
         rules: The rules to apply.
-        history: Called as ``history(key, n)`` for a series' last ``n`` window points
-            (oldest first) when a z-score rule first sees the series, so a reopened
-            monitor keeps its baseline.
+        history: Called as ``history(key, n, min_volume, before)`` for a series' last
+            ``n`` window points with at least ``min_volume`` documents ending before
+            ``before`` (oldest first) when a z-score rule first sees the series, so a
+            reopened monitor keeps its baseline.
     """
 
     def __init__(self, rules: list[Rule], history: Any = None):
@@ -103,7 +104,7 @@ class AlertEngine:
     def _zscore(self, rule: Rule, key: str, end: datetime, value: float) -> list[Trigger]:
         baseline = self._baselines.get((rule.name, key))
         if baseline is None:
-            earlier = self.history(key, rule.baseline) if self.history else []
+            earlier = self.history(key, rule.baseline, rule.min_volume, end) if self.history else []
             baseline = self._baselines[(rule.name, key)] = deque(
                 (float(p[rule.metric]) for p in earlier), maxlen=rule.baseline
             )
@@ -120,6 +121,13 @@ class AlertEngine:
                 )
         baseline.append(value)
         return fired
+
+    def note_alert(self, rule: str, key: str, time: datetime) -> None:
+        """Remember an alert of ``rule`` on ``key`` at ``time`` (a stored one, on reopening)
+        for the rule's cool-down."""
+        last = self._last_alert.get((rule, key))
+        if last is None or time > last:
+            self._last_alert[(rule, key)] = time
 
     def _fire(self, rule: Rule, key: str, time: datetime, value: float, message: str):
         last = self._last_alert.get((rule.name, key))

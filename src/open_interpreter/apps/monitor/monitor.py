@@ -12,15 +12,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from open_interpreter.apps.monitor import store
+from open_interpreter.apps.monitor import delivery, store
 from open_interpreter.apps.monitor.aggregation import aggregate, due_window_ends
-from open_interpreter.apps.monitor.alerts import AlertEngine, Trigger
+from open_interpreter.apps.monitor.alerts import WINDOW_KINDS, AlertEngine, Trigger
 from open_interpreter.apps.monitor.documents import Document, read_documents, replay, to_document
 from open_interpreter.apps.monitor.settings import MonitorSettings
 from open_interpreter.apps.monitor.tables import MonitorRecord
-from open_interpreter.apps.monitor.webhooks import deliver
 from open_interpreter.errors import NotFoundError
 from open_interpreter.storage import Database
 
@@ -55,6 +54,10 @@ class Monitor:
             the monitor's fine-tuned classifiers, trained once and cached in ``$OI_HOME``.
         settings: A :class:`MonitorSettings` or its fields as a dict; given for an
             existing monitor, they replace its stored settings.
+        delivery: ``inline``: ``ingest`` delivers its alerts before it returns (retries
+            and backoff included); ``background``: it only queues them and wakes this
+            process's delivery worker (what the server does).
+        owner_key_id: The API key a new monitor belongs to (the server's callers).
         **fields: Individual settings (``rules=[...]``, ``aliases={...}``), over ``settings``.
 
     Raises:
@@ -75,6 +78,8 @@ class Monitor:
         database: Database | str | None = None,
         analyzer: Any = None,
         settings: MonitorSettings | dict[str, Any] | None = None,
+        delivery: Literal["inline", "background"] = "inline",
+        owner_key_id: str | None = None,
         **fields: Any,
     ):
         self.database = database if isinstance(database, Database) else Database(database)
@@ -84,7 +89,10 @@ class Monitor:
             if record is None:
                 chosen = MonitorSettings(**{**(given or {}), **fields})
                 record = MonitorRecord(
-                    id=store.new_id("mon"), name=name, settings=chosen.model_dump(mode="json")
+                    id=store.new_id("mon"),
+                    name=name,
+                    settings=chosen.model_dump(mode="json"),
+                    owner_key_id=owner_key_id,
                 )
                 session.add(record)
             elif given is not None or fields:
@@ -92,11 +100,14 @@ class Monitor:
                 record.settings = chosen.model_dump(mode="json")
             session.commit()
             self.id, self.name = record.id, record.name
+            self.owner_key_id = record.owner_key_id
             self.settings = MonitorSettings(**record.settings)
             self._last_end = store.latest_window_end(session, self.id)
             self._watermark = store.latest_document_time(session, self.id)
         self._analyzer = analyzer
+        self.delivery = delivery
         self.engine = AlertEngine(self.settings.rules, history=self._history)
+        self._restore_detectors()
 
     @classmethod
     def open(cls, name: str, *, database: Database | str | None = None, **kwargs: Any) -> Monitor:
@@ -149,9 +160,20 @@ class Monitor:
             self._watermark = max(self._watermark or new[-1].time, new[-1].time)
             triggers += self._close_windows(session)
             stored = [self._store_alert(session, trigger) for trigger in triggers]
+            alert_ids = [alert.id for alert in stored if alert is not None]
+            session.flush()
+            for alert in stored:
+                if alert is not None:
+                    delivery.queue(session, alert, self.settings.webhooks)
             session.commit()
         result.stored = len(new)
-        result.alerts = [self._deliver(alert) for alert in stored if alert is not None]
+        if alert_ids and self.settings.webhooks:
+            if self.delivery == "inline":
+                delivery.send_now(self.database, alert_ids)
+            else:
+                delivery.worker_for(self.database).wake()
+        with self.database.session() as session:
+            result.alerts = store.alert_dicts(session, alert_ids)
         return result
 
     def replay(
@@ -208,9 +230,8 @@ class Monitor:
     def alerts(self, *, key: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Stored alerts, the newest first, with the documents behind each."""
         with self.database.session() as session:
-            return [
-                store.alert_dict(a) for a in store.alerts(session, self.id, key=key, limit=limit)
-            ]
+            found = store.alerts(session, self.id, key=key, limit=limit)
+            return store.alert_dicts(session, [a.id for a in found])
 
     # -- inside ------------------------------------------------------------------------
 
@@ -249,9 +270,25 @@ class Monitor:
             for trigger in self.engine.on_window(key, end, point)
         ]
 
-    def _history(self, key: str, n: int) -> list[dict[str, Any]]:
+    def _history(
+        self, key: str, n: int, min_volume: int = 1, before: datetime | None = None
+    ) -> list[dict[str, Any]]:
         with self.database.session() as session:
-            return store.points(session, self.id, key, last=n)
+            return store.points(session, self.id, key, last=n, min_volume=min_volume, before=before)
+
+    def _restore_detectors(self) -> None:
+        """Rebuild the change detectors and cool-downs as they were before a restart:
+        every stored mention goes through the ADWIN / Page–Hinkley rules again in the
+        order it was first fed (the mentions' insertion order), and each rule's last
+        stored alert per series restarts its cool-down. Deterministic, so a monitor
+        reopened mid-stream raises the alerts an uninterrupted one would."""
+        watching = any(rule.kind not in WINDOW_KINDS for rule in self.settings.rules)
+        with self.database.session() as session:
+            if watching:
+                for key, time, sentiment in store.mention_stream(session, self.id):
+                    self.engine.on_document(key, time, sentiment)
+            for (rule, key), time in store.last_alert_times(session, self.id).items():
+                self.engine.note_alert(rule, key, time)
 
     def _store_alert(self, session: Any, trigger: Trigger) -> Any:
         window = timedelta(minutes=self.settings.window_minutes)
@@ -259,15 +296,3 @@ class Monitor:
             session, self.id, trigger.key, trigger.time - window, trigger.time
         )
         return store.add_alert(session, self.id, trigger, behind)
-
-    def _deliver(self, alert: Any) -> dict[str, Any]:
-        payload = {**store.alert_dict(alert), "monitor": self.name}
-        payload.pop("deliveries")
-        if not self.settings.webhooks:
-            return store.alert_dict(alert)
-        records = [deliver(webhook, payload) for webhook in self.settings.webhooks]
-        with self.database.session() as session:
-            stored = session.get(type(alert), alert.id)
-            stored.deliveries = records
-            session.commit()
-            return store.alert_dict(stored)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from open_interpreter.apps.monitor.aggregation import Observation
@@ -16,6 +16,7 @@ from open_interpreter.apps.monitor.analysis import Analysis
 from open_interpreter.apps.monitor.documents import Document
 from open_interpreter.apps.monitor.tables import (
     MonitorAlert,
+    MonitorDelivery,
     MonitorDocument,
     MonitorMention,
     MonitorPoint,
@@ -145,9 +146,18 @@ def points(
     start: datetime | None = None,
     end: datetime | None = None,
     last: int | None = None,
+    min_volume: int = 1,
+    before: datetime | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Stored points (of one series, or all), oldest first; ``last``: only the newest n."""
+    """Stored points (of one series, or all), oldest first; ``last``: only the newest n;
+    ``min_volume``: only windows with that many documents; ``before``: ending before it;
+    ``limit``: at most that many, the oldest."""
     query = select(MonitorPoint).where(MonitorPoint.monitor_id == monitor_id)
+    if min_volume > 1:
+        query = query.where(MonitorPoint.volume >= min_volume)
+    if before is not None:
+        query = query.where(MonitorPoint.window_end < before)
     if key is not None:
         query = query.where(MonitorPoint.key == key)
     if start is not None:
@@ -155,7 +165,7 @@ def points(
     if end is not None:
         query = query.where(MonitorPoint.window_end <= end)
     order = MonitorPoint.window_end.desc() if last else MonitorPoint.window_end
-    rows = list(session.scalars(query.order_by(order, MonitorPoint.key).limit(last)))
+    rows = list(session.scalars(query.order_by(order, MonitorPoint.key).limit(last or limit)))
     rows = rows[::-1] if last else rows
     return [
         {
@@ -238,6 +248,87 @@ def alerts(
     if key is not None:
         query = query.where(MonitorAlert.key == key)
     return list(session.scalars(query.order_by(MonitorAlert.time.desc()).limit(limit)))
+
+
+def alert_dicts(session: Session, alert_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """These alerts (in this order) as JSON-ready data, each with its deliveries."""
+    from open_interpreter.apps.monitor.delivery import delivery_dicts
+
+    if not alert_ids:
+        return []
+    rows = {
+        a.id: a for a in session.scalars(select(MonitorAlert).where(MonitorAlert.id.in_(alert_ids)))
+    }
+    deliveries = delivery_dicts(session, list(alert_ids))
+    return [{**alert_dict(rows[i]), "deliveries": deliveries[i]} for i in alert_ids if i in rows]
+
+
+def mention_stream(session: Session, monitor_id: str) -> Iterator[tuple[str, datetime, float]]:
+    """Every mention's key, time and sentiment, in the order they were stored (the order
+    the change detectors saw them)."""
+    query = (
+        select(MonitorMention.key, MonitorMention.time, MonitorMention.sentiment)
+        .where(MonitorMention.monitor_id == monitor_id)
+        .order_by(MonitorMention.id)
+        .execution_options(yield_per=5000)
+    )
+    for row in session.execute(query):
+        yield (row[0], row[1], row[2])
+
+
+def last_alert_times(session: Session, monitor_id: str) -> dict[tuple[str, str], datetime]:
+    """The time of each rule's latest stored alert per series."""
+    rows = session.execute(
+        select(MonitorAlert.rule, MonitorAlert.key, func.max(MonitorAlert.time))
+        .where(MonitorAlert.monitor_id == monitor_id)
+        .group_by(MonitorAlert.rule, MonitorAlert.key)
+    )
+    return {(rule, key): time for rule, key, time in rows}
+
+
+def documents(session: Session, monitor_id: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+    """These documents (in this order; unknown ids left out) with their analysis."""
+    if not ids:
+        return []
+    rows = {
+        row.document_id: row
+        for row in session.scalars(
+            select(MonitorDocument).where(
+                MonitorDocument.monitor_id == monitor_id,
+                MonitorDocument.document_id.in_(list(ids)),
+            )
+        )
+    }
+    return [document_dict(rows[i]) for i in ids if i in rows]
+
+
+def documents_in(
+    session: Session, monitor_id: str, key: str, start: datetime, end: datetime, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The documents of series ``key`` in ``[start, end)`` (the window behind a point),
+    the newest first."""
+    ids = documents_behind(session, monitor_id, key, start, end, limit=limit)
+    return documents(session, monitor_id, ids)
+
+
+def document_dict(row: MonitorDocument) -> dict[str, Any]:
+    """A stored document with its analysis, JSON-ready."""
+    return {
+        "id": row.document_id,
+        "time": row.time.isoformat(),
+        "source": row.source,
+        "text": row.text,
+        "topic": row.topic,
+        "sentiment": row.sentiment,
+        "entities": list(row.entities),
+    }
+
+
+def delete_monitor(session: Session, record: MonitorRecord) -> None:
+    """Delete a monitor and everything stored under it."""
+    for table in (MonitorDelivery, MonitorAlert, MonitorPoint, MonitorMention, MonitorDocument):
+        session.execute(delete(table).where(table.monitor_id == record.id))
+    session.delete(record)
 
 
 def alert_dict(alert: MonitorAlert) -> dict[str, Any]:
