@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Double, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Double, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from open_interpreter.storage.tables import Base, owner_column, utcnow
@@ -25,7 +25,7 @@ class Feedback(Base):
     tokens: Mapped[list[Any] | None]  # NER: the words the tags belong to
     label: Mapped[str | None] = mapped_column(String(200))  # a text classifier's
     tags: Mapped[list[Any] | None]  # NER: one tag per word
-    predicted: Mapped[dict[str, Any] | None]  # what the model said, as the client sent it
+    predicted: Mapped[Any | None] = mapped_column(JSON)  # what the model said, as sent
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     owner_key_id: Mapped[str | None] = owner_column("feedback")
 

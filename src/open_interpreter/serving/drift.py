@@ -1,0 +1,243 @@
+"""Drift of every served model version, as the predict route sees its predictions.
+
+Per (model, version) a :class:`~open_interpreter.continual.drift.DriftWindow` of the last
+predictions is compared with the version's baseline: its own predictions on its evaluation
+data, computed once per server process on first use — the evaluation sets a continued
+model carries (``continual/eval``), else the dataset of the version's newest stored
+evaluation (``POST /v1/models/{name}/evaluations``), at most ``baseline_limit`` texts. A
+version with neither has no baseline and is never called drifted.
+
+Gauges per model and version on ``/metrics``: ``oi_drift_label_psi``,
+``oi_drift_confidence_psi``, ``oi_drift_window_predictions``, ``oi_drift_adwin_detections``
+and ``oi_drift_detected`` (1 while drifted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Gauge
+
+from open_interpreter.continual.drift import (
+    PSI_SIGNIFICANT,
+    Baseline,
+    DriftStatus,
+    DriftWindow,
+    observation_of,
+)
+from open_interpreter.storage import Database
+
+logger = logging.getLogger(__name__)
+
+Key = tuple[str, int]
+
+
+@dataclass
+class Tracked:
+    """One served version's window, its baseline's computation, and whether it drifted."""
+
+    window: DriftWindow
+    baseline: asyncio.Task[Baseline | None] | None = None
+    drifted: bool = False
+    baseline_source: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class DriftTracker:
+    """Drift windows of the served versions, with their gauges.
+
+    Args:
+        registry: The app's metrics registry (the gauges are added to it).
+        db: The database (stored evaluations, for baselines).
+        window: Predictions per window.
+        min_window: Predictions a window needs before it can be drifted.
+        threshold: PSI above which a window is drifted.
+        baseline_limit: Most evaluation texts a baseline is computed on.
+    """
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        db: Database,
+        *,
+        window: int = 200,
+        min_window: int = 50,
+        threshold: float = PSI_SIGNIFICANT,
+        baseline_limit: int = 500,
+    ):
+        self.db = db
+        self.window, self.min_window, self.threshold = window, min_window, threshold
+        self.baseline_limit = baseline_limit
+        self._tracked: dict[Key, Tracked] = {}
+        labels = ["model", "version"]
+        self.gauges = {
+            "label_psi": Gauge(
+                "oi_drift_label_psi",
+                "PSI of predicted labels vs baseline",
+                labels,
+                registry=registry,
+            ),
+            "confidence_psi": Gauge(
+                "oi_drift_confidence_psi",
+                "PSI of confidences vs baseline",
+                labels,
+                registry=registry,
+            ),
+            "window": Gauge(
+                "oi_drift_window_predictions",
+                "Predictions in the drift window",
+                labels,
+                registry=registry,
+            ),
+            "adwin_detections": Gauge(
+                "oi_drift_adwin_detections",
+                "ADWIN changes of mean confidence",
+                labels,
+                registry=registry,
+            ),
+            "drifted": Gauge(
+                "oi_drift_detected",
+                "1 while the window is drifted (PSI > threshold)",
+                labels,
+                registry=registry,
+            ),
+        }
+
+    def _track(self, name: str, version: int, path: Path, loaded: Any) -> Tracked:
+        key = (name, version)
+        tracked = self._tracked.get(key)
+        if tracked is None:
+            window = DriftWindow(
+                size=self.window, min_size=self.min_window, threshold=self.threshold
+            )
+            tracked = self._tracked[key] = Tracked(window)
+            tracked.baseline = asyncio.get_running_loop().create_task(
+                self._baseline(tracked, name, version, path, loaded)
+            )
+        return tracked
+
+    def observe(
+        self, name: str, version: int, path: Path, loaded: Any, predictions: list[dict[str, Any]]
+    ) -> DriftStatus | None:
+        """Add a request's predictions; the status if the version has just drifted (the
+        window crossed the threshold with this request), else None. On the event loop."""
+        tracked = self._track(name, version, path, loaded)
+        for prediction in predictions:
+            observation = observation_of(prediction)
+            if observation is not None:
+                tracked.window.observe(observation)
+        return self._update(name, version, tracked)
+
+    def _update(self, name: str, version: int, tracked: Tracked) -> DriftStatus | None:
+        status = tracked.window.status()
+        values = {
+            "label_psi": status.label_psi,
+            "confidence_psi": status.confidence_psi,
+            "window": status.window,
+            "adwin_detections": status.adwin_detections,
+            "drifted": int(status.drifted),
+        }
+        for metric, value in values.items():
+            if value is not None:
+                self.gauges[metric].labels(model=name, version=str(version)).set(value)
+        started = status.drifted and not tracked.drifted
+        tracked.drifted = status.drifted
+        return status if started else None
+
+    async def status(
+        self, name: str, version: int, path: Path, loaded: Any
+    ) -> tuple[DriftStatus, str | None]:
+        """The version's drift status now (its baseline computed first if need be), and
+        where its baseline came from (None: it has none)."""
+        tracked = self._track(name, version, path, loaded)
+        if tracked.baseline is not None:
+            await asyncio.shield(tracked.baseline)
+        return tracked.window.status(), tracked.baseline_source
+
+    def known(self) -> list[tuple[str, int, DriftStatus]]:
+        """Every tracked version and its status (the dashboard's view)."""
+        return [(name, v, t.window.status()) for (name, v), t in self._tracked.items()]
+
+    async def _baseline(
+        self, tracked: Tracked, name: str, version: int, path: Path, loaded: Any
+    ) -> Baseline | None:
+        from fastapi.concurrency import run_in_threadpool
+
+        try:
+            found = await run_in_threadpool(self._baseline_texts, name, version, path)
+            if found is None:
+                logger.info("no evaluation data for %s@%d: no drift baseline", name, version)
+                return None
+            source, texts = found
+            inputs = loaded.interpreter.task.check_inputs(texts)
+            predictions = await loaded.batcher.predict(inputs)
+            observations = [observation_of(p.to_dict()) for p in predictions]
+            baseline = Baseline.of(o for o in observations if o is not None)
+        except Exception:  # a baseline that cannot be built must not break predictions
+            logger.exception("drift baseline of %s@%d failed", name, version)
+            return None
+        tracked.window.set_baseline(baseline)
+        tracked.baseline_source = source
+        logger.info(
+            "drift baseline of %s@%d: %d predictions on %s",
+            name,
+            version,
+            baseline.predictions,
+            source,
+        )
+        return baseline
+
+    def _baseline_texts(self, name: str, version: int, path: Path) -> tuple[str, list[str]] | None:
+        """Evaluation texts of the version: its continual evaluation sets, else its newest
+        stored evaluation's dataset; None if it has neither."""
+        from open_interpreter.continual import ContinualState
+
+        state = ContinualState.load(path)
+        if state is not None and state.eval_sets:
+            texts = [t for examples in state.eval_sets for t in _texts(examples)]
+            return "continual evaluation sets", texts[: self.baseline_limit]
+        examples = self._stored_evaluation_examples(name, version)
+        if examples is None:
+            return None
+        return f"dataset {examples.source}", _texts(examples)[: self.baseline_limit]
+
+    def _stored_evaluation_examples(self, name: str, version: int) -> Any:
+        from sqlalchemy import select
+
+        from open_interpreter.services.datasets import load_examples
+        from open_interpreter.storage.tables import Dataset, Evaluation
+
+        with self.db.session() as session:
+            dataset = session.scalar(
+                select(Dataset)
+                .join(Evaluation, Evaluation.dataset_id == Dataset.id)
+                .where(Evaluation.model_name == name, Evaluation.version == version)
+                .order_by(Evaluation.created_at.desc())
+                .limit(1)
+            )
+            return load_examples(dataset) if dataset is not None else None
+
+
+def _texts(examples: Any) -> list[str]:
+    if hasattr(examples, "tokens"):
+        return [" ".join(words) for words in examples.tokens if words]
+    return [text for text in examples.texts if text]
+
+
+def on_drift(db: Database, name: str, version: int, status: DriftStatus) -> None:
+    """Record that ``name``@``version`` drifted and let its retraining policy queue a
+    continue job (:func:`~open_interpreter.services.continual_policy.record_drift`).
+    Never raises: a prediction is answered whatever happens here. Call from a thread."""
+    from open_interpreter.services.continual_policy import record_drift
+
+    try:
+        with db.session() as session:
+            job = record_drift(session, name, version, status.to_dict())
+        if job is not None:
+            logger.info("%s@%d drifted (%s): queued %s", name, version, status.reasons, job.id)
+    except Exception:
+        logger.exception("recording the drift of %s@%d failed", name, version)
