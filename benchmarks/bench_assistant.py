@@ -60,7 +60,16 @@ from open_interpreter.apps.assistant.understanding import (
 )
 
 RESULTS = Path(__file__).parent / "results" / "assistant.json"
-PARTS = ["retrieval", "handoff", "intents", "slots", "latency", "exact_search", "generation"]
+PARTS = [
+    "retrieval",
+    "reranker",
+    "handoff",
+    "intents",
+    "slots",
+    "latency",
+    "exact_search",
+    "generation",
+]
 
 
 def package_dir(name: str) -> Path:
@@ -149,6 +158,64 @@ def fusion_sweep(run: Run, weights: tuple[float, ...]) -> dict[str, dict[str, fl
         for weight in weights:
             found[weight].append(int(ranks(weight * bm25 + dense)[right]))
     return {str(weight): rank_metrics(got) for weight, got in found.items()}
+
+
+def reranker_part(run: Run) -> dict[str, Any]:
+    """The cross-encoder re-ranker on a seeded question split: the BM25 weight in fusion and
+    the re-ranker are both fitted on the train questions only, then all methods are scored
+    on the held-out questions (all 503 answers indexed)."""
+    from open_interpreter.apps.assistant.evaluation import choose_bm25_weight, reranked_ranks
+    from open_interpreter.apps.assistant.reranker import Reranker, question_split, train_reranker
+
+    args = run.args
+    train, held = question_split(len(run.entries), held_out=args.held_out, seed=args.seed)
+    questions = [e.text for e in run.entries]
+    answers = [e.answer for e in run.entries]
+    weight, sweep = choose_bm25_weight(run.retriever, [questions[i] for i in train], train)
+    tuned = HybridRetriever(
+        answers, run.encoder, run.retriever.dense.embeddings, bm25_weight=weight
+    )
+    folder = args.models_dir / "reranker"
+    start = time.perf_counter()
+    if args.reuse_models and folder.is_dir():
+        reranker, trained = Reranker.load(folder, candidates=args.candidates), None
+    else:
+        reranker, result = train_reranker(
+            run.entries, train, tuned, negatives=args.negatives, candidates=args.candidates,
+            output_dir=folder, epochs=args.rerank_epochs, num_threads=args.threads,
+        )  # fmt: skip
+        trained = {
+            "pairs": len(train) * (1 + args.negatives),
+            "epochs": args.rerank_epochs,
+            "seconds": round(time.perf_counter() - start, 1),
+            "steps": result.training.steps,
+            "last_loss": result.training.history[-1]["loss"] if result.training.history else None,
+            "bf16": result.training.bf16,
+        }
+    asked = [questions[i] for i in held]
+    plain = gold_ranks(run.retriever, asked, held)
+    weighted = gold_ranks(tuned, asked, held)
+    start = time.perf_counter()
+    reranked = reranked_ranks(tuned, reranker, asked, held, answers)
+    rerank_ms = (time.perf_counter() - start) * 1000 / len(held)
+    methods = {
+        "bm25": rank_metrics(plain["bm25"]),
+        "dense": rank_metrics(plain["dense"]),
+        "hybrid": rank_metrics(plain["hybrid"]),
+        "hybrid_weighted": rank_metrics(weighted["hybrid"]),
+        "hybrid_weighted_candidates_recall": rank_metrics(weighted["hybrid"], (args.candidates,)),
+        "hybrid_weighted+reranker": rank_metrics(reranked),
+    }
+    return {
+        "split": {"train_questions": len(train), "held_out_questions": len(held)},
+        "bm25_weight_chosen_on_train": weight,
+        "bm25_weight_sweep_on_train": sweep,
+        "negatives_per_question": args.negatives,
+        "candidates": args.candidates,
+        "training": trained,
+        "rerank_ms_per_question": round(rerank_ms, 1),
+        "held_out": methods,
+    }
 
 
 def handoff_part(run: Run) -> dict[str, Any]:
@@ -336,6 +403,11 @@ def main() -> None:
     parser.add_argument("--generate", type=int, default=20, help="questions for generation")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
     parser.add_argument("--latency-questions", type=int, default=100)
+    parser.add_argument("--held-out", type=float, default=0.4, help="share of FAQ questions")
+    parser.add_argument("--negatives", type=int, default=4, help="hard negatives per question")
+    parser.add_argument("--candidates", type=int, default=30, help="fused hits re-ranked")
+    parser.add_argument("--rerank-epochs", type=float, default=2)
+    parser.add_argument("--reuse-models", action="store_true", help="load trained models")
     parser.add_argument("--models-dir", type=Path, default=Path("/tmp/oi_bench_assistant"))
     args = parser.parse_args()
     parts = args.part or PARTS

@@ -44,6 +44,7 @@ SMALL_TALK = {
     "numbers; for anything else I pass you to a colleague.",
 }
 MAX_QUESTION_CHARS = 2000
+CONFIDENCES = frozenset({"cosine", "reranker"})
 
 
 @dataclass
@@ -58,6 +59,10 @@ class Citation:
     bm25_rank: int | None
     dense_rank: int
     cosine: float
+    rerank_score: float | None = None
+    """The re-ranker's probability that the passage answers the question (None without one)."""
+    rerank_rank: int | None = None
+    """Its rank after re-ranking (None without a re-ranker)."""
 
 
 @dataclass
@@ -109,6 +114,12 @@ class Assistant:
             compose answers from the passages; None answers with the best entry's answer.
         store: A :class:`~open_interpreter.apps.assistant.store.KnowledgeStore` to record
             hand-offs in.
+        reranker: A :class:`~open_interpreter.apps.assistant.reranker.Reranker` (or the
+            directory one was saved in) that re-orders the best fused hits; None keeps the
+            fused order.
+        confidence: What the hand-off threshold is compared with: ``cosine`` (the
+            question's cosine to the best passage) or ``reranker`` (the re-ranker's
+            probability for it; needs a re-ranker and a threshold chosen for it).
     """
 
     def __init__(
@@ -123,9 +134,20 @@ class Assistant:
         top_k: int = 3,
         writer: Any = None,
         store: Any = None,
+        reranker: Any = None,
+        confidence: str = "cosine",
     ):
         if top_k < 1:
             raise ConfigError(f"top_k must be at least 1, got {top_k=}")
+        if confidence not in CONFIDENCES:
+            raise ConfigError(f"confidence is one of {sorted(CONFIDENCES)}, got {confidence!r}")
+        if confidence == "reranker" and reranker is None:
+            raise ConfigError("confidence='reranker' needs a reranker")
+        if isinstance(reranker, (str, os.PathLike)):  # a saved re-ranker's directory
+            from open_interpreter.apps.assistant.reranker import Reranker
+
+            reranker = Reranker.load(reranker)
+        self.reranker, self.confidence = reranker, confidence
         self.entries, self.retriever, self.name = list(entries), retriever, name
         self.understanding, self.stores, self.writer, self.store = (
             understanding, stores, writer, store,
@@ -228,14 +250,30 @@ class Assistant:
 
     def retrieve(self, question: str, k: int | None = None) -> list[Citation]:
         """The ``k`` (default ``top_k``) best passages with their BM25, dense and fused ranks."""
-        hits = self.retriever.search(question, k or self.top_k)
-        return [_citation(self.entries[h.index], h) for h in hits]
+        k = k or self.top_k
+        if self.reranker is None:
+            return [_citation(self.entries[h.index], h) for h in self.retriever.search(question, k)]
+        hits = self.retriever.search(question, max(k, self.reranker.candidates))
+        head = hits[: self.reranker.candidates]
+        order, scores = self.reranker.order(question, [self.entries[h.index].answer for h in head])
+        citations = []
+        for rank, position in enumerate(order[:k], 1):
+            citation = _citation(self.entries[head[position].index], head[position])
+            citation.rerank_score, citation.rerank_rank = round(float(scores[position]), 4), rank
+            citations.append(citation)
+        rest = hits[len(head) :][: max(0, k - len(citations))]
+        return citations + [_citation(self.entries[h.index], h) for h in rest]
+
+    def _confidence(self, citation: Citation) -> float:
+        if self.confidence == "reranker" and citation.rerank_score is not None:
+            return citation.rerank_score
+        return citation.cosine
 
     def _from_knowledge(self, question: str, timings: dict[str, float]) -> Reply:
         start = time.perf_counter()
         citations = self.retrieve(question)
         timings["retrieve"] = _ms_since(start)
-        confidence = citations[0].cosine
+        confidence = self._confidence(citations[0])
         if confidence < self.threshold:
             reply = _handoff(
                 question,
@@ -274,7 +312,10 @@ class Assistant:
     # -- calibration -------------------------------------------------------------------
 
     def confidences(self, questions: Sequence[str]) -> list[float]:
-        """The retrieval confidence of each question (the cosine of its best fused passage)."""
+        """The retrieval confidence of each question: the cosine of its best passage (or the
+        re-ranker's probability for it, with ``confidence='reranker'``)."""
+        if self.reranker is not None:
+            return [self._confidence(self.retrieve(q, 1)[0]) for q in questions]
         vectors = self.retriever.encoder.encode(list(questions))  # one batched pass
         confidences = []
         for question, vector in zip(questions, vectors, strict=True):

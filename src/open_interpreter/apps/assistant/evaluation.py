@@ -18,7 +18,12 @@ from typing import Any
 import numpy as np
 
 from open_interpreter.apps.assistant.knowledge import Entry
-from open_interpreter.apps.assistant.retrieval import UNRANKED, HybridRetriever
+from open_interpreter.apps.assistant.retrieval import (
+    UNRANKED,
+    HybridRetriever,
+    ranks,
+    reciprocal_rank_fusion,
+)
 
 METHODS = {"bm25": "bm25_rank", "dense": "dense_rank", "hybrid": "fused_rank"}
 
@@ -42,6 +47,53 @@ def gold_ranks(
         for method, column in METHODS.items():
             found[method].append(int(rankings[column][right]))
     return found
+
+
+def reranked_ranks(
+    retriever: HybridRetriever,
+    reranker: Any,
+    questions: Sequence[str],
+    gold: Sequence[int],
+    texts: Sequence[str],
+) -> list[int]:
+    """The rank of each question's right entry after ``reranker`` re-orders the top
+    ``reranker.candidates`` fused hits (``texts``: what it reads of each entry, row for row).
+    A right entry outside the candidates keeps its fused rank."""
+    found = []
+    vectors = retriever.encoder.encode(list(questions))
+    for question, vector, right in zip(questions, vectors, gold, strict=True):
+        fused = retriever.rankings(question, vector)["fused_rank"]
+        top = [int(i) for i in np.argsort(fused)[: reranker.candidates]]
+        if right not in top:
+            found.append(int(fused[right]))
+            continue
+        order, _ = reranker.order(question, [texts[i] for i in top])
+        found.append(order.index(top.index(right)) + 1)
+    return found
+
+
+def choose_bm25_weight(
+    retriever: HybridRetriever,
+    questions: Sequence[str],
+    gold: Sequence[int],
+    weights: Sequence[float] = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0),
+) -> tuple[float, dict[str, dict[str, float]]]:
+    """The BM25 weight in fusion with the best MRR on these (training) questions, and the
+    scores of every weight tried; ties go to the larger weight (more keyword evidence)."""
+    scores: dict[str, dict[str, float]] = {}
+    vectors = retriever.encoder.encode(list(questions))
+    found: dict[float, list[int]] = {w: [] for w in weights}
+    for question, vector, right in zip(questions, vectors, gold, strict=True):
+        r = retriever.rankings(question, vector)
+        for weight in weights:
+            fused = reciprocal_rank_fusion(
+                r["bm25_rank"], r["dense_rank"], k=retriever.rrf_k, weights=(weight, 1.0)
+            )
+            found[weight].append(int(ranks(fused)[right]))
+    for weight in weights:
+        scores[str(weight)] = rank_metrics(found[weight])
+    best = max(weights, key=lambda w: (scores[str(w)]["mrr"], w))
+    return best, scores
 
 
 def evaluate_retrieval(

@@ -42,7 +42,7 @@ class Hit:
         fused_rank: Its rank after reciprocal rank fusion.
         bm25_rank: Its rank by BM25 (None when BM25 scored it 0: no word in common).
         dense_rank: Its rank by cosine similarity.
-        fused_score: Its fused score (sum of 1 / (60 + rank)).
+        fused_score: Its fused score (sum of weight / (60 + rank)).
         bm25_score: Its BM25 score.
         cosine: Its cosine similarity to the query.
     """
@@ -133,11 +133,17 @@ def ranks(scores: np.ndarray) -> np.ndarray:
     return result
 
 
-def reciprocal_rank_fusion(*rankings: np.ndarray, k: int = RRF_K) -> np.ndarray:
-    """The fused score of every item: the sum over rankings of ``1 / (k + rank)``."""
+def reciprocal_rank_fusion(
+    *rankings: np.ndarray, k: int = RRF_K, weights: Sequence[float] | None = None
+) -> np.ndarray:
+    """The fused score of every item: the sum over rankings of ``weight / (k + rank)``
+    (every weight 1 by default: plain reciprocal rank fusion)."""
     if k < 1:
         raise ConfigError(f"rank fusion needs k >= 1, got {k=}")
-    return sum(1.0 / (k + r.astype(np.float64)) for r in rankings)
+    weights = [1.0] * len(rankings) if weights is None else list(weights)
+    if len(weights) != len(rankings) or any(w < 0 for w in weights):
+        raise ConfigError(f"need one weight >= 0 per ranking, got {weights}")
+    return sum(w / (k + r.astype(np.float64)) for w, r in zip(weights, rankings, strict=True))
 
 
 class HybridRetriever:
@@ -148,6 +154,9 @@ class HybridRetriever:
         encoder: Embeds queries (and ``texts`` when ``embeddings`` is None).
         embeddings: The texts' stored vectors, row for row.
         rrf_k: Reciprocal rank fusion's constant.
+        bm25_weight: How much BM25's reciprocal ranks count against dense retrieval's (1:
+            plain fusion; 0: dense order, BM25 ranks still shown). Choose it on a question
+            split (:func:`~open_interpreter.apps.assistant.evaluation.choose_bm25_weight`).
     """
 
     def __init__(
@@ -157,8 +166,11 @@ class HybridRetriever:
         embeddings: np.ndarray | None = None,
         *,
         rrf_k: int = RRF_K,
+        bm25_weight: float = 1.0,
     ):
-        self.encoder, self.rrf_k = encoder, rrf_k
+        if bm25_weight < 0:
+            raise ConfigError(f"bm25_weight must be >= 0, got {bm25_weight=}")
+        self.encoder, self.rrf_k, self.bm25_weight = encoder, rrf_k, bm25_weight
         self.bm25 = BM25Index(texts)
         vectors = encoder.encode(list(texts)) if embeddings is None else embeddings
         if len(vectors) != len(texts):
@@ -180,7 +192,9 @@ class HybridRetriever:
         bm25_rank, dense_rank = ranks(bm25), ranks(cosine)
         # An entry sharing no word with the query is not in BM25's list: it adds nothing.
         bm25_rank = np.where(bm25 > 0, bm25_rank, UNRANKED)
-        fused = reciprocal_rank_fusion(bm25_rank, dense_rank, k=self.rrf_k)
+        fused = reciprocal_rank_fusion(
+            bm25_rank, dense_rank, k=self.rrf_k, weights=(self.bm25_weight, 1.0)
+        )
         return {
             "bm25": bm25, "cosine": cosine, "fused": fused, "bm25_rank": bm25_rank,
             "dense_rank": dense_rank, "fused_rank": ranks(fused),
