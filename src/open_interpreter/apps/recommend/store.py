@@ -315,12 +315,23 @@ class RecommenderCache:
         self._loaded: OrderedDict[Path, Recommender] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, path: Path) -> Recommender:
-        """The recommender saved at ``path``, loaded once."""
+    def get(self, path: Path, name: str = "this model") -> Recommender:
+        """The recommender saved at ``path``, loaded once.
+
+        Raises:
+            ConfigError: ``path`` holds another kind of model (the message names ``name``,
+                not the path).
+        """
         with self._lock:
             if path in self._loaded:
                 self._loaded.move_to_end(path)
                 return self._loaded[path]
+        try:
+            task = json.loads((path / MANIFEST).read_text()).get("task")
+        except (OSError, ValueError):
+            task = None
+        if task != TASK:
+            raise ConfigError(f"{name[:100]!r} is not a recommender (its task is {task!r})")
         recommender = Recommender.load(path)
         with self._lock:
             self._loaded[path] = recommender
@@ -341,19 +352,7 @@ def load_registered(session: Session, reference: str) -> tuple[ModelVersion, Rec
     """
     name, version = parse_reference(reference)
     row = registry.get_version(session, name, version=version)
-    return row, CACHE.get(recommender_path(row))
-
-
-def recommender_path(row: ModelVersion) -> Path:
-    """A registered version's directory, checked to hold a recommender.
-
-    Raises:
-        ConfigError: It holds another kind of model.
-    """
-    model = registry.get_model(Session.object_session(row), row.model_name)  # type: ignore[arg-type]
-    if model.task != TASK:
-        raise ConfigError(f"model {row.model_name!r} is a {model.task} model, not a recommender")
-    return artifacts.resolve(row.path)
+    return row, CACHE.get(artifacts.resolve(row.path), name)
 
 
 def record_event(
