@@ -42,3 +42,35 @@ def test_from_json_reports_bad_files(tmp_path):
     path.write_text('[{"name": "x"}]')
     with pytest.raises(DataError, match="store_name"):
         StoreDirectory.from_json(path)
+
+
+KWIK_E_MART_NAMES = [
+    {"id": str(i), "store_name": name}
+    for i, name in enumerate(
+        ["23 Elm Street", "West Oak Street", "East Oak Street", "D Street", "156th Street",
+         "Pine and Market", "Evergreen Terrace"]
+    )
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("spoken", "expected"),
+    [
+        # Kwik-E-Mart's own utterances that whole-name matching got wrong: the shared
+        # "street" decided ("e oak street" -> West Oak Street, "main street" -> 23 Elm Street)
+        ("e oak street", "East Oak Street"),
+        ("w oak st", "West Oak Street"),
+        ("Main Street", None),
+        ("fake street", None),
+        ("gerard street", None),
+        ("clown street", None),
+        ("south oak", None),
+        ("Pine & Market", "Pine and Market"),
+        ("evergreen", "Evergreen Terrace"),
+        ("elm st", "23 Elm Street"),
+        ("terrace", None),
+    ],
+)
+def test_find_compares_the_words_that_tell_stores_apart(spoken, expected):
+    match = StoreDirectory(KWIK_E_MART_NAMES).find(spoken)
+    assert (match.store["store_name"] if match else None) == expected

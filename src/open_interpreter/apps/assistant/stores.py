@@ -21,7 +21,15 @@ from open_interpreter.errors import DataError
 
 MATCH_THRESHOLD = 0.6
 """The least similarity (0-1) at which a spoken name counts as a store's name."""
-_NOISE = re.compile(r"\b(the|store|kwik-e-mart|kwik e mart|on|at|in)\b|[^\w\s]")
+_NOISE = re.compile(r"\b(the|store|kwik-e-mart|kwik e mart|on|at|in|and)\b|[^\w\s]")
+_ABBREVIATIONS = {
+    "st": "street", "str": "street", "ave": "avenue", "av": "avenue", "rd": "road",
+    "rte": "route", "e": "east", "w": "west", "n": "north", "s": "south",
+}  # fmt: skip
+"""Short forms customers type, spelled out before names are compared ("e oak st")."""
+_STREET_TYPES = frozenset({"street", "avenue", "road", "terrace", "boulevard", "lane", "plaza"})
+"""Words many store names share: they say nothing about *which* store is meant."""
+_COMPASS = frozenset({"north", "south", "east", "west"})
 
 
 @dataclass(frozen=True)
@@ -96,11 +104,30 @@ def hours_answer(store: dict[str, Any]) -> str:
 
 
 def _normalise(name: str) -> str:
-    return " ".join(_NOISE.sub(" ", name.lower()).split())
+    words = _NOISE.sub(" ", name.lower().replace("&", " and ")).split()
+    return " ".join(_ABBREVIATIONS.get(word, word) for word in words)
+
+
+def _distinctive(name: str) -> str:
+    """A normalised name without its house number and street type: what tells it apart
+    ("23 elm street" -> "elm", "45 fifth avenue" -> "fifth")."""
+    words = re.sub(r"^\d+\s+", "", name).split()
+    return " ".join(word for word in words if word not in _STREET_TYPES)
 
 
 def _similarity(wanted: str, key: str) -> float:
-    """Closeness of a spoken name to a store name: the whole name, or the name without
-    its house number ("elm street" is "23 elm street"), whichever is closer."""
-    bare = re.sub(r"^\d+\s*", "", key)
-    return max(difflib.SequenceMatcher(None, wanted, k).ratio() for k in {key, bare})
+    """Closeness of a spoken name to a store name, on the words that tell stores apart.
+
+    Comparing whole names let the shared street type decide: "main street" matched
+    "23 elm street" (0.76) and "e oak street" matched "west oak street"; on the
+    distinctive words "main" is not "elm" (0.57) and "east oak" is "east oak". A name of
+    street-type words only ("street") matches nothing, nor one whose compass word differs
+    from the store's.
+    """
+    spoken, name = _distinctive(wanted), _distinctive(key) or key
+    if not spoken:
+        return 0.0
+    said, named = _COMPASS & set(spoken.split()), _COMPASS & set(name.split())
+    if said and named and said != named:  # "south oak" is not "west oak street"
+        return 0.0
+    return difflib.SequenceMatcher(None, spoken, name).ratio()
