@@ -121,10 +121,10 @@ def test_bad_files_answer_422_with_the_line_and_no_server_path(api):
         files={"file": ("faq.csv", faq_csv())},
     )  # fmt: skip
     problem(two, 422, "validation_error")
+    by_predict = {"name": "x", "faq": "zaragoza"}
     problem(
-        client.post("/v1/assistants", headers=keys["predict"], data={"name": "x", "faq": "zaragoza"}),
-        403, "forbidden",
-    )  # fmt: skip
+        client.post("/v1/assistants", headers=keys["predict"], data=by_predict), 403, "forbidden"
+    )
 
 
 def test_an_assistant_from_a_stored_dataset(api):
@@ -223,10 +223,8 @@ def test_a_follow_up_is_resolved_against_the_previous_turn(api):
     assert stored["turns"][1]["citations"][0]["id"] == "library-time"
     # another key's conversation reads as missing
     problem(client.get(f"{base}/sessions/{sid}", headers=keys["other"]), 404, "not_found")
-    problem(
-        client.post(f"{base}/ask", headers=keys["other"], json={"question": "Hi", "session_id": sid}),
-        404, "not_found",
-    )  # fmt: skip
+    in_theirs = {"question": "Hi", "session_id": sid}
+    problem(client.post(f"{base}/ask", headers=keys["other"], json=in_theirs), 404, "not_found")
 
 
 def test_feedback_is_stored_on_the_turn_for_training(api, tmp_path):
