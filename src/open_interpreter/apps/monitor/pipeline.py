@@ -39,3 +39,16 @@ def default_analyzer(
         entities,
         topic_classifier(sizes) if settings.topics else None,
     )
+
+
+def classifiers_ready(settings: MonitorSettings, sizes: TrainingSizes | None = None) -> bool:
+    """Whether the analyzer for ``settings`` can be built without training anything (the
+    dictionary needs nothing; the classifiers must be in the cache)."""
+    from open_interpreter.apps.monitor.classifiers import models_dir
+    from open_interpreter.bundle import ModelBundle
+
+    if settings.sentiment == "lexicon":
+        return True
+    sizes = sizes or TrainingSizes()
+    names = ["sentiment", "topic"] if settings.topics else ["sentiment"]
+    return all(ModelBundle.is_saved(models_dir() / sizes.key(name)) for name in names)
