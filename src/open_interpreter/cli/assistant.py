@@ -2,6 +2,7 @@
 
     oi assistant build support faq-en.csv --understanding    # knowledge base + intents
     oi assistant ask support "How long does a building permit take?"
+    oi assistant chat support                                # a conversation (stored)
     oi assistant eval faq-en.csv                             # BM25 / dense / hybrid recall
 
 The knowledge base lives in the platform's database (``$OI_HOME/oi.db`` or
@@ -109,6 +110,81 @@ def ask(name: str, question: str, as_json: bool, generate: bool) -> None:
             f"BM25 #{citation.bm25_rank or '-'}, dense #{citation.dense_rank}, "
             f"cosine {citation.cosine:.2f}"
         )
+
+
+@assistant.command()
+@click.argument("name")
+@click.option("--session", "session_id", default=None, help="Continue this conversation.")
+@handle_errors
+def chat(name: str, session_id: str | None) -> None:
+    """Talk to assistant NAME (an assistant's id or name, or a knowledge base built by
+    ``oi assistant build``) in a stored conversation: follow-ups are read against the
+    previous question. ``/up`` and ``/down`` rate the last answer, ``/fix TEXT`` corrects
+    it; an empty line, ``/quit`` or end of input ends the chat."""
+    from open_interpreter.apps.assistant import service
+    from open_interpreter.errors import DataError
+    from open_interpreter.services.callers import CLI
+    from open_interpreter.storage import Database
+
+    database = Database()
+    row = service.find_assistant(
+        database, name, threshold=_settings(name).get("threshold"), caller=CLI
+    )
+    if session_id is None:
+        session_id = service.start_session(database, row.id, caller=CLI)["id"]
+    else:
+        service.get_session(database, row.id, session_id, caller=CLI)
+    click.echo(f"{row.name} ({row.num_entries} entries), conversation {session_id}")
+    last: int | None = None
+    while True:
+        try:
+            line = click.prompt("you", default="", show_default=False, prompt_suffix="> ")
+        except click.Abort:  # end of input, or Ctrl-C
+            line = ""
+        line = line.strip()
+        if line in ("", "/quit", "/exit"):
+            return
+        if line.startswith("/"):
+            _chat_command(database, row.id, session_id, last, line)
+            continue
+        try:
+            turn = service.ask(database, row.id, line, session_id=session_id, caller=CLI)
+        except DataError as exc:  # a question too long: say so and go on
+            click.echo(f"error: {exc}")
+            continue
+        last = turn["id"]
+        if turn["query"] != turn["question"]:
+            click.echo(f"  (read as: {turn['query']})")
+        if turn["handed_off"]:
+            click.echo(f"Handed off to a person: {turn['handoff_reason']}")
+        else:
+            click.echo(turn["answer"])
+        for citation in turn["citations"]:
+            click.echo(f"  [{citation['id']}] cosine {citation['cosine']:.2f}")
+
+
+def _chat_command(
+    database: Any, assistant_id: str, session_id: str, last: int | None, line: str
+) -> None:
+    from open_interpreter.apps.assistant import service
+    from open_interpreter.services.callers import CLI
+
+    command, _, text = line.partition(" ")
+    if command not in ("/up", "/down", "/fix"):
+        click.echo("commands: /up, /down, /fix TEXT, /quit")
+        return
+    if last is None:
+        click.echo("nothing to rate yet")
+        return
+    rating = {"/up": "up", "/down": "down"}.get(command)
+    if command == "/fix" and not text.strip():
+        click.echo("usage: /fix THE RIGHT ANSWER")
+        return
+    service.give_feedback(
+        database, assistant_id, session_id, last, rating=rating,
+        correction=text if command == "/fix" else None, caller=CLI,
+    )  # fmt: skip
+    click.echo("feedback saved")
 
 
 @assistant.command(name="eval")

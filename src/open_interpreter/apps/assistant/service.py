@@ -45,6 +45,7 @@ from open_interpreter.apps.assistant.store import KnowledgeStore
 from open_interpreter.apps.assistant.tables import (
     AssistantRow,
     ConversationRow,
+    EntryRow,
     FeedbackRow,
     HandoffRow,
     TurnRow,
@@ -178,6 +179,45 @@ def create_assistant(
     return row
 
 
+def find_assistant(
+    database: Database, name: str, *, threshold: float | None = None, caller: Caller = LOCAL
+) -> AssistantRow:
+    """The assistant ``name`` names: an assistant's id, else the newest assistant of that
+    name, else a knowledge base built by ``oi assistant build NAME``, which then gets an
+    assistant of its own (that assistant's deletion leaves the knowledge base alone).
+
+    Raises:
+        NotFoundError: None of these.
+    """
+    from open_interpreter.apps.assistant.tables import KnowledgeBaseRow
+
+    with database.session() as session:
+        row = session.get(AssistantRow, name) or session.scalar(
+            select(AssistantRow)
+            .where(AssistantRow.name == name)
+            .order_by(AssistantRow.created_at.desc())
+            .limit(1)
+        )
+        if row is None:
+            base = session.scalar(select(KnowledgeBaseRow).where(KnowledgeBaseRow.name == name))
+            if base is None:
+                raise NotFoundError(f"no assistant or knowledge base named {name!r}")
+            count = session.scalar(
+                select(func.count()).select_from(EntryRow).where(EntryRow.kb_id == base.id)
+            )
+            row = AssistantRow(
+                id=artifacts.new_id("as"), name=name, kb_name=name,
+                source=f"knowledge base {name}", encoder=base.encoder,
+                threshold=DEFAULT_THRESHOLD if threshold is None else threshold, top_k=3,
+                num_entries=count or 0, owner_key_id=caller.key_id,
+            )  # fmt: skip
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+        session.expunge(row)
+    return row
+
+
 def list_assistants(
     database: Database, *, limit: int = 50, offset: int = 0
 ) -> tuple[list[AssistantRow], int]:
@@ -225,7 +265,8 @@ def delete_assistant(database: Database, assistant_id: str, *, caller: Caller = 
         session.execute(delete(HandoffRow).where(HandoffRow.kb_name == row.kb_name))
         session.execute(delete(AssistantRow).where(AssistantRow.id == row.id))
         session.commit()
-    KnowledgeStore(database).delete(row.kb_name)
+    if row.kb_name == row.id:  # its own; an adopted one (find_assistant) stays
+        KnowledgeStore(database).delete(row.kb_name)
     with _LOCK:
         _LOADED.pop((database.url, row.id), None)
 
