@@ -5,6 +5,7 @@ Example:
     $ oi monitor create banks --aliases aliases.json --rule '{"name": "drop", "kind": "adwin"}'
     $ oi monitor replay banks news.jsonl --speed 600
     $ oi monitor alerts banks
+    $ oi monitor watch banks inbox/        # ingest each file dropped into inbox/ once
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def monitor() -> None:
     oi monitor replay banks news.jsonl --speed 600   # 10 minutes of news a second
     oi monitor alerts banks
     oi monitor series banks entity:HSBC
+    oi monitor watch banks inbox/                     # each new file ingested once
     """
 
 
@@ -123,6 +125,66 @@ def replay(
         f"{total.stored} documents stored, {total.duplicates} already known, "
         f"{len(total.alerts)} alerts"
     )
+
+
+@monitor.command()
+@click.argument("name")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--poll", type=float, default=2.0, show_default=True, help="Seconds between looks.")
+@click.option(
+    "--settle",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="A file is taken once unchanged this many seconds.",
+)
+@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--once", is_flag=True, help="Ingest what is there now, then stop.")
+@database_url_option
+@handle_errors
+def watch(
+    name: str,
+    directory: Path,
+    poll: float,
+    settle: float,
+    batch_size: int,
+    once: bool,
+    database_url: str | None,
+) -> None:
+    """Ingest each new JSONL or CSV file dropped into DIRECTORY into monitor NAME, once:
+    it is then moved to DIRECTORY/done (a malformed one to DIRECTORY/failed, beside a
+    .error.txt naming the line). Runs until interrupted, unless --once."""
+    from open_interpreter.apps.monitor import Monitor
+    from open_interpreter.apps.monitor.watch import watch as watch_directory
+    from open_interpreter.apps.monitor.watch import watch_once
+
+    watched = Monitor.open(name, database=database_url)
+
+    def report(outcome: Any) -> None:
+        if outcome.outcome == "done":
+            click.echo(
+                f"{outcome.name}: {outcome.stored} stored, {outcome.duplicates} already known, "
+                f"{outcome.alerts} alerts"
+            )
+        else:
+            click.echo(f"{outcome.name}: failed: {outcome.error}", err=True)
+
+    if once:
+        for outcome in watch_once(watched, directory, batch_size=batch_size, settle_seconds=settle):
+            report(outcome)
+        return
+    click.echo(f"watching {directory} (Ctrl-C stops)")
+    try:
+        watch_directory(
+            watched,
+            directory,
+            poll_seconds=poll,
+            batch_size=batch_size,
+            settle_seconds=settle,
+            on_file=report,
+        )
+    except KeyboardInterrupt:
+        click.echo("stopped")
 
 
 @monitor.command()
