@@ -69,6 +69,7 @@ PARTS = [
     "latency",
     "exact_search",
     "generation",
+    "grounded",
 ]
 
 
@@ -370,6 +371,111 @@ def generation_part(run: Run) -> dict[str, Any]:
     return {"questions": len(asked), "write_seconds": percentiles(seconds), **summary}
 
 
+def _split_retrieval(run: Run) -> tuple[list[int], list[int], HybridRetriever, Any]:
+    """The question split, hybrid retrieval with the BM25 weight chosen on its train
+    questions, and the re-ranker the ``reranker`` part saved (None before it ran)."""
+    from open_interpreter.apps.assistant.evaluation import choose_bm25_weight
+    from open_interpreter.apps.assistant.reranker import Reranker, question_split
+
+    args = run.args
+    train, held = question_split(len(run.entries), held_out=args.held_out, seed=args.seed)
+    questions = [run.entries[i].text for i in train]
+    weight, _ = choose_bm25_weight(run.retriever, questions, train)
+    answers = [e.answer for e in run.entries]
+    tuned = HybridRetriever(
+        answers, run.encoder, run.retriever.dense.embeddings, bm25_weight=weight
+    )
+    folder = args.models_dir / "reranker"
+    reranker = Reranker.load(folder, candidates=args.candidates) if folder.is_dir() else None
+    return train, held, tuned, reranker
+
+
+def grounded_part(run: Run) -> dict[str, Any]:
+    """Grounded answers on ``--grounded`` held-out questions: plain retrieval (the best
+    passage), smollm2-135m-instruct composing from the top 3 passages, and the same with a
+    LoRA chat adapter trained by the platform's chat SFT on the train questions only."""
+    from open_interpreter.apps.assistant.grounded import (
+        CHAT_SFT_SETTINGS,
+        SUPPORTED_AT,
+        GroundedWriter,
+        says_unknown,
+        support,
+        train_chat_adapter,
+    )
+
+    args = run.args
+    train, held, tuned, _ = _split_retrieval(run)
+    asked = sorted(random.Random(args.seed).sample(held, min(args.grounded, len(held))))
+    learnt = sorted(random.Random(args.seed).sample(train, min(args.sft_questions, len(train))))
+    folder = args.models_dir / "chat_adapter"
+    start = time.perf_counter()
+    trained = None
+    if args.reuse_models and folder.is_dir():
+        adapter = GroundedWriter.load(folder, max_new_tokens=args.max_new_tokens)
+    else:
+        adapter, result = train_chat_adapter(
+            run.entries, learnt, tuned, output_dir=folder, num_threads=args.threads,
+            epochs=args.sft_epochs,
+        )  # fmt: skip
+        adapter.settings = adapter.settings.model_copy(
+            update={"max_new_tokens": args.max_new_tokens}
+        )
+        trained = {
+            "chats": len(learnt), "epochs": args.sft_epochs, "steps": result.training.steps,
+            "seconds": round(time.perf_counter() - start, 1),
+            "last_loss": result.training.history[-1]["loss"] if result.training.history else None,
+            "parameters": str(result.training.parameters),
+            "settings": {k: v for k, v in CHAT_SFT_SETTINGS.items() if k != "generation"},
+        }  # fmt: skip
+    print(f"chat adapter ready: {trained}", flush=True)
+    _, _, _, reranker = _split_retrieval(run)  # the reranker part may have finished meanwhile
+    writers = {"base": GroundedWriter.load(max_new_tokens=args.max_new_tokens), "adapter": adapter}
+    assistant = Assistant(run.entries, tuned, reranker=reranker)
+    rows: dict[str, list[dict[str, Any]]] = {"retrieval": [], "base": [], "adapter": []}
+    seconds: dict[str, list[float]] = {"base": [], "adapter": []}
+    handoffs, examples = 0, []
+    for index in asked:
+        question, gold = run.entries[index].text, run.entries[index].answer
+        reply = assistant.ask(question)
+        if reply.handed_off:
+            handoffs += 1
+            continue
+        passages = [c.answer for c in reply.citations]
+        answers = {"retrieval": passages[0]}
+        for name, writer in writers.items():
+            start = time.perf_counter()
+            answers[name] = writer.write(question, passages)
+            seconds[name].append(time.perf_counter() - start)
+        for name, answer in answers.items():
+            rows[name].append({
+                "cited": max(support(answer, p) for p in passages),
+                "gold": support(answer, gold), "unknown": says_unknown(answer),
+            })  # fmt: skip
+        if len(examples) < 3:
+            examples.append({"question": question, **answers})
+        print(json.dumps({"index": index, **{n: r[-1] for n, r in rows.items()}}), flush=True)
+    answered = len(asked) - handoffs
+    summary = {
+        name: {
+            "supported": round(float(np.mean([r["cited"] >= SUPPORTED_AT for r in got])), 4),
+            "support_mean": round(float(np.mean([r["cited"] for r in got])), 4),
+            "says_unknown": round(float(np.mean([r["unknown"] for r in got])), 4),
+            "words_in_right_answer_mean": round(float(np.mean([r["gold"] for r in got])), 4),
+        }
+        for name, got in rows.items()
+    }  # fmt: skip
+    return {
+        "questions": len(asked), "handed_off": handoffs,
+        "handoff_share": round(handoffs / len(asked), 4), "answered": answered,
+        "threshold": assistant.threshold, "supported_at": SUPPORTED_AT,
+        "reranker": reranker is not None,
+        "bm25_weight": tuned.bm25_weight, "max_new_tokens": args.max_new_tokens,
+        "adapter_training": trained,
+        "write_seconds": {name: percentiles(v) for name, v in seconds.items() if v},
+        "answers": summary, "examples": examples,
+    }  # fmt: skip
+
+
 def exact_search_part(run: Run) -> dict[str, Any]:
     """Milliseconds of one exact cosine search (matrix product + top 5) by index size, on
     random unit vectors of minilm-l6's 384 dimensions: where an ANN index starts to pay."""
@@ -407,6 +513,10 @@ def main() -> None:
     parser.add_argument("--negatives", type=int, default=4, help="hard negatives per question")
     parser.add_argument("--candidates", type=int, default=30, help="fused hits re-ranked")
     parser.add_argument("--rerank-epochs", type=float, default=2)
+    parser.add_argument("--grounded", type=int, default=100, help="held-out questions")
+    parser.add_argument("--max-new-tokens", type=int, default=80)
+    parser.add_argument("--sft-questions", type=int, default=120, help="train questions")
+    parser.add_argument("--sft-epochs", type=float, default=1)
     parser.add_argument("--reuse-models", action="store_true", help="load trained models")
     parser.add_argument("--models-dir", type=Path, default=Path("/tmp/oi_bench_assistant"))
     args = parser.parse_args()
