@@ -479,19 +479,38 @@ def grounded_part(run: Run) -> dict[str, Any]:
 def exact_search_part(run: Run) -> dict[str, Any]:
     """Milliseconds of one exact cosine search (matrix product + top 5) by index size, on
     random unit vectors of minilm-l6's 384 dimensions: where an ANN index starts to pay."""
+    from open_interpreter.apps.assistant.retrieval import DenseIndex
+
     rng = np.random.default_rng(run.args.seed)
-    sizes = {}
-    for size in (1_000, 10_000, 100_000):
+    sizes, graphs = {}, {}
+    for size in run.args.index_sizes:
         matrix = rng.standard_normal((size, 384)).astype(np.float32)
         matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-        times = []
-        for row in range(20):
-            start = time.perf_counter()
-            scores = matrix @ matrix[row]
-            np.argpartition(-scores, 5)[:5]
-            times.append((time.perf_counter() - start) * 1000)
-        sizes[str(size)] = percentiles(times)
-    return {"dimensions": 384, "searches_per_size": 20, "ms_by_size": sizes}
+        queries = matrix[:50] + 0.5 * rng.standard_normal((50, 384)).astype(np.float32) / 20
+        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+        exact = DenseIndex(matrix, backend="exact")
+        start = time.perf_counter()
+        graph = DenseIndex(matrix, backend="faiss", depth=5)
+        build = time.perf_counter() - start
+        times: dict[str, list[float]] = {"exact": [], "faiss": []}
+        overlap = []
+        for query in queries:
+            got = {}
+            for name, index in (("exact", exact), ("faiss", graph)):
+                start = time.perf_counter()
+                got[name], _ = index.search(query, 5)
+                times[name].append((time.perf_counter() - start) * 1000)
+            overlap.append(len(set(got["exact"].tolist()) & set(got["faiss"].tolist())) / 5)
+        sizes[str(size)] = percentiles(times["exact"])
+        graphs[str(size)] = {
+            **percentiles(times["faiss"]), "build_seconds": round(build, 1),
+            "recall@5_vs_exact": round(float(np.mean(overlap)), 4),
+        }  # fmt: skip
+    return {
+        "dimensions": 384, "searches_per_size": 50, "ms_by_size": sizes,
+        "faiss_hnsw_ms_by_size": graphs,
+        "faiss_settings": "HNSW M=32, efConstruction 80, efSearch 64",
+    }  # fmt: skip
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -517,6 +536,9 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=80)
     parser.add_argument("--sft-questions", type=int, default=120, help="train questions")
     parser.add_argument("--sft-epochs", type=float, default=1)
+    parser.add_argument(
+        "--index-sizes", type=int, nargs="+", default=[1_000, 10_000, 50_000, 100_000]
+    )
     parser.add_argument("--reuse-models", action="store_true", help="load trained models")
     parser.add_argument("--models-dir", type=Path, default=Path("/tmp/oi_bench_assistant"))
     args = parser.parse_args()

@@ -55,3 +55,30 @@ def test_bad_queries_and_indexes_are_clear_errors(word_encoder):
         HybridRetriever([], word_encoder)
     with pytest.raises(DataError):
         DenseIndex(np.ones(3, np.float32))
+
+
+def test_faiss_hnsw_finds_the_same_top_k_as_exact_search():
+    pytest.importorskip("faiss")
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((300, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    exact, graph = DenseIndex(vectors, backend="exact"), DenseIndex(vectors, backend="faiss")
+    assert (exact.backend, graph.backend) == ("exact", "faiss")
+    assert DenseIndex(vectors, exact_limit=299).backend == "faiss"
+    for query in vectors[:20]:
+        found, cosines = exact.search(query, 5)
+        approx, approx_cosines = graph.search(query, 5)
+        assert approx.tolist() == found.tolist()
+        np.testing.assert_allclose(approx_cosines, cosines, atol=1e-5)
+    with pytest.raises(ConfigError):
+        DenseIndex(vectors, backend="annoy")
+
+
+def test_hybrid_search_over_faiss_ranks_like_exact(word_encoder):
+    pytest.importorskip("faiss")
+    texts = [f"{q}\n{a}" for _, q, a, _ in FAQ]
+    exact = HybridRetriever(texts, word_encoder, backend="exact")
+    graph = HybridRetriever(texts, word_encoder, backend="faiss")
+    query = "how long does a building permit take"
+    assert [h.index for h in graph.search(query, 3)] == [h.index for h in exact.search(query, 3)]
+    assert graph.search(query, 1)[0].cosine == pytest.approx(exact.search(query, 1)[0].cosine)

@@ -112,17 +112,59 @@ class BM25Index:
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
 
 
-class DenseIndex:
-    """Exact cosine search over unit vectors (a matrix product)."""
+EXACT_LIMIT = 50_000
+"""Up to this many entries :class:`DenseIndex` searches exactly (one matrix product); above
+it, a ``faiss`` HNSW graph (``benchmarks/bench_assistant.py --part exact_search`` measures
+both: docs/assistant.md)."""
+ANN_DEPTH = 100
+"""How many nearest entries the HNSW graph returns per query (the rest get no dense rank)."""
 
-    def __init__(self, embeddings: np.ndarray):
+
+class DenseIndex:
+    """Cosine search over unit vectors: exact (a matrix product) up to ``exact_limit``
+    entries, approximate above it (``faiss`` HNSW on inner products).
+
+    Args:
+        embeddings: ``[n, dim]`` unit vectors.
+        backend: ``exact``, ``faiss``, or ``auto`` (exact up to ``exact_limit``).
+        exact_limit: Where ``auto`` switches to faiss.
+        depth: Neighbours the faiss graph returns per query.
+    """
+
+    def __init__(
+        self,
+        embeddings: np.ndarray,
+        *,
+        backend: str = "auto",
+        exact_limit: int = EXACT_LIMIT,
+        depth: int = ANN_DEPTH,
+    ):
         if embeddings.ndim != 2 or not len(embeddings):
             raise DataError(f"need a [n, dim] matrix of embeddings, got {embeddings.shape}")
+        if backend not in ("auto", "exact", "faiss"):
+            raise ConfigError(f"backend is auto, exact or faiss, got {backend!r}")
         self.embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
+        if backend == "auto":
+            backend = "exact" if len(embeddings) <= exact_limit else "faiss"
+        self.backend, self.depth, self._graph = backend, depth, None
+        if backend == "faiss":
+            self._graph = _hnsw(self.embeddings, depth)
 
     def scores(self, vector: np.ndarray) -> np.ndarray:
-        """Cosine similarity of every entry to the unit ``vector``."""
+        """Cosine similarity of every entry to the unit ``vector`` (exact)."""
         return self.embeddings @ vector.astype(np.float32)
+
+    def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` entries nearest to ``vector`` and their cosines, nearest first."""
+        k = min(k, len(self.embeddings))
+        if self._graph is None:
+            scores = self.scores(vector)
+            top = np.argpartition(-scores, k - 1)[:k]
+            top = top[np.argsort(-scores[top], kind="stable")]
+            return top, scores[top]
+        cosines, found = self._graph.search(vector.reshape(1, -1).astype(np.float32), k)
+        keep = found[0] >= 0
+        return found[0][keep].astype(np.int64), cosines[0][keep]
 
 
 def ranks(scores: np.ndarray) -> np.ndarray:
@@ -157,6 +199,8 @@ class HybridRetriever:
         bm25_weight: How much BM25's reciprocal ranks count against dense retrieval's (1:
             plain fusion; 0: dense order, BM25 ranks still shown). Choose it on a question
             split (:func:`~open_interpreter.apps.assistant.evaluation.choose_bm25_weight`).
+        backend: The dense index's: ``auto`` (exact up to :data:`EXACT_LIMIT` entries, then
+            faiss HNSW), ``exact`` or ``faiss``.
     """
 
     def __init__(
@@ -167,6 +211,7 @@ class HybridRetriever:
         *,
         rrf_k: int = RRF_K,
         bm25_weight: float = 1.0,
+        backend: str = "auto",
     ):
         if bm25_weight < 0:
             raise ConfigError(f"bm25_weight must be >= 0, got {bm25_weight=}")
@@ -175,7 +220,7 @@ class HybridRetriever:
         vectors = encoder.encode(list(texts)) if embeddings is None else embeddings
         if len(vectors) != len(texts):
             raise DataError(f"{len(texts)} texts but {len(vectors)} embeddings")
-        self.dense = DenseIndex(vectors)
+        self.dense = DenseIndex(vectors, backend=backend)
 
     def rankings(self, query: str, vector: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Scores and ranks of every entry: ``bm25``, ``cosine``, ``fused`` and their ranks.
@@ -188,8 +233,8 @@ class HybridRetriever:
             raise DataError("the question is empty")
         bm25 = self.bm25.scores(query)
         vector = self.encoder.encode([query])[0] if vector is None else vector
-        cosine = self.dense.scores(vector)
-        bm25_rank, dense_rank = ranks(bm25), ranks(cosine)
+        cosine, dense_rank = self._dense(vector, bm25)
+        bm25_rank = ranks(bm25)
         # An entry sharing no word with the query is not in BM25's list: it adds nothing.
         bm25_rank = np.where(bm25 > 0, bm25_rank, UNRANKED)
         fused = reciprocal_rank_fusion(
@@ -199,6 +244,21 @@ class HybridRetriever:
             "bm25": bm25, "cosine": cosine, "fused": fused, "bm25_rank": bm25_rank,
             "dense_rank": dense_rank, "fused_rank": ranks(fused),
         }  # fmt: skip
+
+    def _dense(self, vector: np.ndarray, bm25: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every entry's cosine and dense rank; with an HNSW graph, only its ``depth``
+        neighbours are ranked (the others :data:`UNRANKED`) and cosines are computed for
+        them and BM25's hits only (the rest -1)."""
+        if self.dense.backend == "exact":
+            cosine = self.dense.scores(vector)
+            return cosine, ranks(cosine)
+        found, cosines = self.dense.search(vector, self.dense.depth)
+        cosine = np.full(len(bm25), -1.0, dtype=np.float32)
+        dense_rank = np.full(len(bm25), UNRANKED, dtype=np.int64)
+        lexical = np.flatnonzero(bm25 > 0)
+        cosine[lexical] = self.dense.embeddings[lexical] @ vector.astype(np.float32)
+        cosine[found], dense_rank[found] = cosines, np.arange(1, len(found) + 1)
+        return cosine, dense_rank
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         """The ``k`` best entries for ``query`` by fused rank.
@@ -220,6 +280,18 @@ class HybridRetriever:
             )
             for i in top
         ]
+
+
+def _hnsw(embeddings: np.ndarray, depth: int) -> Any:
+    """A faiss HNSW graph (32 links, inner product) over unit vectors."""
+    try:
+        import faiss
+    except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
+        raise ConfigError("an index this large needs faiss: pip install faiss-cpu") from None
+    graph = faiss.IndexHNSWFlat(embeddings.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    graph.hnsw.efConstruction, graph.hnsw.efSearch = 80, max(64, depth)
+    graph.add(embeddings)
+    return graph
 
 
 def _stemmer() -> Any:
