@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from open_interpreter.serving.drift import DriftTracker
 from open_interpreter.serving.model_cache import ModelCache
 from open_interpreter.serving.rate_limit import RateLimiter
 from open_interpreter.serving.settings import Settings
@@ -64,7 +65,10 @@ class AppState:
     versions: VersionLookup = field(init=False)
     failed_keys: RateLimiter = field(init=False)
     """Failed key checks per client address: guessing keys is slowed down."""
+    drift: DriftTracker = field(init=False)
+    """Drift of the served versions' predictions (``serving/drift.py``)."""
 
     def __post_init__(self) -> None:
         self.versions = VersionLookup(self.db)
         self.failed_keys = RateLimiter(self.settings.failed_auth_per_minute)
+        self.drift = DriftTracker(self.metrics.registry, self.db)

@@ -7,6 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from open_interpreter.errors import DataError
 from open_interpreter.serving.deps import PredictKey, StateDep
+from open_interpreter.serving.drift import on_drift
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import PredictRequest, PredictResponse
 
@@ -33,12 +34,15 @@ async def predict(
         inputs = loaded.interpreter.task.check_inputs(body.texts)
     except DataError as exc:
         raise Problem(422, "validation_error", str(exc)) from None
-    predictions = await loaded.batcher.predict(inputs)
+    predictions = [p.to_dict() for p in await loaded.batcher.predict(inputs)]
     state.metrics.predicted.labels(model=name, backend=loaded.backend).inc(len(inputs))
+    drifted = state.drift.observe(name, number, path, loaded, predictions)
+    if drifted is not None:  # it has just drifted: recorded, and perhaps a continue job
+        await run_in_threadpool(on_drift, state.db, name, number, drifted)
     return PredictResponse(
         model=name,
         version=number,
         task=loaded.interpreter.task.name,
         backend=loaded.backend,
-        predictions=[p.to_dict() for p in predictions],
+        predictions=predictions,
     )
