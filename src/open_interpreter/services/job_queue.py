@@ -133,6 +133,7 @@ def finish_job(
     status: str,
     error: str | None = None,
     model_version_id: int | None = None,
+    result: dict[str, Any] | None = None,
     commit: bool = True,
 ) -> bool:
     """End the leased run as ``succeeded``, ``failed`` or ``cancelled``.
@@ -143,6 +144,7 @@ def finish_job(
         status: The final status.
         error: What went wrong (failed) or why it stopped.
         model_version_id: The registered version (succeeded).
+        result: What a job of another kind than a fine-tune returned (succeeded).
         commit: Commit now; False lets the caller commit it with other changes.
 
     Returns:
@@ -151,6 +153,8 @@ def finish_job(
     if status not in jobs.FINISHED:
         raise ValueError(f"finish_job needs a final status, got {status=}")
     end = {"status": status, "error": error, "model_version_id": model_version_id}
+    if result is not None:
+        end["result"] = result
     ours = _set_if(session, lease.job_id, "running", lease=lease, finished_at=utcnow(), **end)
     if ours:
         data = {"status": status, **({"error": error} if error else {})}

@@ -33,6 +33,7 @@ from open_interpreter.config import FineTuneConfig
 from open_interpreter.errors import NotFoundError, OpenInterpreterError
 from open_interpreter.services import job_queue, jobs, registry, studies
 from open_interpreter.services.datasets import load_examples
+from open_interpreter.services.job_kinds import FINE_TUNE, JobContext, LeaseLost, job_kind
 from open_interpreter.services.job_progress import RunFigures
 from open_interpreter.services.job_queue import Lease
 from open_interpreter.storage import Database, artifacts
@@ -47,10 +48,6 @@ _SPLITS = {
     "validation": "validation_dataset_id",
     "test": "test_dataset_id",
 }
-
-
-class LeaseLost(Exception):
-    """The job is no longer running under this run's lease (cancelled or requeued)."""
 
 
 def run_job_process(database_url: str, lease: Lease) -> None:
@@ -81,7 +78,7 @@ def run_job(db: Database, lease: Lease) -> str:
         message, anything else with a one-line summary (the traceback goes to a log event).
     """
     try:
-        _train_and_register(db, lease)
+        _run(db, lease)
         return "succeeded"
     except LeaseLost:
         return "lost"
@@ -100,11 +97,33 @@ def run_job(db: Database, lease: Lease) -> str:
         return _fail(db, lease, summary)
 
 
-def _train_and_register(db: Database, lease: Lease) -> None:
+def _run(db: Database, lease: Lease) -> None:
     with db.session() as session:
         if not job_queue.lease_holds(session, lease):  # e.g. cancelled before this process started
             raise LeaseLost
         job = jobs.get_job(session, lease.job_id)
+        session.expunge(job)
+    if job.kind == FINE_TUNE:
+        _train_and_register(db, lease, job)
+    else:
+        _run_kind(db, lease, job)
+
+
+def _run_kind(db: Database, lease: Lease, job: FineTuneJob) -> None:
+    """Run a job of another kind than a fine-tune, and keep what it returned."""
+    kind = job_kind(job.kind)
+    run_dir = artifacts.resolve(f"jobs/{job.id}/run")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    result = kind.run(JobContext(db=db, lease=lease, job=job, run_dir=run_dir))
+    with db.session() as session:
+        if not job_queue.finish_job(
+            session, lease, status="succeeded", result=json_safe(result), commit=True
+        ):
+            raise LeaseLost
+
+
+def _train_and_register(db: Database, lease: Lease, job: FineTuneJob) -> None:
+    with db.session() as session:
         trial = studies.trial_of_job(session, job.id)  # (trial, study) of a study's job
         datasets = {
             split: session.get(Dataset, getattr(job, column))

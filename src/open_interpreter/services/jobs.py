@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.errors import ConfigError, ConflictError, NotFoundError
 from open_interpreter.services.callers import LOCAL, Caller
+from open_interpreter.services.job_kinds import FINE_TUNE, job_kind
 from open_interpreter.services.names import MODEL_PATTERN, looks_like_a_path
 from open_interpreter.services.registry import MAX_DB_INT, validate_model_name
 from open_interpreter.storage import artifacts
@@ -39,26 +40,32 @@ def create_job(
     *,
     model_name: str,
     config: dict[str, Any],
-    train_dataset_id: str,
+    train_dataset_id: str | None = None,
     validation_dataset_id: str | None = None,
     test_dataset_id: str | None = None,
     allow_remote_code: bool = False,
     caller: Caller = LOCAL,
+    kind: str = FINE_TUNE,
     commit: bool = True,
 ) -> FineTuneJob:
     """Queue a fine-tune of stored datasets; the result registers as a version of ``model_name``.
+
+    A job of another ``kind`` (:mod:`~open_interpreter.services.job_kinds`: a continued
+    training, a recommender) goes through the same queue; its config is checked by that
+    kind, and it needs a training dataset only if the kind does.
 
     Args:
         session: A database session.
         model_name: Registry name for the fine-tuned model.
         config: :class:`FineTuneConfig` fields (``model``, ``learning_rate``, ``epochs``...).
-        train_dataset_id: The training dataset.
+        train_dataset_id: The training dataset (required for a fine-tune).
         validation_dataset_id: Scored after every epoch, if given.
         test_dataset_id: Scored once at the end, if given.
         allow_remote_code: Whether a job may set ``trust_remote_code`` (the server's
             ``allow_remote_code`` setting; off by default: the worker would run the
             model repository's own code).
         caller: Who queues it: the job belongs to its key, and uses only datasets it sees.
+        kind: ``fine_tune``, or another kind named in ``job_kinds.KINDS``.
         commit: Commit now; False lets the caller commit it with other rows (a study's
             trial), so no worker can claim the job before they exist.
 
@@ -74,12 +81,20 @@ def create_job(
         ...            train_dataset_id="ds_3f9a1c0b7e2d4a61")  # doctest: +SKIP
     """
     validate_model_name(model_name)
-    parsed = _job_config(config)
-    if parsed.trust_remote_code and not allow_remote_code:
-        raise ConfigError(
-            "trust_remote_code=true would run the model repository's own code on the server; "
-            "this server does not allow it (setting OI_ALLOW_REMOTE_CODE)"
-        )
+    if kind == FINE_TUNE:
+        if train_dataset_id is None:
+            raise ConfigError("a fine-tune job needs a training dataset (train_dataset_id)")
+        parsed = _job_config(config)
+        if parsed.trust_remote_code and not allow_remote_code:
+            raise ConfigError(
+                "trust_remote_code=true would run the model repository's own code on the "
+                "server; this server does not allow it (setting OI_ALLOW_REMOTE_CODE)"
+            )
+        checked = parsed.model_dump(mode="json")
+    else:
+        if not isinstance(config, dict):
+            raise ConfigError(f"config must be a mapping, got {type(config).__name__}")
+        checked = job_kind(kind).check(config)
     datasets = {
         "train_dataset_id": train_dataset_id,
         "validation_dataset_id": validation_dataset_id,
@@ -92,7 +107,8 @@ def create_job(
         id=artifacts.new_id("ft"),
         status="queued",
         model_name=model_name,
-        config=parsed.model_dump(mode="json"),
+        config=checked,
+        kind=kind,
         attempts=0,
         cancel_requested=False,
         progress={},

@@ -247,6 +247,10 @@ class FineTunePublic(BaseModel):
     source: str = "server"
     """``server`` (a queued job), or ``cli`` / ``python``: a local fine-tune recorded as
     it ran (no uploaded datasets then)."""
+    kind: str = "fine_tune"
+    """``fine_tune``, or another kind of queued job (``continue``, ``recommender``)."""
+    result: dict[str, Any] | None = None
+    """What a job of another kind returned when it succeeded."""
     train_dataset_id: str | None
     validation_dataset_id: str | None
     test_dataset_id: str | None

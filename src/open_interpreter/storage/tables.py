@@ -132,6 +132,10 @@ class FineTuneJob(Base):
     # "server" (a queued job), or "cli" / "python": a local fine-tune recorded as it ran
     # (services/runs.py); workers never claim or requeue those.
     source: Mapped[str] = mapped_column(String(16), default="server", server_default="server")
+    # "fine_tune", or another kind of queued job (services/job_kinds.py); what that kind's
+    # run returned is kept in ``result``.
+    kind: Mapped[str] = mapped_column(String(32), default="fine_tune", server_default="fine_tune")
+    result: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
