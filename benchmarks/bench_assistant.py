@@ -64,6 +64,7 @@ PARTS = [
     "retrieval",
     "reranker",
     "handoff",
+    "handoff_reranked",
     "intents",
     "slots",
     "latency",
@@ -246,6 +247,59 @@ def handoff_part(run: Run) -> dict[str, Any]:
             "out_of_scope": round(float(np.mean(scores_out)), 4),
         },
     }
+
+
+def handoff_reranked_part(run: Run) -> dict[str, Any]:
+    """Hand-off with the re-ranker: in scope the held-out questions of the question split
+    (neither the re-ranker nor the BM25 weight saw them), out of scope ``--out-of-scope``
+    texts; both halved (seeded) into validation and test. Two confidences of the best
+    passage after re-ranking are compared: its cosine and the re-ranker's probability; each
+    gets the threshold with the best hand-off F1 on validation, scored on test."""
+    args = run.args
+    _, held, tuned, reranker = _split_retrieval(run)
+    if reranker is None:
+        sys.exit("run --part reranker first: it trains and saves the re-ranker")
+    assistant = Assistant(run.entries, tuned, reranker=reranker)
+    outside = out_of_scope_texts(args.out_of_scope, args.seed)
+    inside = [run.entries[i].text for i in held]
+
+    def both(questions: list[str]) -> dict[str, list[float]]:
+        best = [assistant.retrieve(q, 1)[0] for q in questions]
+        return {"cosine": [c.cosine for c in best], "reranker": [c.rerank_score for c in best]}
+
+    scores_in, scores_out = both(inside), both(outside)
+    rng = random.Random(args.seed)
+    order_in = rng.sample(range(len(inside)), len(inside))
+    order_out = rng.sample(range(len(outside)), len(outside))
+    half_in, half_out = len(inside) // 2, len(outside) // 2
+    result: dict[str, Any] = {
+        "in_scope": {"validation": half_in, "test": len(inside) - half_in},
+        "out_of_scope": {"validation": half_out, "test": len(outside) - half_out},
+        "candidates": reranker.candidates, "bm25_weight": tuned.bm25_weight,
+    }  # fmt: skip
+    for name in ("cosine", "reranker"):
+        val_in = [scores_in[name][i] for i in order_in[:half_in]]
+        test_in = [scores_in[name][i] for i in order_in[half_in:]]
+        val_out = [scores_out[name][i] for i in order_out[:half_out]]
+        test_out = [scores_out[name][i] for i in order_out[half_out:]]
+        threshold = choose_threshold(val_in, val_out)
+        result[name] = {
+            "threshold": round(threshold, 4),
+            "validation": handoff_scores(val_in, val_out, threshold),
+            "test": handoff_scores(test_in, test_out, threshold),
+            "auc_in_vs_out": round(_auc(scores_in[name], scores_out[name]), 4),
+            "mean": {
+                "in_scope": round(float(np.mean(scores_in[name])), 4),
+                "out_of_scope": round(float(np.mean(scores_out[name])), 4),
+            },
+        }
+    return result
+
+
+def _auc(higher: list[float], lower: list[float]) -> float:
+    """The chance that a random item of ``higher`` scores above one of ``lower`` (ties 1/2)."""
+    a, b = np.asarray(higher)[:, None], np.asarray(lower)[None, :]
+    return float(((a > b).sum() + 0.5 * (a == b).sum()) / (a.size * b.size))
 
 
 def _understanding_data(run: Run) -> tuple[Any, list[str], list[str]]:
@@ -431,7 +485,9 @@ def grounded_part(run: Run) -> dict[str, Any]:
     _, _, _, reranker = _split_retrieval(run)  # the reranker part may have finished meanwhile
     writers = {"base": GroundedWriter.load(max_new_tokens=args.max_new_tokens), "adapter": adapter}
     assistant = Assistant(run.entries, tuned, reranker=reranker)
-    rows: dict[str, list[dict[str, Any]]] = {"retrieval": [], "base": [], "adapter": []}
+    rows: dict[str, list[dict[str, Any]]] = {
+        "retrieval": [], "retrieval_same": [], "base": [], "adapter": [],
+    }  # fmt: skip
     seconds: dict[str, list[float]] = {"base": [], "adapter": []}
     handoffs, examples = 0, []
     for index in asked:
@@ -442,7 +498,8 @@ def grounded_part(run: Run) -> dict[str, Any]:
             continue
         passages = [c.answer for c in reply.citations]
         answers = {"retrieval": passages[0]}
-        for name, writer in writers.items():
+        written = len(rows["base"]) < args.generate_on
+        for name, writer in writers.items() if written else ():
             start = time.perf_counter()
             answers[name] = writer.write(question, passages)
             seconds[name].append(time.perf_counter() - start)
@@ -451,6 +508,8 @@ def grounded_part(run: Run) -> dict[str, Any]:
                 "cited": max(support(answer, p) for p in passages),
                 "gold": support(answer, gold), "unknown": says_unknown(answer),
             })  # fmt: skip
+            if name == "retrieval" and written:  # plain retrieval on the same questions
+                rows["retrieval_same"].append(rows[name][-1])
         if len(examples) < 3:
             examples.append({"question": question, **answers})
         print(json.dumps({"index": index, **{n: r[-1] for n, r in rows.items()}}), flush=True)
@@ -461,8 +520,10 @@ def grounded_part(run: Run) -> dict[str, Any]:
             "support_mean": round(float(np.mean([r["cited"] for r in got])), 4),
             "says_unknown": round(float(np.mean([r["unknown"] for r in got])), 4),
             "words_in_right_answer_mean": round(float(np.mean([r["gold"] for r in got])), 4),
+            "answers": len(got),
         }
         for name, got in rows.items()
+        if got
     }  # fmt: skip
     return {
         "questions": len(asked), "handed_off": handoffs,
@@ -533,6 +594,9 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=30, help="fused hits re-ranked")
     parser.add_argument("--rerank-epochs", type=float, default=2)
     parser.add_argument("--grounded", type=int, default=100, help="held-out questions")
+    parser.add_argument(
+        "--generate-on", type=int, default=100, help="answered questions both models write"
+    )
     parser.add_argument("--max-new-tokens", type=int, default=80)
     parser.add_argument("--sft-questions", type=int, default=120, help="train questions")
     parser.add_argument("--sft-epochs", type=float, default=1)

@@ -130,6 +130,7 @@ def train_chat_adapter(
     retriever: Any,
     *,
     model: str = DEFAULT_WRITER,
+    passages: int = 3,
     output_dir: str | os.PathLike[str] | None = None,
     **settings: Any,
 ) -> tuple[GroundedWriter, Any]:
@@ -142,6 +143,7 @@ def train_chat_adapter(
         questions: Indices of the questions to learn (a train split).
         retriever: Hybrid retrieval over the entries' answers.
         model: The chat model the adapter is for.
+        passages: Passages per training chat.
         output_dir: Where to save the adapter (None: not saved).
         **settings: Overrides of :data:`CHAT_SFT_SETTINGS`.
 
@@ -152,7 +154,7 @@ def train_chat_adapter(
     from open_interpreter.config import FineTuneConfig
     from open_interpreter.training.recipe import fine_tune
 
-    chats = chat_examples(entries, questions, retriever)
+    chats = chat_examples(entries, questions, retriever, passages=passages)
     config = FineTuneConfig(model=model).updated(
         **{**CHAT_SFT_SETTINGS, **settings},
         output_dir=str(Path(output_dir)) if output_dir else None,
