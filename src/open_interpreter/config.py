@@ -193,6 +193,33 @@ DATA_KEYWORDS = (
 YAML and ``oi train`` take ``data.limit``; the files themselves are its arguments."""
 
 
+class DistributedSettings(BaseModel):
+    """How many processes train together (torch.distributed), and how; see docs/scale-out.md."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    processes: int = Field(1, ge=1, description="Training processes per machine (torchrun).")
+    nnodes: int = Field(1, ge=1, description="Machines taking part; each runs the same command.")
+    rdzv_endpoint: str | None = Field(
+        None, description="HOST:PORT where the machines meet (needed when nnodes > 1)."
+    )
+    backend: Literal["auto", "gloo", "nccl"] = Field(
+        "auto", description="auto: nccl on CUDA, else gloo."
+    )
+    strategy: Literal["ddp", "fsdp"] = Field(
+        "ddp", description="ddp: a full copy per process; fsdp: weights sharded (torch FSDP2)."
+    )
+    timeout_s: float = Field(
+        1800, gt=0, description="Seconds a process waits for the others before failing."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> DistributedSettings:
+        if self.nnodes > 1 and not self.rdzv_endpoint:
+            raise ValueError("distributed.nnodes > 1 needs distributed.rdzv_endpoint (HOST:PORT)")
+        return self
+
+
 class FineTuneConfig(BaseModel):
     """Every setting of a fine-tuning run, with the defaults we recommend."""
 
@@ -280,6 +307,11 @@ class FineTuneConfig(BaseModel):
         description="Perturbation-augmented (robust) fine-tuning; off unless perturbations "
         "are listed.",
     )
+    distributed: DistributedSettings = Field(
+        default_factory=DistributedSettings,
+        description="Train in several processes (DDP/FSDP under torchrun); distributed=N "
+        "is processes=N.",
+    )
     report_to: list[Tracker] = Field(
         default_factory=list,
         description="Also log loss, learning rate and validation metrics to these trackers: "
@@ -315,6 +347,14 @@ class FineTuneConfig(BaseModel):
         if len(names) < 2:
             raise ValueError(f"labels must list at least 2 labels for a classifier, got {names}")
         return names
+
+    @field_validator("distributed", mode="before")
+    @classmethod
+    def _distributed_shorthand(cls, value: Any) -> Any:
+        # `distributed=2` means two processes with the defaults.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return {"processes": value}
+        return value
 
     @field_validator("report_to", mode="before")
     @classmethod

@@ -88,3 +88,8 @@ class ExportError(OpenInterpreterError, RuntimeError):
 
 class DatabaseUnreachableError(OpenInterpreterError, ConnectionError):
     """The database did not answer (wrong URL, server down, credentials refused)."""
+
+
+class TrainingProcessError(OpenInterpreterError, RuntimeError):
+    """A process of a distributed training run failed or was killed; the message names its
+    rank and what went wrong (the other processes were stopped, never left waiting)."""

@@ -23,6 +23,7 @@ import torch
 
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.data.batching import (
+    IGNORE_INDEX,
     TRAINING_WIDTH_MULTIPLE,
     collate,
     labelled_tokens,
@@ -40,6 +41,7 @@ from open_interpreter.runtime import (
     torch_threads,
     use_bf16,
 )
+from open_interpreter.training import distributed
 from open_interpreter.training.checkpoint import (
     load_best_state,
     load_checkpoint,
@@ -148,12 +150,21 @@ def train(
     Returns:
         The run's history, evaluations and throughput.
 
+    In a process group (:mod:`~open_interpreter.training.distributed`) every rank takes its
+    share of each global batch of ``batch_size`` and DDP averages the gradients; rank 0
+    alone evaluates, reports events, checkpoints and restores the best weights, and a
+    stop on rank 0 stops every rank.
+
     Raises:
         ConfigError: Settings that cannot work together (e.g. checkpoints without a run_dir).
     """
-    if config.checkpoint_every and run_dir is None:
+    if config.checkpoint_every and run_dir is None and distributed.is_main():
         raise ConfigError("checkpoint_every needs an output_dir to write checkpoints into")
+    main = distributed.is_main()
+    on_event = on_event if main else None
     device = pick_device()
+    if device.type == "cuda" and distributed.active():
+        device = torch.device("cuda", torch.cuda.current_device())
     result = TrainingResult(bf16=use_bf16(config.precision, device))
     model.to(device).train()
     apply_freezing(model, config)
@@ -169,6 +180,9 @@ def train(
     position = {"step": 0, "epoch": 0, "batch": 0}
     if config.resume_from:
         position = _resume(Path(config.resume_from), model, optimizer, schedule, watch, result)
+    runner = distributed.wrap(model, config.distributed)  # the model itself when alone
+    if distributed.active():
+        torch.manual_seed(config.seed + distributed.rank())  # dropout differs per rank
     logger.info(
         "training on %s, %s, %s, %s (%d per epoch), %s",
         device,
@@ -182,7 +196,9 @@ def train(
     with (
         torch_threads(config.num_threads),
         cpu_attention(model, device, max((len(f) for f in features), default=0)),
-        TrainingProgress(total_steps, enabled=config.progress, start_step=step) as progress,
+        TrainingProgress(
+            total_steps, enabled=config.progress and main, start_step=step
+        ) as progress,
     ):
         epoch = position["epoch"]
         while step < total_steps and not stop:
@@ -197,18 +213,22 @@ def train(
             for index in range(
                 position["batch"] if epoch == position["epoch"] else 0, len(batches)
             ):
-                batch = [features[i] for i in batches[index]]
+                mine = distributed.shard(batches[index])
+                batch = [features[i] for i in mine or batches[index][:1]]  # none: weight 0
                 padded = collate(batch, pad_id, TRAINING_WIDTH_MULTIPLE)
                 inputs = {k: v.to(device) for k, v in padded.items()}
                 with autocast(device, result.bf16):
-                    loss = model(**inputs).loss
+                    loss = runner(**inputs).loss
                 weight = token_weight(padded.get("labels"), mean_tokens)
                 weight /= config.gradient_accumulation_steps
+                if distributed.active():
+                    share = len(mine) / len(batches[index])
+                    weight *= distributed.loss_scale(padded.get("labels"), mean_tokens, share)
                 objective = loss * weight
                 if penalty is not None:
                     objective = objective + penalty(model) / config.gradient_accumulation_steps
                 objective.backward()
-                samples += len(batch)
+                samples += len(batches[index])  # the global batch: every rank's share
                 last = index + 1 == len(batches)
                 if (index + 1) % config.gradient_accumulation_steps and not last:
                     continue
@@ -224,7 +244,7 @@ def train(
                     "type": "step",
                     "step": step,
                     "epoch": epoch + (index + 1) / len(batches),
-                    "loss": float(loss.detach()),
+                    "loss": _batch_loss(loss, padded.get("labels"), mean_tokens, len(mine)),
                     "learning_rate": schedule.get_last_lr()[0],
                     "samples_per_second": rate,
                     "total_steps": total_steps,
@@ -233,7 +253,8 @@ def train(
                 progress.update(step, event["loss"], rate)
                 if on_event and on_event(event):
                     stop = True
-                if config.checkpoint_every and step % config.checkpoint_every == 0:
+                stop = distributed.agree(stop)
+                if main and config.checkpoint_every and step % config.checkpoint_every == 0:
                     state = {
                         "step": step,
                         "epoch": epoch,
@@ -256,8 +277,9 @@ def train(
                     break
             result.train_seconds += time.perf_counter() - started
             epoch += 1
-            if evaluate is not None and config.eval_every_epoch and not stop:
+            if main and evaluate is not None and config.eval_every_epoch and not stop:
                 stop = _evaluate(model, evaluate, watch, config, result, step, epoch, on_event)
+            stop = distributed.agree(stop)  # the other ranks wait here for rank 0's evaluation
     if config.restore_best and watch.best_state is not None:
         model.load_state_dict(watch.best_state)
         logger.info("restored the best weights (%s=%.4f)", watch.metric, watch.best_value)
@@ -265,6 +287,19 @@ def train(
     result.samples_per_second = samples / result.train_seconds if result.train_seconds else 0.0
     model.eval()
     return result
+
+
+def _batch_loss(
+    loss: torch.Tensor, labels: torch.Tensor | None, mean_tokens: float, examples: int
+) -> float:
+    """The step's reported loss: the batch's mean loss, over the whole global batch when
+    several processes each hold a share (weighed by their labelled tokens or examples)."""
+    value = float(loss.detach())
+    if not distributed.active():
+        return value
+    per_token = labels is not None and labels.dim() >= 2 and bool(mean_tokens)
+    count = int((labels != IGNORE_INDEX).sum()) if per_token and examples else examples
+    return distributed.global_mean(value, count)
 
 
 def _resume(

@@ -25,6 +25,7 @@ from open_interpreter.peft import attach_adapter
 from open_interpreter.progress import scoring_progress
 from open_interpreter.runtime import seed_everything
 from open_interpreter.tasks import get_task, infer_task
+from open_interpreter.training import distributed
 from open_interpreter.training.loop import OnEvent, Penalty, train
 from open_interpreter.training.result import FineTuneResult
 from open_interpreter.training.trackers import trackers
@@ -47,16 +48,25 @@ def fine_tune(
     """Fine-tune ``bundle`` as its config says: set up, train, score, save.
 
     The bundle is changed in place (its model, task, labels, data info and metrics); its
-    ``config.output_dir``, when set, receives the saved model.
+    ``config.output_dir``, when set, receives the saved model. With
+    ``config.distributed.processes`` > 1 the same recipe runs in that many processes
+    (:func:`~open_interpreter.training.distributed.launch`) and the bundle is loaded from
+    what rank 0 saved.
 
     Raises:
         DataError: Bad or inconsistent data (the message says which and where), or
             unlabelled data for a task that learns labels.
         LabelError: Training labels outside the ``labels`` setting, or a single label.
         ConfigError: An invalid setting.
+        TrainingProcessError: A process of a distributed run failed (its rank and error).
     """
     if train_data is None:
         raise TypeError("fine_tune() needs train_data")
+    if distributed.wanted(bundle.config):
+        distributed.check_launchable(bundle.config)
+        data = (train_data, train_labels, validation_data, validation_labels)
+        return distributed.launch(bundle, (*data, test_data, test_labels), on_event)
+    distributed.join(bundle.config.distributed)  # started by torchrun: join its group
     if bundle.model is None:
         bundle.load_model(bundle.config.model)
     if bundle.tokenizer is None:
@@ -209,6 +219,9 @@ def run(
         DataError: A validation or test split has no labels.
     """
     config, task = bundle.config, bundle.task
+    main = distributed.is_main()  # with several processes, rank 0 alone scores and saves
+    if not main:
+        splits = {"train": splits["train"]}
     for name in ("validation", "test"):
         if name in splits:
             task.check_labelled(splits[name], f"{name}_data", config)
@@ -261,7 +274,7 @@ def run(
     bundle.data_info = {name: f"{len(ex)} examples from {ex.source}" for name, ex in splits.items()}
     if after is not None:
         logger.info("after fine-tuning (%s): %s", watch, _headline(after))
-    if run_dir is not None:
+    if run_dir is not None and main:
         bundle.save(run_dir)
         logger.info("saved the fine-tuned model to %s", run_dir)
     return result
