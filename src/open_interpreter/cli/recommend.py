@@ -34,6 +34,10 @@ def _data(inter_file: Path | None, item_file: Path | None) -> Any:
 
     if inter_file is None:
         return load_movielens_100k()
+    if inter_file.suffix.lower() in (".csv", ".tsv"):
+        from open_interpreter.apps.recommend._tables_io import read_interaction_tables
+
+        return read_interaction_tables(inter_file, item_file)
     return read_interactions(inter_file, item_file)
 
 
@@ -57,14 +61,15 @@ data_options = [
         "inter_file",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         default=None,
-        help="A RecBole .inter file (default: MovieLens-100K from the recbole package).",
+        help="A RecBole .inter file or a CSV/TSV table with user, item[, rating][, time] "
+        "(default: MovieLens-100K from the recbole package).",
     ),
     click.option(
         "--items",
         "item_file",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         default=None,
-        help="Its .item file (titles, years, genres).",
+        help="Its .item file, or a CSV/TSV table with item[, title][, text][, genres][, year].",
     ),
 ]
 
@@ -94,6 +99,12 @@ def recommend() -> None:
 )
 @click.option("--epochs", type=int, default=None, help="Training passes (bpr, hybrid).")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--register",
+    is_flag=True,
+    help="Evaluate (leave-last-out), fit on all data and register NAME's next version in the "
+    "model registry, as POST /v1/recommenders does.",
+)
 @_with_data
 @handle_errors
 def train(
@@ -101,15 +112,19 @@ def train(
     name: str,
     epochs: int | None,
     seed: int,
+    register: bool,
     inter_file: Path | None,
     item_file: Path | None,
 ) -> None:
-    """Fit a recommender on every interaction and save it."""
+    """Fit a recommender on every interaction and save it (or register it)."""
     from open_interpreter.apps.recommend import Recommender
     from open_interpreter.services.registry import validate_model_name
 
     validate_model_name(name)
     data = _data(inter_file, item_file)
+    if register:
+        _register(name, kind, data, epochs, seed)
+        return
     recommender = Recommender.fit(data, model=_model(kind, data, epochs), seed=seed)
     path = recommender.save(_home() / name)
     click.echo(f"trained {kind} in {recommender.model.train_seconds:.1f}s; saved to {path}")
@@ -175,7 +190,12 @@ def evaluate_models(
 
 @recommend.command("for")
 @click.argument("user")
-@click.option("--name", default="movies", show_default=True, help="A recommender saved by train.")
+@click.option(
+    "--name",
+    default="movies",
+    show_default=True,
+    help="A registered recommender (NAME or NAME@VERSION) or one saved by train.",
+)
 @click.option("-k", "k", type=int, default=10, show_default=True)
 @click.option("--exclude", multiple=True, help="An item id never to recommend (repeatable).")
 @click.option("--genre", "genres", multiple=True, help="Keep items of this genre (repeatable).")
@@ -202,7 +222,12 @@ def for_user(
 
 @recommend.command()
 @click.argument("item")
-@click.option("--name", default="movies", show_default=True, help="A recommender saved by train.")
+@click.option(
+    "--name",
+    default="movies",
+    show_default=True,
+    help="A registered recommender (NAME or NAME@VERSION) or one saved by train.",
+)
 @click.option("-k", "k", type=int, default=10, show_default=True)
 @json_option
 @handle_errors
@@ -211,11 +236,43 @@ def similar(item: str, name: str, k: int, as_json: bool) -> None:
     _show(_load(name).similar(item, k), as_json)
 
 
+def _register(name: str, kind: str, data: Any, epochs: int | None, seed: int) -> None:
+    import tempfile
+
+    from open_interpreter.apps.recommend import store
+    from open_interpreter.storage import Database
+
+    options: dict[str, Any] = (
+        {} if epochs is None or kind in ("popular", "itemknn", "content") else {"epochs": epochs}
+    )
+    db = Database()
+    try:
+        with db.session() as session, tempfile.TemporaryDirectory() as work:
+            version = store.train_and_register(
+                session,
+                data,
+                model_name=name,
+                kind=kind,
+                options=options,
+                seed=seed,
+                work_dir=Path(work),
+                progress=lambda line: click.echo(line, err=True),
+            )
+            metrics = store.evaluation_table(version).get("metrics", {})
+            figures = ", ".join(f"{k}={v:.4f}" for k, v in metrics.items())
+            click.echo(f"registered {name} v{version.version} ({kind}): {figures}")
+    finally:
+        db.dispose()
+
+
 def _load(name: str) -> Any:
     from open_interpreter.apps.recommend import Recommender
     from open_interpreter.errors import NotFoundError
     from open_interpreter.services.registry import validate_model_name
 
+    registered = _registered(name)
+    if registered is not None:
+        return registered
     path = _home() / validate_model_name(name)
     if not path.is_dir():
         raise NotFoundError(
@@ -235,4 +292,25 @@ def _show(result: Any, as_json: bool) -> None:
     for rank, item in enumerate(result.items, start=1):
         click.echo(
             f"{rank:>3}. {item.title} [{item.item_id}] ({', '.join(item.genres)})  {item.score:.3f}"
+            + (f"  — {item.reason}" if item.reason else "")
         )
+
+
+def _registered(reference: str) -> Any:
+    """The registered recommender ``name[@version]``, or None when no such name is registered."""
+    from open_interpreter.apps.recommend import store
+    from open_interpreter.errors import NotFoundError
+    from open_interpreter.services import registry
+    from open_interpreter.storage import Database
+
+    name, _ = store.parse_reference(reference)
+    db = Database()
+    try:
+        with db.session() as session:
+            try:
+                registry.get_model(session, name)
+            except NotFoundError:
+                return None
+            return store.load_registered(session, reference)[1]
+    finally:
+        db.dispose()

@@ -64,3 +64,28 @@ def test_eval_prints_metrics(tmp_path: Path, isolated_home: Path) -> None:
     assert [row["model"] for row in rows] == ["popular", "itemknn"]
     assert rows[1]["metrics"]["ndcg@10"] > rows[0]["metrics"]["ndcg@10"]
     assert rows[0]["users"] == 30
+
+
+def test_register_versions_then_ask_one_by_name_at_version(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    clicks = tmp_path / "clicks.csv"
+    rows = [f"u{u},i{(u + t) % 8},{t}" for u in range(10) for t in range(4)]
+    clicks.write_text("user,item,time\n" + "\n".join(rows) + "\n")
+    items = tmp_path / "items.tsv"
+    items.write_text(
+        "item\ttitle\tgenres\n" + "".join(f"i{i}\tFilm {i}\tDrama\n" for i in range(8))
+    )
+    runner = CliRunner()
+    args = ["recommend", "train", "--model", "itemknn", "--name", "clicks", "--register"]
+    for version in (1, 2):
+        done = runner.invoke(main, [*args, "--interactions", str(clicks), "--items", str(items)])
+        assert done.exit_code == 0, done.output
+        assert f"registered clicks v{version} (itemknn): recall@10=" in done.output
+    shown = runner.invoke(main, ["recommend", "for", "u1", "--name", "clicks@1", "-k", "2"])
+    assert shown.exit_code == 0, shown.output
+    assert "Film" in shown.output and "similar items: like 'Film" in shown.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user,item\nu1\n")
+    failed = runner.invoke(main, [*args, "--interactions", str(bad)])
+    assert failed.exit_code == 1 and "bad.csv line 2: expected 2 fields" in failed.output

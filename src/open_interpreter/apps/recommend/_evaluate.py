@@ -147,9 +147,10 @@ def _rank_metrics(
     # found and counts as a miss (n_targets still counts it), as in RecBole
     relevant = np.take_along_axis(reachable, order, axis=1)
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    hits = relevant[:, :k]
+    hits = relevant[:, :k]  # fewer than k columns where the catalogue is smaller than k
+    discounts = discounts[: hits.shape[1]]
     dcg = (hits * discounts).sum(axis=1)
-    ideal = np.cumsum(discounts)[np.minimum(n_targets, k) - 1]
+    ideal = np.cumsum(discounts)[np.minimum(n_targets, hits.shape[1]) - 1]
     first = relevant.argmax(axis=1)
     reciprocal = np.where(relevant.any(axis=1), 1.0 / (first + 1), 0.0)
     return {
