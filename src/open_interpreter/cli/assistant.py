@@ -13,6 +13,7 @@ The knowledge base lives in the platform's database (``$OI_HOME/oi.db`` or
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,22 @@ def assistant() -> None:
     "--epochs", default=3.0, show_default=True, help="Epochs of the understanding models."
 )
 @click.option("--threshold", type=float, default=None, help="Hand-off threshold (default: 0.39).")
+@click.option(
+    "--reranker/--no-reranker",
+    default=False,
+    show_default=True,
+    help="Also fine-tune a cross-encoder re-ranker on this FAQ's question/answer pairs "
+    "(hard negatives from hybrid retrieval); saved with the assistant.",
+)
 @handle_errors
 def build(
-    name: str, path: Path, encoder: str, understanding: bool, epochs: float, threshold: float | None
+    name: str,
+    path: Path,
+    encoder: str,
+    understanding: bool,
+    epochs: float,
+    threshold: float | None,
+    reranker: bool,
 ) -> None:
     """Ingest PATH (FAQ .csv/.jsonl, or .md/.txt) as knowledge base NAME; re-running embeds
     only entries that changed and removes those no longer in the file."""
@@ -84,6 +98,17 @@ def build(
         settings["understanding"] = True
         settings["stores"] = str(kwik_e_mart_dir() / "data" / "stores.json")
         click.echo(f"understanding: intents {results['intents'].labels}")
+    if reranker:
+        from open_interpreter.apps.assistant.reranker import train_reranker
+        from open_interpreter.apps.assistant.retrieval import HybridRetriever
+
+        pairs = [i for i, e in enumerate(entries) if e.text != e.answer]
+        answers = [e.answer for e in entries]
+        retriever = HybridRetriever(answers, NamedEncoder(encoder))
+        shutil.rmtree(folder / "reranker", ignore_errors=True)  # this assistant's own, retrained
+        train_reranker(entries, pairs, retriever, model=encoder, output_dir=folder / "reranker")
+        settings["reranker"] = True
+        click.echo(f"re-ranker: fine-tuned on {len(pairs)} questions")
     (folder / SETTINGS_FILE).write_text(json.dumps(settings, indent=2) + "\n")
 
 
@@ -109,6 +134,7 @@ def ask(name: str, question: str, as_json: bool, generate: bool) -> None:
             f"  [{citation.id}] {citation.source} — fused #{citation.fused_rank}, "
             f"BM25 #{citation.bm25_rank or '-'}, dense #{citation.dense_rank}, "
             f"cosine {citation.cosine:.2f}"
+            + (f", re-ranked #{citation.rerank_rank}" if citation.rerank_rank else "")
         )
 
 
@@ -222,6 +248,8 @@ def _open(name: str, *, generate: bool) -> Any:
         options["understanding"] = Understanding.load(_folder(name) / "understanding")
     if settings.get("stores"):
         options["stores"] = StoreDirectory.from_json(settings["stores"])
+    if settings.get("reranker"):
+        options["reranker"] = _folder(name) / "reranker"
     if generate:
         from open_interpreter.apps.assistant.grounded import GroundedWriter
 

@@ -23,6 +23,12 @@ def test_build_ask_and_eval_through_oi(faq_csv, tiny_bert_dir):
     assert {"bm25_rank", "dense_rank", "fused_rank"} <= set(reply["citations"][0])
     plain = runner.invoke(main, ["assistant", "ask", "support", "building permit"])
     assert plain.exit_code == 0 and "fused #1" in plain.output
+    ranked = runner.invoke(
+        main, ["assistant", "build", "support", str(faq_csv), *encoder, "--reranker"]
+    )
+    assert ranked.exit_code == 0 and "re-ranker: fine-tuned on 4 questions" in ranked.output
+    plain = runner.invoke(main, ["assistant", "ask", "support", "building permit"])
+    assert plain.exit_code == 0 and "re-ranked #1" in plain.output, plain.output
     scored = runner.invoke(main, ["assistant", "eval", str(faq_csv), *encoder])
     assert scored.exit_code == 0, scored.output
     assert [line.split()[0] for line in scored.output.splitlines()] == [
