@@ -590,9 +590,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
     parser.add_argument("--latency-questions", type=int, default=100)
     parser.add_argument("--held-out", type=float, default=0.4, help="share of FAQ questions")
-    parser.add_argument("--negatives", type=int, default=4, help="hard negatives per question")
-    parser.add_argument("--candidates", type=int, default=30, help="fused hits re-ranked")
-    parser.add_argument("--rerank-epochs", type=float, default=2)
+    parser.add_argument("--negatives", type=int, default=3, help="hard negatives per question")
+    parser.add_argument("--candidates", type=int, default=20, help="fused hits re-ranked")
+    parser.add_argument("--rerank-epochs", type=float, default=1)
     parser.add_argument("--grounded", type=int, default=100, help="held-out questions")
     parser.add_argument(
         "--generate-on", type=int, default=100, help="answered questions both models write"

@@ -2,11 +2,9 @@
 fused by reciprocal rank fusion.
 
 Every retriever scores *all* entries of the base and ranks them: at the sizes a support
-knowledge base has, exact search is a matrix product (0.2 ms for 500 entries of 384
-dimensions, about 40 ms at 100,000 on two CPU cores), so no approximate index is needed
-below about 100,000 entries; ``docs/assistant.md`` says when one (faiss, pgvector) takes
-over. Each hit keeps its rank in every list, which is the retrieval debug the assistant
-shows.
+knowledge base has, exact search is a matrix product; above :data:`EXACT_LIMIT` entries
+the dense side is a ``faiss`` HNSW graph instead (``docs/assistant.md`` has the timings).
+Each hit keeps its rank in every list, which is the retrieval debug the assistant shows.
 
 Example:
     >>> retriever = HybridRetriever(texts, encoder, embeddings)  # doctest: +SKIP
