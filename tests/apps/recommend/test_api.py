@@ -155,7 +155,7 @@ def test_bad_input_is_refused_clearly_never_a_500(client, db, movielens_slice):
     )
     problem(options, 422, "invalid_config")
 
-    _train(client, db, train, movielens_slice, model="bpr", options={"dim": 8, "epochs": 1})
+    _train(client, db, train, movielens_slice, model="itemknn", options={"neighbours": 20})
     base = "/v1/recommenders/movies"
     problem(client.get(f"{base}/users/1/recommendations?k=0", headers=ask), 422, "validation_error")
     problem(

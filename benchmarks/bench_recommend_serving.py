@@ -1,0 +1,157 @@
+"""Recommenders through the server: training as jobs, and p50/p99 of one recommendation call
+at 32 concurrent clients on a real ``oi serve`` (one process; the clients in this one;
+both on this machine).
+
+    nice -n 10 .venv/bin/python benchmarks/bench_recommend_serving.py
+    nice -n 10 .venv/bin/python benchmarks/bench_recommend_serving.py --requests 5 --models itemknn
+
+Each model is trained on MovieLens-100K as a job of kind ``recommender``
+(``POST /v1/recommenders``: leave-last-out evaluation, then a fit on every interaction,
+registered); its ``train_seconds`` is the final fit's, measured in the worker. Then
+``--clients`` threads, each with its own ``predict`` key and HTTP connection, each ask
+``--requests`` times ``GET /v1/recommenders/{name}/users/{user}/recommendations?k=10``
+for seeded random users (5% unknown users: the popular fallback), after a warm-up call
+per client. A figure is the client's wall time per call. Results go to
+benchmarks/results/recommend_serving.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from common import RESULTS_DIR, machine
+from dashboard_site import serve
+
+from open_interpreter.apps.recommend import load_movielens_100k
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["popular", "itemknn", "bpr", "hybrid"])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=30, help="Per client and model.")
+    parser.add_argument("--hybrid-epochs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--vector-cache",
+        type=Path,
+        default=Path.home() / ".open_interpreter" / "cache" / "item-vectors",
+        help="Item vectors cached by earlier runs, copied to the server's home (the encoder "
+        "then runs only where they are missing).",
+    )
+    return parser.parse_args()
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    """p50, p99 and mean of ``values`` (milliseconds), rounded to 0.1 ms."""
+    ordered = sorted(values)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return {
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p99_ms": round(p99, 1),
+        "mean_ms": round(statistics.fmean(ordered), 1),
+        "n": len(ordered),
+    }
+
+
+def train(site, kind: str, hybrid_epochs: int) -> dict:
+    """Train ``kind`` on MovieLens-100K as a job; its result once it ends."""
+    options = {"epochs": hybrid_epochs} if kind == "hybrid" else {}
+    body = {"name": f"ml-{kind}", "model": kind, "data": "movielens-100k", "options": options}
+    started = time.perf_counter()
+    job = site.client.post("/v1/recommenders", json=body).json()
+    while job["status"] in ("queued", "running"):
+        time.sleep(1)
+        job = site.client.get(f"/v1/fine-tunes/{job['id']}").json()
+    if job["status"] != "succeeded":
+        raise SystemExit(f"training {kind} failed: {job['error']}")
+    result = job["result"]
+    return {
+        "job_seconds": round(time.perf_counter() - started, 1),
+        "train_seconds": round(result["train_seconds"], 2),
+        "ndcg@10": round(result["evaluation"]["metrics"]["ndcg@10"], 4),
+    }
+
+
+def hammer(site, keys: list[str], name: str, users: list[str], requests: int, seed: int) -> list:
+    """``len(keys)`` clients at once, each asking ``requests`` times; every call's ms."""
+    timings: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(keys))
+
+    def client(index: int, key: str) -> None:
+        rng = random.Random(seed * 1000 + index)
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=site.url, headers=headers, timeout=60) as http:
+            http.get(f"/v1/recommenders/{name}/users/{users[0]}/recommendations").raise_for_status()
+            start.wait()
+            mine = []
+            for _ in range(requests):
+                user = rng.choice(users) if rng.random() > 0.05 else f"new-{rng.random()}"
+                began = time.perf_counter()
+                answer = http.get(f"/v1/recommenders/{name}/users/{user}/recommendations?k=10")
+                mine.append((time.perf_counter() - began) * 1000)
+                if answer.status_code != 200:
+                    with lock:
+                        failures.append(f"{answer.status_code} {answer.text[:200]}")
+        with lock:
+            timings.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(i, k)) for i, k in enumerate(keys)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(f"{len(failures)} failed calls, e.g. {failures[0]}")
+    return timings
+
+
+def make_keys(database_url: str, count: int) -> list[str]:
+    """``count`` new predict keys in the server's database."""
+    from open_interpreter.services.api_keys import create_key
+    from open_interpreter.storage import Database
+
+    db = Database(database_url, migrate=False)
+    try:
+        with db.session() as session:
+            return [create_key(session, name=f"c{i}", scope="predict")[1] for i in range(count)]
+    finally:
+        db.dispose()
+
+
+def main() -> None:
+    args = parse_args()
+    users = load_movielens_100k().interactions.users
+    results: dict = {
+        "machine": machine(),
+        "settings": {**vars(args), "vector_cache": "…"},
+        "models": {},
+    }
+    with tempfile.TemporaryDirectory() as work, serve(Path(work) / "home", workers=1) as site:
+        keys = make_keys(site.database_url, args.clients)
+        if args.vector_cache.is_dir():
+            shutil.copytree(args.vector_cache, site.home / "cache" / "item-vectors")
+        for kind in args.models:
+            trained = train(site, kind, args.hybrid_epochs)
+            calls = hammer(site, keys, f"ml-{kind}", users, args.requests, args.seed)
+            results["models"][kind] = {**trained, **percentiles(calls)}
+            print(kind, results["models"][kind], flush=True)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = RESULTS_DIR / "recommend_serving.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
