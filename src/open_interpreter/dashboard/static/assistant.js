@@ -199,4 +199,4 @@ $('chat-new').addEventListener('click', () => {
   $('chat-log').replaceChildren();
 });
 $('h-state').addEventListener('change', loadHandoffs);
-loadAssistants();
+loadAssistants().then(() => performance.mark('oi:first-content'));
