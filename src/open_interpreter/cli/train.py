@@ -12,8 +12,21 @@ from open_interpreter.cli._errors import handle_errors
 @click.command()
 @click.argument("config_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("overrides", nargs=-1)
+@click.option(
+    "--nproc", type=click.IntRange(min=1), help="Training processes on this machine (DDP)."
+)
+@click.option(
+    "--nnodes", type=click.IntRange(min=1), help="Machines taking part (run this on each)."
+)
+@click.option("--rdzv-endpoint", help="HOST:PORT where the machines meet (with --nnodes).")
 @handle_errors
-def train(config_file: Path, overrides: tuple[str, ...]) -> None:
+def train(
+    config_file: Path,
+    overrides: tuple[str, ...],
+    nproc: int | None,
+    nnodes: int | None,
+    rdzv_endpoint: str | None,
+) -> None:
     """Fine-tune a model as CONFIG_FILE says; KEY=VALUE pairs override its settings.
 
     \b
@@ -39,6 +52,11 @@ def train(config_file: Path, overrides: tuple[str, ...]) -> None:
       peft.method           lora, qlora, ia3... (peft=lora for its defaults)
       output_dir            where to save (default: the model store)
       progress              false hides the progress bars
+
+    \b
+    Several processes (torch.distributed DDP; docs/scale-out.md):
+    oi train CONFIG --nproc 2
+    oi train CONFIG --nproc 4 --nnodes 2 --rdzv-endpoint host0:29400  (on both)
     Every setting: docs/fine-tuning.md.
     """
     from open_interpreter.cli._options import quiet
@@ -49,6 +67,10 @@ def train(config_file: Path, overrides: tuple[str, ...]) -> None:
     from open_interpreter.services.runs import run_source
 
     config = load_config(config_file, list(overrides))
+    asked = {"processes": nproc, "nnodes": nnodes, "rdzv_endpoint": rdzv_endpoint}
+    asked = {key: value for key, value in asked.items() if value is not None}
+    if asked:
+        config = config.updated(distributed=asked)
     if config.output_dir is None:
         config = config.updated(output_dir=str(model_store() / config_file.stem))
     if quiet():
@@ -72,5 +94,10 @@ def train(config_file: Path, overrides: tuple[str, ...]) -> None:
             test_data=read_source(data.test, here, **columns),
             config=config,
         )
+    if result is None:  # a many-machine run: the first machine's rank 0 saved the model
+        click.echo(
+            f"This machine's processes finished; the first machine saved to {config.output_dir}"
+        )
+        return
     click.echo(str(result))
     click.echo(f"\nSaved to {config.output_dir}")

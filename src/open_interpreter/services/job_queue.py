@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from open_interpreter.services import jobs
+from open_interpreter.services.capacity import Capacity
 from open_interpreter.storage.tables import FineTuneJob, JobEvent, utcnow
 
 MAX_ATTEMPTS = 3
@@ -44,8 +45,13 @@ class Lease:
         return cls(job.id, job.worker_id or "", job.attempts)
 
 
-def claim_job(session: Session, *, worker_id: str) -> FineTuneJob | None:
-    """Take the oldest queued job for ``worker_id``, atomically.
+def claim_job(
+    session: Session, *, worker_id: str, capacity: Capacity | None = None
+) -> FineTuneJob | None:
+    """Take the oldest queued job for ``worker_id`` that fits its ``capacity``, atomically.
+
+    ``capacity`` (default: one process, no GPU, no stated memory) leaves queued the jobs
+    that need more processes, GPUs or memory than the worker has, for another worker.
 
     PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED``, so concurrent workers each lock a
     different row without waiting. SQLite: one conditional ``UPDATE … WHERE id = (oldest
@@ -61,7 +67,7 @@ def claim_job(session: Session, *, worker_id: str) -> FineTuneJob | None:
     claim["attempts"] = FineTuneJob.attempts + 1
     oldest = (
         select(FineTuneJob.id)
-        .where(FineTuneJob.status == "queued")
+        .where(FineTuneJob.status == "queued", *(capacity or Capacity()).conditions())
         .order_by(FineTuneJob.created_at, FineTuneJob.id)
         .limit(1)
     )
@@ -86,6 +92,8 @@ def claim_job(session: Session, *, worker_id: str) -> FineTuneJob | None:
         return None
     job = jobs.get_job(session, job_id)
     status = {"status": "running", "worker_id": worker_id, "attempt": job.attempts}
+    if capacity is not None:
+        status["worker_capacity"] = capacity.to_dict()
     session.add(JobEvent(job_id=job_id, type="status", data=status))
     session.commit()
     return job

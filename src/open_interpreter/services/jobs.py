@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.errors import ConfigError, ConflictError, NotFoundError
 from open_interpreter.services.callers import LOCAL, Caller
+from open_interpreter.services.capacity import job_needs
 from open_interpreter.services.job_kinds import FINE_TUNE, job_kind
 from open_interpreter.services.names import MODEL_PATTERN, looks_like_a_path
 from open_interpreter.services.registry import MAX_DB_INT, validate_model_name
@@ -46,6 +47,7 @@ def create_job(
     allow_remote_code: bool = False,
     caller: Caller = LOCAL,
     kind: str = FINE_TUNE,
+    resources: dict[str, Any] | None = None,
     commit: bool = True,
 ) -> FineTuneJob:
     """Queue a fine-tune of stored datasets; the result registers as a version of ``model_name``.
@@ -66,6 +68,9 @@ def create_job(
             model repository's own code).
         caller: Who queues it: the job belongs to its key, and uses only datasets it sees.
         kind: ``fine_tune``, or another kind named in ``job_kinds.KINDS``.
+        resources: What a worker needs to run it, ``{"processes": N, "gpus": K,
+            "memory_gb": M}`` (default: from the config's ``distributed`` block); only a
+            worker with as much claims it (:mod:`~open_interpreter.services.capacity`).
         commit: Commit now; False lets the caller commit it with other rows (a study's
             trial), so no worker can claim the job before they exist.
 
@@ -90,11 +95,14 @@ def create_job(
                 "trust_remote_code=true would run the model repository's own code on the "
                 "server; this server does not allow it (setting OI_ALLOW_REMOTE_CODE)"
             )
-        checked = parsed.model_dump(mode="json")
+        needs = job_needs(parsed, resources)
+        checked = parsed.updated(distributed={"processes": needs["needs_processes"]})
+        checked = checked.model_dump(mode="json")
     else:
         if not isinstance(config, dict):
             raise ConfigError(f"config must be a mapping, got {type(config).__name__}")
         checked = job_kind(kind).check(config)
+        needs = job_needs(None, resources)
     datasets = {
         "train_dataset_id": train_dataset_id,
         "validation_dataset_id": validation_dataset_id,
@@ -114,6 +122,7 @@ def create_job(
         progress={},
         owner_key_id=caller.key_id,
         **datasets,
+        **needs,
     )
     session.add(job)
     session.flush()

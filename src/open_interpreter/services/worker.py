@@ -28,6 +28,7 @@ from typing import Any
 
 from open_interpreter.errors import ConfigError
 from open_interpreter.services import job_queue, studies
+from open_interpreter.services.capacity import Capacity
 from open_interpreter.services.job_queue import Lease
 from open_interpreter.services.job_runner import run_job_process
 from open_interpreter.storage import Database
@@ -57,6 +58,8 @@ class Worker:
             (give every worker sharing a database the same value).
         grace_period: Seconds a terminated child gets before it is killed.
         migrate: Bring the database schema up to date when opening it.
+        capacity: What it can give a job (processes, GPUs, memory); it claims only the
+            jobs that fit (default: one process, no GPU, no stated memory).
 
     Raises:
         ConfigError: ``heartbeat_interval`` is not shorter than ``stale_after``.
@@ -76,8 +79,10 @@ class Worker:
         stale_after: float = 15.0,
         grace_period: float = 5.0,
         migrate: bool = True,
+        capacity: Capacity | None = None,
     ):
         self.database_url = database_url
+        self.capacity = capacity or Capacity()
         self.worker_id = worker_id or default_worker_id()
         self.poll_interval = poll_interval
         self.heartbeat_interval = heartbeat_interval or min(2.0, stale_after / 3)
@@ -135,7 +140,7 @@ class Worker:
             logger.info("worker %s requeued stale jobs %s", self.worker_id, requeued)
         self._advance_studies()
         with self.db.session() as session:
-            job = job_queue.claim_job(session, worker_id=self.worker_id)
+            job = job_queue.claim_job(session, worker_id=self.worker_id, capacity=self.capacity)
         if job is None:
             return False
         lease = Lease.of(job)

@@ -136,6 +136,11 @@ class FineTuneJob(Base):
     # run returned is kept in ``result``.
     kind: Mapped[str] = mapped_column(String(32), default="fine_tune", server_default="fine_tune")
     result: Mapped[dict[str, Any] | None]
+    # What a worker needs to claim it (services/job_queue.py, docs/scale-out.md):
+    # training processes, GPUs, memory (0: not stated).
+    needs_processes: Mapped[int] = mapped_column(default=1, server_default="1")
+    needs_gpus: Mapped[int] = mapped_column(default=0, server_default="0")
+    needs_memory_mb: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
