@@ -225,3 +225,29 @@ def test_continue_job_trains_on_feedback_and_the_gate_decides(client, db, contin
     assert result["gate"]["reasons"][0] == "champion: version 1"
     assert result["promoted"] == result["gate"]["promoted"]
     assert "version 2" in logs[-1]
+
+
+def test_oi_models_feedback_shows_counts_and_policy(continued):
+    from click.testing import CliRunner
+
+    from open_interpreter.cli import main
+    from open_interpreter.services import registry
+    from open_interpreter.storage import Database
+
+    database = Database()
+    with database.session() as session:
+        registry.register_directory(session, model_name="sent", path=continued)
+        policies.set_policy(session, "sent", after_feedback=50, strategy="l2sp")
+        rows = checked_rows(
+            [{"text": "good", "label": "positive"}] * 2 + [{"text": "bad", "label": "negative"}],
+            task="sequence-classification",
+            labels=["negative", "positive"],
+        )
+        add_feedback(session, model_name="sent", version=1, rows=rows)
+    database.dispose()
+    result = CliRunner().invoke(main, ["models", "feedback", "sent"])
+    assert result.exit_code == 0, result.output
+    assert "3 feedback rows, 3 not yet trained on" in result.output
+    assert "positive: 2" in result.output and "policy: l2sp" in result.output
+    missing = CliRunner().invoke(main, ["models", "feedback", "nope"])
+    assert missing.exit_code != 0 and "nope" in missing.output

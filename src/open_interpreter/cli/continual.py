@@ -1,5 +1,6 @@
 """``oi continue NAME NEW_DATA``: a model keeps learning; ``oi models report NAME
---continual``: what it kept and what it forgot (see docs/continual.md)."""
+--continual``: what it kept and what it forgot; ``oi models feedback NAME``: what clients
+sent back (see docs/continual.md)."""
 
 from __future__ import annotations
 
@@ -120,6 +121,53 @@ def models_report(name: str, continual: bool, as_json: bool) -> None:
         click.echo(f"Gate: {verdict}, margin {gate['margin']:g}")
         for reason in gate["reasons"]:
             click.echo(f"- {reason}")
+
+
+@click.command(name="feedback")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def models_feedback(name: str, as_json: bool) -> None:
+    """How much feedback the registered model NAME has had from clients: in all, per
+    version and per label, how much no continue job has taken yet, and its retraining
+    policy (see docs/continual.md)."""
+    from open_interpreter.errors import NotFoundError
+    from open_interpreter.services import registry
+    from open_interpreter.services.continual_feedback import feedback_counts
+    from open_interpreter.services.continual_policy import get_policy, policy_public
+    from open_interpreter.storage import Database
+
+    db = Database()
+    try:
+        with db.session() as session:
+            registry.get_model(session, name)  # NotFoundError when not registered
+            counts = feedback_counts(session, name)
+            try:
+                counts["policy"] = policy_public(get_policy(session, name))
+            except NotFoundError:
+                counts["policy"] = None
+    finally:
+        db.dispose()
+    if as_json:
+        click.echo(json.dumps(counts, indent=2))
+        return
+    click.echo(f"{name}: {counts['total']} feedback rows, {counts['new']} not yet trained on")
+    for version, count in counts["per_version"].items():
+        click.echo(f"  version {version}: {count}")
+    for label, count in counts["per_label"].items():
+        click.echo(f"  {label}: {count}")
+    policy = counts["policy"]
+    if policy is None:
+        click.echo("no retraining policy")
+    else:
+        when = [f"after {policy['after_feedback']} new rows"] if policy["after_feedback"] else []
+        when += (
+            [f"on drift (with {policy['min_feedback']}+ new rows)"] if policy["on_drift"] else []
+        )
+        click.echo(
+            f"policy: {policy['strategy']}, margin {policy['margin']}, {' or '.join(when)}; "
+            f"last job {policy['pending_job_id'] or '-'}"
+        )
 
 
 def _pairs(items: tuple[str, ...]) -> dict[str, str]:
