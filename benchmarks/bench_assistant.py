@@ -51,7 +51,7 @@ from open_interpreter.apps.assistant import Assistant, NamedEncoder, StoreDirect
 from open_interpreter.apps.assistant.evaluation import gold_ranks, rank_metrics
 from open_interpreter.apps.assistant.handoff import choose_threshold, handoff_scores
 from open_interpreter.apps.assistant.intents import kwik_e_mart_dir, read_intent_data
-from open_interpreter.apps.assistant.retrieval import RRF_K, HybridRetriever, ranks
+from open_interpreter.apps.assistant.retrieval import RRF_K, UNRANKED, HybridRetriever, ranks
 from open_interpreter.apps.assistant.understanding import (
     FAQ_INTENT,
     Understanding,
@@ -104,6 +104,20 @@ def out_of_scope_texts(count: int, seed: int) -> list[str]:
     return rng.sample(sorted(set(headlines)), half) + rng.sample(sorted(set(openers)), count - half)
 
 
+class Remembering:
+    """An encoder that embeds each distinct text once per run (parts ask the same
+    questions several times: to pick the fusion weight, to train, to score)."""
+
+    def __init__(self, encoder: NamedEncoder):
+        self.encoder, self.memory = encoder, {}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        new = sorted({t for t in texts if t not in self.memory})
+        if new:
+            self.memory.update(zip(new, self.encoder.encode(new), strict=True))
+        return np.stack([self.memory[t] for t in texts])
+
+
 class Run:
     """Shared state of one benchmark run: the FAQ, the encoder, the answers' vectors."""
 
@@ -116,7 +130,7 @@ class Run:
     @property
     def encoder(self) -> NamedEncoder:
         if self._encoder is None:
-            self._encoder = NamedEncoder("minilm-l6")
+            self._encoder = NamedEncoder("minilm-l6", Remembering(NamedEncoder("minilm-l6")))
         return self._encoder
 
     @property
@@ -145,7 +159,31 @@ def retrieval_part(run: Run) -> dict[str, Any]:
         "questions": len(asked),
         "methods": {method: rank_metrics(ranks) for method, ranks in found.items()},
         "bm25_weight_in_fusion": fusion_sweep(run, (0.25, 0.5)),
+        "bm25_tokenisation": bm25_variants(run),
     }
+
+
+def bm25_variants(run: Run) -> dict[str, dict[str, float]]:
+    """BM25 alone over the answers with and without English stop words and stemming."""
+    import bm25s
+    import Stemmer
+
+    answers, questions = [e.answer for e in run.entries], [e.text for e in run.entries]
+    found = {}
+    for stopwords in ("en", None):
+        for stem in (True, False):
+            stemmer = Stemmer.Stemmer("english") if stem else None
+            options = {"stopwords": stopwords, "stemmer": stemmer, "show_progress": False}
+            index = bm25s.BM25()
+            index.index(bm25s.tokenize(answers, **options), show_progress=False)
+            got = []
+            for right, question in enumerate(questions):
+                tokens = bm25s.tokenize([question], return_ids=False, **options)[0]
+                scores = np.asarray(index.get_scores(tokens))
+                got.append(int(ranks(scores)[right]) if scores[right] > 0 else UNRANKED)
+            name = f"stopwords={stopwords or 'none'}, stemmed={stem}"
+            found[name] = rank_metrics(got)
+    return found
 
 
 def fusion_sweep(run: Run, weights: tuple[float, ...]) -> dict[str, dict[str, float]]:
