@@ -70,6 +70,9 @@ def test_a_shifted_stream_raises_drift_and_queues_one_continue_job(client, db, c
         assert response.status_code == 200, response.text
         return response.json()
 
+    unseen = client.get("/v1/models/sent/drift?observed_only=true", headers=predict).json()
+    assert unseen == {"model": "sent", "version": 1, "tracked": False}  # nothing loaded
+    assert client.app.state.oi.cache.loads == 0
     assert drift()["baseline"] == "continual evaluation sets" and not drift()["drifted"]
     eval_file = continued / "continual" / "eval" / "task-0.json"
     texts = [item["text"] for item in json.loads(eval_file.read_text())["items"]]

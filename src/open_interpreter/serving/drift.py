@@ -158,6 +158,10 @@ class DriftTracker:
             await asyncio.shield(tracked.baseline)
         return tracked.window.status(), tracked.baseline_source
 
+    def is_tracked(self, name: str, version: int) -> bool:
+        """Whether ``name``@``version`` has been served (or asked about) since the start."""
+        return (name, version) in self._tracked
+
     def known(self) -> list[tuple[str, int, DriftStatus]]:
         """Every tracked version and its status (the dashboard's view)."""
         return [(name, v, t.window.status()) for (name, v), t in self._tracked.items()]

@@ -134,6 +134,7 @@ function modelCard(model) {
         'Roll back production',
       ),
     ),
+    h('div', { class: 'continual', id: `continual-${model.name}` }),
     h(
       'div',
       { class: 'table-wrap' },
@@ -165,6 +166,42 @@ function modelCard(model) {
   );
 }
 
+/** Continual learning of a served model: drift against its baseline, feedback, policy. */
+function driftText(drift) {
+  if (!drift) return '–';
+  if (!drift.tracked) return 'not served since the server started';
+  if (drift.label_psi === null) return `${drift.window} predictions; no baseline (${drift.baseline || 'no evaluation data'})`;
+  const psi = `label PSI ${num(drift.label_psi)}, confidence PSI ${num(drift.confidence_psi)}`;
+  const state = drift.drifted ? `DRIFTED (${drift.reasons.join('; ')})` : `no drift (${psi} ≤ ${drift.threshold})`;
+  return `${state}; v${drift.version}, ${drift.window} predictions, ADWIN changes ${drift.adwin_detections}`;
+}
+
+function policyText(policy) {
+  if (!policy) return 'none';
+  const when = [];
+  if (policy.after_feedback) when.push(`after ${policy.after_feedback} new rows`);
+  if (policy.on_drift) when.push(`on drift (${policy.min_feedback}+ new rows)`);
+  return `${policy.strategy}, gate margin ${policy.margin}, ${when.join(' or ')}; last job ${policy.pending_job_id || '–'}`;
+}
+
+async function continualPanel(model) {
+  const name = encodeURIComponent(model.name);
+  const quiet = (path) => api(path).catch(() => null);
+  const [drift, feedback, policy] = await Promise.all([
+    quiet(`/v1/models/${name}/drift?observed_only=true`),
+    quiet(`/v1/models/${name}/feedback?limit=1`),
+    quiet(`/v1/models/${name}/retraining-policy`),
+  ]);
+  const pairs = [
+    ['Drift', driftText(drift)],
+    ['Feedback', feedback ? `${feedback.count} rows (yours, or all with an admin key)` : '–'],
+    ['Retraining policy', policyText(policy)],
+  ];
+  document.getElementById(`continual-${model.name}`)?.replaceChildren(
+    h('dl', { class: 'pairs' }, pairs.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+  );
+}
+
 async function act(path, json, done) {
   try {
     await api(path, { method: 'POST', json });
@@ -182,6 +219,7 @@ async function load() {
       ? models.data.map(modelCard)
       : [h('p', { class: 'muted' }, 'No registered models yet: a successful fine-tune registers one.')]),
   );
+  models.data.forEach((model) => continualPanel(model));
   if (location.hash) document.getElementById(decodeURIComponent(location.hash.slice(1)))?.scrollIntoView();
 }
 

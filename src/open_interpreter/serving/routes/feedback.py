@@ -139,10 +139,16 @@ async def drift(
     state: StateDep,
     _key: PredictKey,
     version: Annotated[int | None, Query(gt=0)] = None,
+    observed_only: Annotated[bool, Query(description="Do not load the model.")] = False,
 ) -> dict[str, Any]:
     """The served version's predictions against its evaluation baseline: PSI of labels and
-    confidences, ADWIN detections, whether it is drifted, and its drift events."""
+    confidences, ADWIN detections, whether it is drifted, and its drift events. With
+    ``observed_only`` (the dashboard), a version not served since the server started
+    answers ``tracked: false`` instead of being loaded."""
     number, path = await state.versions.resolve(name, version, None)
+    tracked = state.drift.is_tracked(name, number)
+    if observed_only and not tracked:
+        return {"model": name, "version": number, "tracked": False}
     loaded = state.cache.loaded_predictor(path) or await run_in_threadpool(
         state.cache.get_predictor, path
     )
@@ -170,6 +176,7 @@ async def drift(
     return {
         "model": name,
         "version": number,
+        "tracked": True,
         "baseline": source,
         "window_size": state.drift.window,
         "min_window": state.drift.min_window,
