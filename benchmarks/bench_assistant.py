@@ -298,8 +298,9 @@ def handoff_reranked_part(run: Run) -> dict[str, Any]:
     if reranker is None:
         sys.exit("run --part reranker first: it trains and saves the re-ranker")
     assistant = Assistant(run.entries, tuned, reranker=reranker)
-    outside = out_of_scope_texts(args.out_of_scope, args.seed)
-    inside = [run.entries[i].text for i in held]
+    count = args.handoff_questions
+    outside = out_of_scope_texts(min(count, args.out_of_scope), args.seed)
+    inside = [run.entries[i].text for i in random.Random(args.seed).sample(held, count)]
 
     def both(questions: list[str]) -> dict[str, list[float]]:
         best = [assistant.retrieve(q, 1)[0] for q in questions]
@@ -507,7 +508,7 @@ def grounded_part(run: Run) -> dict[str, Any]:
     else:
         adapter, result = train_chat_adapter(
             run.entries, learnt, tuned, output_dir=folder, num_threads=args.threads,
-            epochs=args.sft_epochs,
+            epochs=args.sft_epochs, passages=args.passages,
         )  # fmt: skip
         adapter.settings = adapter.settings.model_copy(
             update={"max_new_tokens": args.max_new_tokens}
@@ -520,9 +521,10 @@ def grounded_part(run: Run) -> dict[str, Any]:
             "settings": {k: v for k, v in CHAT_SFT_SETTINGS.items() if k != "generation"},
         }  # fmt: skip
     print(f"chat adapter ready: {trained}", flush=True)
-    _, _, _, reranker = _split_retrieval(run)  # the reranker part may have finished meanwhile
+    # Without the re-ranker: on a shared 2-core CPU its 20 pairs per question did not fit.
+    reranker = None
     writers = {"base": GroundedWriter.load(max_new_tokens=args.max_new_tokens), "adapter": adapter}
-    assistant = Assistant(run.entries, tuned, reranker=reranker)
+    assistant = Assistant(run.entries, tuned, reranker=reranker, top_k=args.passages)
     rows: dict[str, list[dict[str, Any]]] = {
         "retrieval": [], "retrieval_same": [], "base": [], "adapter": [],
     }  # fmt: skip
@@ -569,6 +571,7 @@ def grounded_part(run: Run) -> dict[str, Any]:
         "threshold": assistant.threshold, "supported_at": SUPPORTED_AT,
         "reranker": reranker is not None,
         "bm25_weight": tuned.bm25_weight, "max_new_tokens": args.max_new_tokens,
+        "passages": args.passages, "sft_questions": len(learnt),
         "adapter_training": trained,
         "write_seconds": {name: percentiles(v) for name, v in seconds.items() if v},
         "answers": summary, "examples": examples,
@@ -631,12 +634,16 @@ def main() -> None:
     parser.add_argument("--negatives", type=int, default=3, help="hard negatives per question")
     parser.add_argument("--candidates", type=int, default=20, help="fused hits re-ranked")
     parser.add_argument("--rerank-epochs", type=float, default=1)
+    parser.add_argument(
+        "--handoff-questions", type=int, default=200, help="handoff_reranked: texts per side"
+    )
     parser.add_argument("--grounded", type=int, default=100, help="held-out questions")
     parser.add_argument(
         "--generate-on", type=int, default=100, help="answered questions both models write"
     )
     parser.add_argument("--max-new-tokens", type=int, default=80)
     parser.add_argument("--sft-questions", type=int, default=120, help="train questions")
+    parser.add_argument("--passages", type=int, default=3, help="passages a writer reads")
     parser.add_argument("--sft-epochs", type=float, default=1)
     parser.add_argument(
         "--index-sizes", type=int, nargs="+", default=[1_000, 10_000, 50_000, 100_000]
