@@ -126,3 +126,26 @@ def test_one_process_is_not_distributed() -> None:
     assert distributed.rank() == 0 and distributed.world_size() == 1
     assert distributed.shard([1, 2, 3]) == [1, 2, 3]
     assert distributed.agree(True) and not distributed.agree(False)
+
+
+def test_settings_that_cannot_run_are_refused_before_any_process_starts(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from open_interpreter.cli import main
+    from open_interpreter.config import FineTuneConfig
+    from open_interpreter.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"needs distributed\.rdzv_endpoint"):
+        FineTuneConfig().updated(distributed={"processes": 2, "nnodes": 2})
+    fsdp = FineTuneConfig().updated(distributed={"processes": 2, "strategy": "fsdp"})
+    with pytest.raises(ConfigError, match="strategy=fsdp is not supported yet"):
+        distributed.check_launchable(fsdp)
+    if not torch.cuda.is_available():
+        nccl = FineTuneConfig().updated(distributed={"processes": 2, "backend": "nccl"})
+        with pytest.raises(ConfigError, match="nccl needs CUDA"):
+            distributed.check_launchable(nccl)
+    config = tmp_path / "run.yaml"
+    config.write_text("data:\n  train: train.conll\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["train", str(config), "--nproc", "2", "--nnodes", "2"])
+    assert result.exit_code == 1
+    assert "distributed.nnodes > 1 needs distributed.rdzv_endpoint" in result.stderr

@@ -124,17 +124,17 @@ def loss_scale(labels: torch.Tensor | None, mean_tokens: float, share: float) ->
 
 
 def wrap(model: torch.nn.Module, settings: DistributedSettings) -> torch.nn.Module:
-    """The module to run forward/backward through: DDP (or FSDP) around ``model``.
+    """The module to run forward/backward through: DDP around ``model``.
 
     DDP broadcasts rank 0's weights, so every rank starts from the same model whatever
     its seed. ``model`` itself stays the plain module that is checkpointed and saved.
+
+    Raises:
+        ConfigError: ``strategy: fsdp`` (see :func:`check_launchable`).
     """
     if not active():
         return model
-    if settings.strategy == "fsdp":
-        from torch.distributed.fsdp import fully_shard
-
-        return fully_shard(model)
+    check_strategy(settings)
     device = next(model.parameters()).device
     ids = [device.index] if device.type == "cuda" else None
     return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
@@ -372,12 +372,29 @@ class _EventWriter:
         return self.stop.exists()
 
 
-def check_launchable(config: FineTuneConfig) -> None:
-    """Refuse settings that cannot run here (nccl without CUDA).
+def check_strategy(settings: DistributedSettings) -> None:
+    """Refuse ``strategy: fsdp``: torch's FSDP2 (``fully_shard``) trains on gloo/CPU in this
+    torch, but the loop evaluates, checkpoints and saves on rank 0 alone, which a sharded
+    model cannot do without every rank gathering its weights first (not built yet).
 
     Raises:
-        ConfigError: The backend needs hardware this machine lacks.
+        ConfigError: ``settings.strategy`` is ``fsdp``.
     """
+    if settings.strategy == "fsdp":
+        raise ConfigError(
+            "distributed.strategy=fsdp is not supported yet: the training loop evaluates, "
+            "checkpoints and saves on rank 0 alone, which a sharded model cannot; use ddp "
+            "(docs/scale-out.md)"
+        )
+
+
+def check_launchable(config: FineTuneConfig) -> None:
+    """Refuse settings that cannot run here (nccl without CUDA, fsdp).
+
+    Raises:
+        ConfigError: The backend needs hardware this machine lacks, or fsdp was asked for.
+    """
+    check_strategy(config.distributed)
     if backend_for(config.distributed) == "nccl" and not torch.cuda.is_available():
         raise ConfigError("distributed.backend=nccl needs CUDA GPUs; use gloo (or auto) on CPU")
 
