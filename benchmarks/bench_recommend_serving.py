@@ -27,11 +27,25 @@ import threading
 import time
 from pathlib import Path
 
+import dashboard_site
 import httpx
 from common import RESULTS_DIR, machine
 from dashboard_site import serve
 
 from open_interpreter.apps.recommend import load_movielens_100k
+
+
+def patient_wait(url: str, process, log: Path) -> None:
+    """``dashboard_site``'s start-up wait, but for up to 10 minutes: on a shared 2-core
+    machine under load a server's imports alone can take longer than its 90 s."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(1)
+    raise RuntimeError("oi serve did not start:\n" + log.read_text())
 
 
 def parse_args() -> argparse.Namespace:
@@ -132,6 +146,7 @@ def make_keys(database_url: str, count: int) -> list[str]:
 
 def main() -> None:
     args = parse_args()
+    dashboard_site._wait_for = patient_wait
     users = load_movielens_100k().interactions.users
     results: dict = {
         "machine": machine(),
