@@ -3,7 +3,9 @@
 Data come as RecBole atomic files (MovieLens-100K ships inside ``recbole==1.2.1``); the
 evaluation ranks every unseen item for every test user (leave-last-out, or a cold-start
 split of hidden items) and reports Recall@10, NDCG@10, MRR and coverage with bootstrap
-intervals. See ``docs/recommendation.md``.
+intervals. Uploaded CSV/TSV tables, registered versions, the ``recommender`` job kind and
+feedback events are in :mod:`.store` and :mod:`.jobs`; the sentence-pair re-ranker in
+:func:`evaluate_reranker`. See ``docs/recommendation.md``.
 
 Example:
     >>> from open_interpreter.apps.recommend import Recommender, load_movielens_100k
@@ -38,12 +40,14 @@ from open_interpreter.apps.recommend._recommender import (
     Recommendations,
     Recommender,
 )
+from open_interpreter.apps.recommend._rerank import RerankReport, evaluate_reranker
 from open_interpreter.apps.recommend._splits import (
     Split,
     cold_start_split,
     leave_last_out,
     random_split,
 )
+from open_interpreter.apps.recommend._tables_io import read_interaction_tables
 
 __all__ = [
     "BPR",
@@ -59,16 +63,19 @@ __all__ = [
     "Recommendations",
     "Recommender",
     "RecommenderModel",
+    "RerankReport",
     "Split",
     "TwoTower",
     "bootstrap_interval",
     "cold_start_split",
     "embed_items",
     "evaluate_ranking",
+    "evaluate_reranker",
     "leave_last_out",
     "load_model",
     "load_movielens_100k",
     "random_split",
     "read_atomic_file",
+    "read_interaction_tables",
     "read_interactions",
 ]
