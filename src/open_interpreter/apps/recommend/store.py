@@ -195,8 +195,12 @@ def check_config(config: dict[str, Any]) -> dict[str, Any]:
         isinstance(v, int | float | str | bool) for v in options.values()
     ):
         raise ConfigError("options must map setting names to numbers, strings or booleans")
+    if "encoder" in options:
+        raise ConfigError(
+            "a job's recommender uses the default encoder; 'encoder' is not a setting"
+        )
     try:
-        MODELS[kind](**{k: v for k, v in options.items() if k != "encoder"})
+        MODELS[kind](**options)
     except TypeError as exc:
         raise ConfigError(f"bad options for the {kind} model: {exc}") from None
     seed = config.get("seed", 0)
