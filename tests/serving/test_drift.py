@@ -1,6 +1,7 @@
-"""Drift in serving: a stream that leaves the evaluation data's distribution raises the
-drift signal within a bounded number of requests, on /metrics and the drift route, and
-the policy queues exactly one continue job."""
+"""Drift in serving: a stream that switches from CoNLL-style sentences to WNUT-style
+tweets raises the drift signal within a bounded number of requests, on /metrics and the
+drift route, and the policy queues exactly one continue job (tiny NER model; the real
+measurement with minilm-l6 is benchmarks/bench_drift.py)."""
 
 from __future__ import annotations
 
@@ -20,17 +21,36 @@ from open_interpreter.continual.drift import (
 from open_interpreter.services.continual_tables import DriftEvent
 from open_interpreter.storage.tables import FineTuneJob
 
-from ..continual.helpers import first_version
+from ..continual.helpers import FAST
 from ..fixtures.api import key, upload_model
+from ..fixtures.data import ner_sentences
 
-SHIFTED = "the the the"  # far from the sentiment data: one label, one confidence
-BOUND = 6  # requests of 16 shifted texts after the switch
+TWEETS = [  # WNUT-style: handles, hashtags, links, slang (unknown words to this model)
+    "@jmaz lol cant wait 4 #coachella http://t.co/x1",
+    "omg @bieber ur show was sick !!! #beliebers",
+    "rt @nyknicks : melo out tonite , ugh",
+    "gonna c #starwars w/ @sam tmrw :)",
+]
+BOUND = 4  # requests of 16 tweets after the switch
 
 
 @pytest.fixture(scope="module")
 def continued(tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny sentiment classifier with a continual record (read-only)."""
-    return first_version(tiny_bert_dir, tmp_path_factory.mktemp("drift") / "sent").path
+    """A tiny NER model trained on CoNLL-style sentences by continue_training, so it
+    carries its evaluation set (the drift baseline). Read-only."""
+    from open_interpreter.bundle import ModelBundle
+    from open_interpreter.continual import continue_training
+    from open_interpreter.data.examples import TokenExamples
+
+    step = continue_training(
+        ModelBundle(model_name=str(tiny_bert_dir)),
+        TokenExamples(*ner_sentences(48, seed=1), source="conll-style"),
+        validation_data=TokenExamples(*ner_sentences(24, seed=2), source="held out"),
+        output_dir=tmp_path_factory.mktemp("drift") / "ner",
+        task_name="conll-style",
+        **FAST,
+    )
+    return step.path
 
 
 def test_psi_and_the_window():
@@ -53,35 +73,35 @@ def test_psi_and_the_window():
 
 def test_a_shifted_stream_raises_drift_and_queues_one_continue_job(client, db, continued):
     admin, predict = key(db, "admin"), key(db, "predict")
-    upload_model(client, admin, "sent", continued)
+    upload_model(client, admin, "ner", continued)
     policy = {"on_drift": True, "min_feedback": 1, "strategy": "replay"}
     assert (
         client.post(
-            "/v1/models/sent/retraining-policy", headers=key(db, "train"), json=policy
+            "/v1/models/ner/retraining-policy", headers=key(db, "train"), json=policy
         ).status_code
         == 200
     )
-    feedback = {"items": [{"text": SHIFTED, "label": "negative"}]}
-    response = client.post("/v1/models/sent/feedback", headers=predict, json=feedback)
+    feedback = {"items": [{"text": TWEETS[0], "tags": ["O"] * len(TWEETS[0].split())}]}
+    response = client.post("/v1/models/ner/feedback", headers=predict, json=feedback)
     assert response.json()["queued_job"] is None  # not drifted yet
 
     def drift() -> dict:
-        response = client.get("/v1/models/sent/drift", headers=predict)
+        response = client.get("/v1/models/ner/drift", headers=predict)
         assert response.status_code == 200, response.text
         return response.json()
 
-    unseen = client.get("/v1/models/sent/drift?observed_only=true", headers=predict).json()
-    assert unseen == {"model": "sent", "version": 1, "tracked": False}  # nothing loaded
+    unseen = client.get("/v1/models/ner/drift?observed_only=true", headers=predict).json()
+    assert unseen == {"model": "ner", "version": 1, "tracked": False}  # nothing loaded
     assert client.app.state.oi.cache.loads == 0
     assert drift()["baseline"] == "continual evaluation sets" and not drift()["drifted"]
     eval_file = continued / "continual" / "eval" / "task-0.json"
-    texts = [item["text"] for item in json.loads(eval_file.read_text())["items"]]
+    texts = [" ".join(item["tokens"]) for item in json.loads(eval_file.read_text())["items"]]
 
     def send(batch: list[str]) -> None:
-        response = client.post("/v1/models/sent/predict", headers=predict, json={"texts": batch})
+        response = client.post("/v1/models/ner/predict", headers=predict, json={"texts": batch})
         assert response.status_code == 200, response.text
 
-    while drift()["window"] < 50:  # the evaluation data itself: no drift
+    while drift()["window"] < 50:  # CoNLL-style: the evaluation data itself, no drift
         send(texts)
     before = drift()
     assert not before["drifted"] and before["label_psi"] < 0.05, before
@@ -89,14 +109,14 @@ def test_a_shifted_stream_raises_drift_and_queues_one_continue_job(client, db, c
     while not drift()["drifted"]:
         requests += 1
         assert requests <= BOUND, drift()
-        send([SHIFTED] * 16)
+        send(TWEETS * 4)
     after = drift()
     assert after["reasons"] and after["events"][0]["job_id"] is not None
     for _ in range(3):  # still drifted: no second event, no second job
-        send([SHIFTED] * 16)
+        send(TWEETS * 4)
     metrics = client.get("/metrics", headers=admin).text
-    assert 'oi_drift_detected{model="sent",version="1"} 1.0' in metrics
-    assert 'oi_drift_label_psi{model="sent",version="1"}' in metrics
+    assert 'oi_drift_detected{model="ner",version="1"} 1.0' in metrics
+    assert 'oi_drift_label_psi{model="ner",version="1"}' in metrics
     with db.session() as session:
         jobs = list(session.scalars(select(FineTuneJob).where(FineTuneJob.kind == "continue")))
         events = list(session.scalars(select(DriftEvent)))
