@@ -68,8 +68,8 @@ function feedbackButtons(turn) {
   return h(
     'div',
     { class: 'feedback' },
-    h('button', { type: 'button', 'aria-label': 'Good answer', onclick: () => send('up') }, '👍'),
-    h('button', { type: 'button', 'aria-label': 'Bad answer', onclick: () => send('down') }, '👎'),
+    h('button', { type: 'button', 'aria-label': 'Good answer', onclick: () => send('up') }, 'Good'),
+    h('button', { type: 'button', 'aria-label': 'Bad answer', onclick: () => send('down') }, 'Bad'),
     status,
   );
 }
