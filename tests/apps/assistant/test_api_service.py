@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from open_interpreter.apps.assistant import service
+from open_interpreter.apps.assistant.assistant import Reply
 from open_interpreter.apps.assistant.knowledge import read_faq
 from open_interpreter.apps.assistant.sessions import is_follow_up, retrieval_query
 from open_interpreter.apps.assistant.store import KnowledgeStore
@@ -54,8 +55,14 @@ def test_conversation_feedback_hand_offs_and_delete(db, faq_csv, word_encoder):
         service.give_feedback(db, row.id, conversation["id"], second["id"], rating="meh")
     with pytest.raises(NotFoundError):
         service.get_session(db, row.id, conversation["id"], caller=stranger)
+    # two requests of one conversation at once: the later one takes the next free number
+    raced = service._store_turn(
+        db, conversation["id"], 2, "again?", "again?", Reply("again?", "yes", "faq"),
+        {"handoff_id": None, "citations": []},
+    )  # fmt: skip
+    assert raced["number"] == 4
     stored = service.get_session(db, row.id, conversation["id"])
-    assert [t["handed_off"] for t in stored["turns"]] == [False, False, True]
+    assert [t["handed_off"] for t in stored["turns"]] == [False, False, True, False]
     assert stored["turns"][1]["feedback"][0]["correction"] == "About 25,000 SEK."
     assert stored["turns"][0]["citations"][0]["bm25_rank"] == 1
     queue, total = service.list_handoffs(db, row.id, state="open")

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from open_interpreter.apps.assistant.assistant import DEFAULT_THRESHOLD, Assistant, Reply
 from open_interpreter.apps.assistant.knowledge import (
@@ -50,7 +51,12 @@ from open_interpreter.apps.assistant.tables import (
     HandoffRow,
     TurnRow,
 )
-from open_interpreter.errors import DataError, NotFoundError, OpenInterpreterError
+from open_interpreter.errors import (
+    ConflictError,
+    DataError,
+    NotFoundError,
+    OpenInterpreterError,
+)
 from open_interpreter.services.callers import LOCAL, Caller
 from open_interpreter.storage import Database, artifacts
 from open_interpreter.storage.tables import utcnow
@@ -334,17 +340,44 @@ def ask(
         )  # fmt: skip
     turn = _turn_view(question, query, reply, handoff_id)
     if session_id is not None:
+        turn.update(_store_turn(database, session_id, number, question, query, reply, turn))
+    return turn
+
+
+def _store_turn(
+    database: Database,
+    session_id: str,
+    number: int,
+    question: str,
+    query: str,
+    reply: Reply,
+    turn: dict[str, Any],
+) -> dict[str, Any]:
+    """Store the turn as ``number``, or as the next free number when another request of
+    the same conversation took it meanwhile."""
+    for _ in range(3):
         with database.session() as session:
             row = TurnRow(
                 session_id=session_id, number=number, question=question, query=query,
                 answer=reply.answer, route=reply.route, confidence=reply.confidence,
                 handed_off=reply.handed_off, handoff_reason=reply.handoff_reason,
-                handoff_id=handoff_id, citations=turn["citations"],
+                handoff_id=turn["handoff_id"], citations=turn["citations"],
             )  # fmt: skip
             session.add(row)
-            session.commit()
-            turn.update(id=row.id, number=number, session_id=session_id, created_at=row.created_at)
-    return turn
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                number = 1 + (
+                    session.scalar(
+                        select(func.max(TurnRow.number)).where(TurnRow.session_id == session_id)
+                    )
+                    or 0
+                )
+                continue
+            return {"id": row.id, "number": number, "session_id": session_id,
+                    "created_at": row.created_at}  # fmt: skip
+    raise ConflictError(f"conversation {session_id!r} is busy: ask again")
 
 
 def retrieval_debug(
