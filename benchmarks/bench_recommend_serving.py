@@ -11,7 +11,8 @@ registered); its ``train_seconds`` is the final fit's, measured in the worker. T
 ``--clients`` threads, each with its own ``predict`` key and HTTP connection, each ask
 ``--requests`` times ``GET /v1/recommenders/{name}/users/{user}/recommendations?k=10``
 for seeded random users (5% unknown users: the popular fallback), after a warm-up call
-per client. A figure is the client's wall time per call. Results go to
+per client. A figure is the client's wall time per call; ``one_client_*`` is the same
+with a single client first (the service time without queueing). Results go to
 benchmarks/results/recommend_serving.json.
 """
 
@@ -159,8 +160,10 @@ def main() -> None:
             shutil.copytree(args.vector_cache, site.home / "cache" / "item-vectors")
         for kind in args.models:
             trained = train(site, kind, args.hybrid_epochs)
+            alone = hammer(site, keys[:1], f"ml-{kind}", users, args.requests, args.seed)
             calls = hammer(site, keys, f"ml-{kind}", users, args.requests, args.seed)
-            results["models"][kind] = {**trained, **percentiles(calls)}
+            one = {f"one_client_{k}": v for k, v in percentiles(alone).items() if k != "n"}
+            results["models"][kind] = {**trained, **percentiles(calls), **one}
             print(kind, results["models"][kind], flush=True)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / "recommend_serving.json"

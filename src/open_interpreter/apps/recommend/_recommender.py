@@ -174,8 +174,11 @@ class Recommender:
         mine = self.model._fitted_history()[user].indices
         if vectors is None or not len(mine) or not len(items):
             return [f"popular: {int(self._popularity[i])} users chose it" for i in items]
-        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        closest = mine[np.argmax(unit[items] @ unit[mine].T, axis=1)]
+        similarity = getattr(self.model, "similarity", None)
+        if similarity is not None:  # item-kNN: the neighbour that scored it most
+            closest = mine[np.argmax(similarity[np.ix_(mine, items)], axis=0)]
+        else:
+            closest = mine[np.argmax(_unit(vectors[items]) @ _unit(vectors[mine]).T, axis=1)]
         if self.model.kind == "content":
             return [f"content: its text is close to {self.item_text.titles[c]!r}" for c in closest]
         return [f"similar items: like {self.item_text.titles[c]!r}" for c in closest]
@@ -252,3 +255,8 @@ class Recommender:
             )
             for item, score, reason in zip(items, scores, reasons, strict=True)
         ]
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (only the rows asked for: a whole item-kNN matrix is large)."""
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
