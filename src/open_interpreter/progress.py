@@ -5,7 +5,8 @@ for one (``oi evaluate``, the scoring before and after fine-tuning, ``evaluate()
 Python) wraps the work in :func:`scoring_progress`; the forward pass
 (:func:`~open_interpreter.tasks.forward.forward`) iterates its batches through
 :func:`tracked`, which then shows a bar on stderr (the ``rich`` bar the training loop
-uses). Nothing is shown when stderr is not a terminal, when the caller turned it off
+uses; in a Jupyter notebook, a live widget under the cell). Nothing is shown when
+stderr is neither a terminal nor a notebook, when the caller turned it off
 (``progress=False``, ``oi --quiet``), nor for scoring nobody announced: validation
 inside the training loop runs under the training bar, and a server's predictions are
 nobody's wait.
@@ -82,7 +83,9 @@ def _bar(description: str, total: int) -> tuple[Any, Any] | None:
 def terminal_bar(label: str, *columns: Any, transient: bool = False) -> Any | None:
     """A ``rich`` progress bar on stderr: ``label``, the bar, done/total, ``columns``, the
     time taken and the time left; None when stderr is not a terminal (stdout stays the
-    program's own, and logs carry the progress elsewhere).
+    program's own, and logs carry the progress elsewhere). In a Jupyter notebook the bar
+    is a live widget under the cell (``rich`` draws it with ``ipywidgets``: ``pip install
+    "open-interpreter-nlp[notebook]"``).
 
     Args:
         label: The bar's name (rich markup).
@@ -100,7 +103,7 @@ def terminal_bar(label: str, *columns: Any, transient: bool = False) -> Any | No
     )
 
     console = Console(stderr=True)
-    if not console.is_terminal:
+    if not (console.is_terminal or console.is_jupyter):
         return None
     return Progress(
         TextColumn(f"[bold]{label}"),
