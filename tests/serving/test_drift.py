@@ -31,7 +31,7 @@ TWEETS = [  # WNUT-style: handles, hashtags, links, slang (unknown words to this
     "rt @nyknicks : melo out tonite , ugh",
     "gonna c #starwars w/ @sam tmrw :)",
 ]
-BOUND = 4  # requests of 16 tweets after the switch
+BOUND = 8  # requests of 16 tweets after the switch (measured: see the test's output)
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,7 @@ def test_psi_and_the_window():
     assert population_stability_index({"a": 1, "b": 1}, {"a": 9, "b": 1}) > 0.2
     baseline = Baseline.of([Observation(("pos",), 0.9), Observation(("neg",), 0.6)] * 50)
     window = DriftWindow(baseline, size=20, min_size=10)
+    assert window.recover == 0.1
     for _ in range(5):
         window.observe(Observation(("pos",), 0.9))
         window.observe(Observation(("neg",), 0.6))
@@ -101,7 +102,7 @@ def test_a_shifted_stream_raises_drift_and_queues_one_continue_job(client, db, c
         response = client.post("/v1/models/ner/predict", headers=predict, json={"texts": batch})
         assert response.status_code == 200, response.text
 
-    while drift()["window"] < 50:  # CoNLL-style: the evaluation data itself, no drift
+    while drift()["window"] < 100:  # CoNLL-style: the evaluation data itself, no drift
         send(texts)
     before = drift()
     assert not before["drifted"] and before["label_psi"] < 0.05, before
@@ -111,6 +112,7 @@ def test_a_shifted_stream_raises_drift_and_queues_one_continue_job(client, db, c
         assert requests <= BOUND, drift()
         send(TWEETS * 4)
     after = drift()
+    print(f"drifted after {requests} requests of 16 tweets: {after['reasons']}")
     assert after["reasons"] and after["events"][0]["job_id"] is not None
     for _ in range(3):  # still drifted: no second event, no second job
         send(TWEETS * 4)
@@ -122,3 +124,19 @@ def test_a_shifted_stream_raises_drift_and_queues_one_continue_job(client, db, c
         events = list(session.scalars(select(DriftEvent)))
     assert len(jobs) == 1 and jobs[0].config["trigger"] == "drift"
     assert len(events) == 1 and events[0].job_id == jobs[0].id
+
+
+def test_a_drifted_window_recovers_only_under_the_moderate_level():
+    baseline = Baseline.of([Observation(("a",), 0.9), Observation(("b",), 0.6)] * 50)
+    window = DriftWindow(baseline, size=10, min_size=10)
+    for _ in range(10):
+        window.observe(Observation(("a",), 0.9))
+    assert window.status().drifted
+    for label in "bababa":  # back to 7 a / 3 b: PSI between 0.1 and 0.2
+        window.observe(Observation((label,), 0.9 if label == "a" else 0.6))
+    status = window.status()
+    assert 0.1 < status.label_psi <= 0.2 and status.drifted
+    assert "not yet back under 0.1" in status.reasons[0]
+    for label in "ba":
+        window.observe(Observation((label,), 0.9 if label == "a" else 0.6))
+    assert not window.status().drifted  # 6 a / 4 b: under 0.1

@@ -7,10 +7,13 @@ the last ``size`` observations and compares them with a :class:`Baseline` (the s
 observations of the version on its own evaluation data):
 
 - the **population stability index** of the predicted-label distribution and of the
-  confidence distribution (ten bins cut at the baseline's deciles):
+  confidence distribution (five bins cut at the baseline's quintiles: with windows of a
+  few hundred predictions, ten bins make the index noisy):
   ``PSI = Σ (a − e) · ln(a / e)`` over bins, ``e`` the baseline's share, ``a`` the
   window's. Below 0.1 is read as no shift, 0.1–0.2 moderate, above
-  :data:`PSI_SIGNIFICANT` (0.2) a significant shift — the window is *drifted* then;
+  :data:`PSI_SIGNIFICANT` (0.2) a significant shift — the window is *drifted* then, and
+  stays drifted until both indices are back under :data:`PSI_MODERATE` (hysteresis: a
+  window hovering around 0.2 does not flap);
 - **ADWIN** (Bifet & Gavaldà 2007, ``river.drift.ADWIN``) on the confidence stream,
   primed with the baseline's confidences: a detection means the mean confidence of what
   is served changed.
@@ -28,7 +31,7 @@ PSI_SIGNIFICANT = 0.2
 """PSI above which a shift is significant (the usual rule of thumb)."""
 PSI_MODERATE = 0.1
 """PSI above which a shift is moderate."""
-CONFIDENCE_BINS = 10
+CONFIDENCE_BINS = 5
 PSI_FLOOR = 1e-4
 """Share a bin is given when it is empty, so the logarithm stays finite."""
 
@@ -143,7 +146,8 @@ class DriftWindow:
             compared once it is set).
         size: Observations kept (the window).
         min_size: Observations needed before the window can be called drifted.
-        threshold: PSI above which it is drifted.
+        threshold: PSI above which it becomes drifted.
+        recover: PSI both indices must fall under before a drifted window is not.
         adwin_delta: ADWIN's confidence parameter (smaller: fewer, surer detections).
     """
 
@@ -152,13 +156,16 @@ class DriftWindow:
         baseline: Baseline | None = None,
         *,
         size: int = 200,
-        min_size: int = 50,
+        min_size: int = 100,
         threshold: float = PSI_SIGNIFICANT,
+        recover: float = PSI_MODERATE,
         adwin_delta: float = 0.002,
     ):
         if not 1 <= min_size <= size:
             raise ValueError(f"need 1 <= min_size <= size, got {min_size=}, {size=}")
         self.size, self.min_size, self.threshold = size, min_size, threshold
+        self.recover = min(recover, threshold)
+        self._drifted = False
         self.adwin_delta = adwin_delta
         self.baseline: Baseline | None = None
         self._observations: deque[Observation] = deque()
@@ -218,9 +225,17 @@ class DriftWindow:
         )
         reasons = []
         if n >= self.min_size:
-            for name, value in (("label", label_psi), ("confidence", confidence_psi)):
-                if value > self.threshold:
-                    reasons.append(f"{name} PSI {value:.3f} > {self.threshold}")
+            values = (("label", label_psi), ("confidence", confidence_psi))
+            reasons = [
+                f"{k} PSI {v:.3f} > {self.threshold}" for k, v in values if v > self.threshold
+            ]
+            if not reasons and self._drifted:
+                reasons = [
+                    f"{k} PSI {v:.3f}, not yet back under {self.recover}"
+                    for k, v in values
+                    if v > self.recover
+                ]
+        self._drifted = bool(reasons)
         return DriftStatus(
             window=n,
             label_psi=round(label_psi, 6),

@@ -65,7 +65,7 @@ class DriftTracker:
         db: Database,
         *,
         window: int = 200,
-        min_window: int = 50,
+        min_window: int = 100,
         threshold: float = PSI_SIGNIFICANT,
         baseline_limit: int = 500,
     ):
