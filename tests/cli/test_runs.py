@@ -118,3 +118,41 @@ def test_recording_off_or_impossible_never_stops_training(
     with caplog.at_level(logging.WARNING, logger="open_interpreter.services.runs"):
         result = _fine_tune(tiny_bert_dir, tmp_path, epochs=1)
     assert result.after is not None and "this run is not recorded" in caplog.text
+
+
+def test_a_run_whose_process_was_killed_is_marked_failed_not_left_running(
+    recording, runner, monkeypatch
+):
+    import subprocess
+    import sys
+    from datetime import timedelta
+
+    from open_interpreter.services import runs
+    from open_interpreter.storage.tables import FineTuneJob, utcnow
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a real process id, of a process that is no more (kill -9 ends the same)
+    killed = RunRecorder(recording, name="killed", config={}, source="cli")
+    killed.start()
+    alive = RunRecorder(recording, name="alive", config={}, source="python")
+    alive.start()  # this very process
+    far = RunRecorder(recording, name="far", config={}, source="cli")
+    far.start()
+    with recording.session() as session:
+        session.get(
+            FineTuneJob, killed.run_id
+        ).worker_id = f"cli@{runs.socket.gethostname()}:{gone.pid}"
+        row = session.get(FineTuneJob, far.run_id)
+        row.worker_id = "cli@another-machine:1"
+        row.heartbeat_at = utcnow() - timedelta(seconds=runs.ABANDONED_AFTER_S + 60)
+        session.commit()
+    listed = {
+        r["name"]: r for r in json.loads(runner.invoke(main, ["runs", "list", "--json"]).stdout)
+    }
+    assert listed["killed"]["status"] == listed["far"]["status"] == "failed"
+    assert listed["alive"]["status"] == "running"
+    shown = json.loads(runner.invoke(main, ["runs", "show", killed.run_id, "--json"]).stdout)
+    assert "ended without finishing" in shown["error"]
+    with make_client(recording) as client:  # what the dashboard's runs page reads
+        answer = client.get(f"/v1/fine-tunes/{alive.run_id}", headers=key(recording, "admin"))
+    assert answer.json()["status"] == "running"

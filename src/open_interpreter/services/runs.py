@@ -10,6 +10,11 @@ after, test) and where the model was saved under ``progress``. Workers never cla
 requeue such a row. Cancelling it (``POST /v1/fine-tunes/{id}/cancel``, the dashboard)
 stops the training at its next flush.
 
+A run whose process ended without finishing it (``kill -9``, a crash of the
+interpreter, the machine stopped) is marked ``failed`` the next time runs or jobs are
+listed or read (:func:`settle_abandoned`): at once on the machine that ran it (its
+process is gone), elsewhere once it has been silent for ``ABANDONED_AFTER_S``.
+
 Recording never gets in the way of training: a database that cannot be opened or written
 is logged once and the run goes on unrecorded. ``OI_RECORD_RUNS=0`` turns it off.
 """
@@ -27,6 +32,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from open_interpreter.errors import ConfigError, NotFoundError
 from open_interpreter.services.job_progress import RunFigures
@@ -36,6 +42,11 @@ from open_interpreter.storage.tables import FineTuneJob, JobEvent, utcnow
 logger = logging.getLogger(__name__)
 
 SOURCES = ("server", "cli", "python")
+ABANDONED_AFTER_S = 1800
+"""How long a recorded run from another machine may go unheard before it counts as
+abandoned (a run writes at least every few seconds while it trains, but scoring a large
+evaluation set is silent)."""
+ABANDONED = "the process running it ended without finishing it (killed, or its machine stopped)"
 _SOURCE: contextvars.ContextVar[str] = contextvars.ContextVar("oi_run_source", default="python")
 
 EventHook = Callable[[dict[str, Any]], bool | None]
@@ -224,6 +235,59 @@ def recorded_run(
         raise
 
 
+def settle_abandoned(session: Session) -> int:
+    """Mark ``failed`` every recorded run still ``running`` whose process is gone.
+
+    On this machine a run's process is looked up by its id (the run's ``worker_id`` is
+    ``cli@HOST:PID``); a run from another machine is abandoned once its last write is
+    ``ABANDONED_AFTER_S`` old.
+
+    Returns:
+        How many runs were marked.
+    """
+    from open_interpreter.services.jobs import update_if
+
+    running = session.scalars(
+        select(FineTuneJob).where(FineTuneJob.status == "running", FineTuneJob.source != "server")
+    ).all()
+    settled = 0
+    for run in running:
+        if not _abandoned(run):
+            continue
+        end = {"status": "failed", "error": ABANDONED, "finished_at": utcnow()}
+        if update_if(session, run.id, "running", **end):
+            session.add(
+                JobEvent(
+                    job_id=run.id, type="status", data={"status": "failed", "error": ABANDONED}
+                )
+            )
+            settled += 1
+    if settled:
+        session.commit()
+    return settled
+
+
+def _abandoned(run: FineTuneJob) -> bool:
+    _, _, where = (run.worker_id or "").partition("@")
+    host, _, pid = where.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        return not _process_alive(int(pid))
+    last = (run.heartbeat_at or run.started_at or run.created_at).replace(tzinfo=None)
+    return (utcnow() - last).total_seconds() > ABANDONED_AFTER_S
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    except OSError:
+        return True  # cannot tell: leave the run as it is
+    return True
+
+
 def list_runs(db: Database, *, source: str | None = None, limit: int = 50) -> list[FineTuneJob]:
     """Every run, newest first: server jobs and recorded CLI and Python runs.
 
@@ -236,6 +300,7 @@ def list_runs(db: Database, *, source: str | None = None, limit: int = 50) -> li
             raise ConfigError(f"unknown run source {source!r}; use one of {list(SOURCES)}")
         query = query.where(FineTuneJob.source == source)
     with db.session() as session:
+        settle_abandoned(session)
         return list(
             session.scalars(
                 query.order_by(FineTuneJob.created_at.desc(), FineTuneJob.id.desc()).limit(limit)
@@ -250,6 +315,7 @@ def get_run(db: Database, run_id: str) -> tuple[FineTuneJob, list[JobEvent]]:
         NotFoundError: No run has this id.
     """
     with db.session() as session:
+        settle_abandoned(session)
         run = session.get(FineTuneJob, run_id)
         if run is None:
             known = session.scalar(select(func.count()).select_from(FineTuneJob)) or 0

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
-from open_interpreter.services import jobs
+from open_interpreter.services import jobs, runs
 from open_interpreter.serving.deps import PageDep, SessionDep, StateDep, TrainCaller
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import FineTuneCreate, FineTunePublic, FineTunesPublic
@@ -54,6 +54,7 @@ def list_fine_tunes(
     status: str | None = None,
 ) -> FineTunesPublic:
     """The caller's jobs (an admin key's: all), newest first, optionally of one status."""
+    runs.settle_abandoned(session)  # a recorded CLI/Python run whose process was killed
     rows, total = jobs.list_jobs(
         session, status=status, limit=page.limit, offset=page.offset, caller=caller
     )
@@ -63,6 +64,7 @@ def list_fine_tunes(
 @router.get("/{job_id}")
 def get_fine_tune(job_id: str, session: SessionDep, caller: TrainCaller) -> FineTunePublic:
     """One job with its progress (step, loss, ETA)."""
+    runs.settle_abandoned(session)
     return FineTunePublic.model_validate(jobs.get_job(session, job_id, caller=caller))
 
 
