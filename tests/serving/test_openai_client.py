@@ -152,3 +152,16 @@ def test_the_sdk_against_a_real_oi_serve(db, tmp_path, tiny_llama_dir):
         assert [c.choices[0].finish_reason for c in pieces][-1] == "length"
         with pytest.raises(openai.NotFoundError):
             sdk.completions.create(model="no-such-model", prompt="x")
+
+
+def test_the_sdk_lists_and_retrieves_registered_models(sdk, db, tiny_ner_model_dir):
+    from open_interpreter.services.registry import register_directory
+
+    with db.session() as session:
+        register_directory(session, model_name="people-ner", path=tiny_ner_model_dir)
+    [listed] = sdk.models.list().data
+    assert listed.id == "people-ner" and listed.object == "model"
+    assert listed.owned_by == "open-interpreter" and listed.created > 1_700_000_000
+    assert sdk.models.retrieve("people-ner").id == "people-ner"
+    with pytest.raises(openai.NotFoundError):
+        sdk.models.retrieve("nothere")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -85,18 +85,32 @@ class ExportPublic(BaseModel):
 
 
 class ModelPublic(BaseModel):
-    """A registered model with its versions."""
+    """A registered model with its versions (and the fields of an OpenAI model object, so
+    the ``openai`` SDK's ``models.list()`` / ``models.retrieve()`` read it)."""
 
     name: str
     task: str
     description: str
     created_at: datetime
     versions: list[ModelVersionPublic]
+    id: str = ""
+    """The name, as OpenAI's clients look for it."""
+    object: Literal["model"] = "model"
+    created: int = 0
+    """``created_at`` in seconds since the epoch (UTC)."""
+    owned_by: str = "open-interpreter"
+
+    @model_validator(mode="after")
+    def _openai_fields(self) -> ModelPublic:
+        self.id = self.name
+        self.created = int(self.created_at.replace(tzinfo=timezone.utc).timestamp())
+        return self
 
 
 class ModelsPublic(Page):
-    """Registered models."""
+    """Registered models (an OpenAI-style ``list`` object too)."""
 
+    object: Literal["list"] = "list"
     data: list[ModelPublic]
 
 
