@@ -13,6 +13,13 @@ quoted strings spanning lines joined. Each is put in one of three groups:
   requests to a running server (``curl``), installs, commands with placeholders
   (``ft_3f9a…``, ``oi_…``) and commands on ``../shared`` data where it is absent.
 
+``--smoke`` checks that the slow commands work as written, without their full cost: a
+training command (``oi train``, ``oi tune``, ``oi continue``) gets ``data.limit=64
+epochs=1`` (and ``n_trials=2``) appended, ``oi prompt eval`` ``dev_size=20``,
+``--limit`` options become 20, and the
+benchmarks and the test suite, which are their own checks, are skipped. Names, files,
+options and the order of the pages are exercised; figures are not.
+
 Commands run in document order, with ``.venv/bin`` first on PATH, in a scratch directory
 that reads like the repository root (its entries linked, ``../shared`` beside it) so
 what they write stays out of the repository, and in a fresh ``OI_HOME`` per page
@@ -24,6 +31,7 @@ Usage:
     python scripts/docs_commands.py --slow --home ~/.open_interpreter   # after make demo
     python scripts/docs_commands.py --only "oi runs"    # commands containing a text
     python scripts/docs_commands.py --slow --page docs/cli.md   # one page, in its own OI_HOME
+    python scripts/docs_commands.py --slow --smoke --home DIR   # every command, small sizes
 
 Exit status 1 when a command that ran failed.
 """
@@ -70,6 +78,7 @@ SKIP = (
     (re.compile(r"^oi serve\b|^OI_\w+=\S+ oi serve\b"), "starts a server that runs until stopped"),
     (re.compile(r"^oi chat\b"), "an interactive chat"),
     (re.compile(r"^oi worker\b(?!.*--once)"), "a worker that runs until stopped"),
+    (re.compile(r"^oi monitor watch\b(?!.*--once)"), "watches a folder until stopped"),
     (re.compile(r"^make (demo|test)\b"), "make demo serves until stopped; make test is the suite"),
     (re.compile(r"\bcurl\b|^AUTH="), "a request to a running server (docs/api.md walkthrough)"),
     (re.compile(r"^(pip|\S*/pip|apt|sudo|createuser|pg_dump|psql)\b"), "installs or administers"),
@@ -84,6 +93,30 @@ SKIP = (
     (re.compile(r"\borg/name\b|(^| )[A-Z]{3,}( |$)"), "a placeholder"),
     (re.compile(r"^oi (prompt delete|models rm)\b(?!.*(--yes|-y\b))"), "asks the reader first"),
 )
+
+
+# What --smoke leaves out: benchmarks and the suite, each a long check of its own.
+HEAVY = re.compile(
+    r"^(nice -n \d+ )?(\.venv/bin/)?(python|pytest)\b.*(benchmarks/|tests/|-m browser)"
+    r"|^make (bench|prompt-table|screenshots)\b|^\.venv/bin/pytest\b"
+)
+SMOKE_TRAINING = re.compile(r"^oi (train|tune|continue)\b")
+SMOKE_SIZES = "data.limit=64 epochs=1"
+
+
+def smoke(command: Command) -> Command:
+    """``command`` at --smoke's small sizes, or skipped when it is a benchmark or the suite."""
+    bare = " ".join(shlex.split(command.text, comments=True))
+    if HEAVY.search(bare):
+        command.group, command.reason = "skip", "a benchmark or the test suite (--smoke)"
+        return command
+    text = re.sub(r"--limit \d+", "--limit 20", command.text.split(" #")[0].rstrip())
+    if SMOKE_TRAINING.search(text):
+        text += f" {SMOKE_SIZES}" + (" n_trials=2" if text.startswith("oi tune") else "")
+    elif text.startswith("oi prompt eval"):
+        text += " dev_size=20"
+    command.text = text
+    return command
 
 
 DATA_FILE = re.compile(r"\.(csv|tsv|conll|jsonl|json|txt)$")
@@ -287,12 +320,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--in-process", action="store_true", help="Run plain `oi` commands in this process."
     )
+    parser.add_argument(
+        "--smoke", action="store_true", help="Small sizes for training; no benchmarks."
+    )
     args = parser.parse_args(argv)
     commands = [
         c
         for c in collect()
         if (not args.only or args.only in c.text) and (not args.page or c.file == args.page)
     ]
+    if args.smoke:
+        commands = [smoke(c) if c.group == "slow" else c for c in commands]
     groups = {"fast", "slow"} if args.slow else {"fast"}
     if args.list:
         for c in commands:
