@@ -3,6 +3,7 @@ stream with injected events, and the throughput of its batched analysis.
 
     nice -n 10 .venv/bin/python benchmarks/bench_monitor.py            # the sizes below
     nice -n 10 .venv/bin/python benchmarks/bench_monitor.py --quick    # a smoke run
+    nice -n 10 .venv/bin/python benchmarks/bench_monitor.py --lm-zero-shot-only 200
 
 1. Sentiment. The classifier the monitor uses (``minilm-l6`` fine-tuned through the
    platform's recipe; ``apps/monitor/classifiers.py`` says on what) is scored on held-out
@@ -99,6 +100,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=2.0, help="Documents a minute.")
     parser.add_argument("--throughput-docs", type=int, default=192)
     parser.add_argument("--lm-zero-shot", type=int, default=0)
+    parser.add_argument(
+        "--lm-zero-shot-only",
+        type=int,
+        default=0,
+        help="Only compare smollm2-135m-instruct zero-shot with the dictionary on the first "
+        "N held-out tweets and held-back sentences (no classifier trained); writes "
+        "results/monitor_lm_zero_shot.json.",
+    )
     parser.add_argument(
         "--also-lexicon",
         action="store_true",
@@ -525,9 +534,49 @@ def to_markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def lm_zero_shot_only(args, sizes: TrainingSizes) -> None:
+    """Zero-shot prompting with the only packaged LM against the dictionary, on the same
+    texts as the full run's first N (held-out tweets; seeded held-back sentences)."""
+    n = args.lm_zero_shot_only
+    data = sentiment_data(sizes)
+    held_back = random.Random(7).sample(
+        data.held_back_sentences, min(args.sentences, len(data.held_back_sentences))
+    )[:n]
+    tweets, gold = data.test_tweets[:n], data.test_tweet_labels[:n]
+    lexicon = load_lexicon()
+    weak = [lexicon.label(s) for s in held_back]
+    result: dict[str, Any] = {"machine": machine(), "n": n}
+    started = time.perf_counter()
+    lm_tweets = zero_shot_labels("smollm2-135m-instruct", tweets)
+    lm_sentences = zero_shot_labels("smollm2-135m-instruct", held_back)
+    result["lm_seconds"] = round(time.perf_counter() - started, 1)
+    result["rows"] = {
+        "LM dictionary alone": {
+            "tweets": score_labels(gold, [lexicon.label(t) for t in tweets]),
+            "financial_agreement": score_labels(weak, weak),
+        },
+        "zero-shot, smollm2-135m-instruct": {
+            "tweets": score_labels(gold, lm_tweets),
+            "financial_agreement": score_labels(weak, lm_sentences),
+        },
+    }
+    result["predicted_counts"] = {
+        "tweets": {label: lm_tweets.count(label) for label in LABELS},
+        "sentences": {label: lm_sentences.count(label) for label in LABELS},
+    }
+    result["weak_label_counts"] = {label: weak.count(label) for label in LABELS}
+    out = args.out.parent / "monitor_lm_zero_shot.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=1))
+
+
 def main() -> None:
     args = parse_args()
     sizes = TrainingSizes(model=args.base_model)
+    if args.lm_zero_shot_only:
+        lm_zero_shot_only(args, sizes)
+        return
     if args.quick:
         sizes = TrainingSizes(
             model=args.base_model,
