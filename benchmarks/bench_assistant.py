@@ -509,8 +509,10 @@ def grounded_part(run: Run) -> dict[str, Any]:
     learnt = sorted(random.Random(args.seed).sample(train, min(args.sft_questions, len(train))))
     folder = args.models_dir / "chat_adapter"
     start = time.perf_counter()
-    trained = None
-    if args.reuse_models and folder.is_dir():
+    trained, writers = None, {}
+    if not args.generate_on:  # plain retrieval and hand-offs only
+        pass
+    elif args.reuse_models and folder.is_dir():
         adapter = GroundedWriter.load(folder, max_new_tokens=args.max_new_tokens)
     else:
         adapter, result = train_chat_adapter(
@@ -527,10 +529,12 @@ def grounded_part(run: Run) -> dict[str, Any]:
             "parameters": str(result.training.parameters),
             "settings": {k: v for k, v in CHAT_SFT_SETTINGS.items() if k != "generation"},
         }  # fmt: skip
-    print(f"chat adapter ready: {trained}", flush=True)
+    if args.generate_on:
+        print(f"chat adapter ready: {trained}", flush=True)
+        base = GroundedWriter.load(max_new_tokens=args.max_new_tokens)
+        writers = {"base": base, "adapter": adapter}
     # Without the re-ranker: on a shared 2-core CPU its 20 pairs per question did not fit.
     reranker = None
-    writers = {"base": GroundedWriter.load(max_new_tokens=args.max_new_tokens), "adapter": adapter}
     assistant = Assistant(run.entries, tuned, reranker=reranker, top_k=args.passages)
     rows: dict[str, list[dict[str, Any]]] = {
         "retrieval": [], "retrieval_same": [], "base": [], "adapter": [],
