@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -189,9 +188,10 @@ def test_two_racing_triggers_queue_exactly_one_job(client, db, continued):
     assert ranges == [(0, 2), (2, 4), (4, 6)]
 
 
-def test_continue_job_trains_on_feedback_and_the_gate_decides(client, db, continued, tmp_path):
-    from open_interpreter.services import registry
-    from open_interpreter.services.continual_jobs import CONTINUE_JOB
+def test_continue_job_trains_on_feedback_and_the_gate_decides(client, db, continued):
+    from open_interpreter.services import jobs, registry
+    from open_interpreter.services.job_queue import Lease, claim_job
+    from open_interpreter.services.job_runner import run_job
 
     upload_model(client, key(db, "admin"), "sent", continued)
     texts, labels = sentiment_texts(12, seed=9)
@@ -213,18 +213,17 @@ def test_continue_job_trains_on_feedback_and_the_gate_decides(client, db, contin
         add_feedback(session, model_name="sent", version=1, rows=rows)
         job = policies.maybe_queue(session, "sent")
         assert job is not None
-        session.expunge(job)
-    logs: list[str] = []
-    ctx = SimpleNamespace(
-        db=db, job=job, run_dir=tmp_path, log=logs.append, check_cancelled=lambda: None
-    )
-    result = CONTINUE_JOB.run(ctx)
+        job_id = job.id
+        lease = Lease.of(claim_job(session, worker_id="w1"))
+    assert run_job(db, lease) == "succeeded"  # the worker's own path, through the kind
+    with db.session() as session:
+        result = jobs.get_job(session, job_id).result
+        assert policies.maybe_queue(session, "sent") is None  # no new feedback since
     assert result["from_version"] == 1 and result["version"] == 2
     assert result["examples"] == 12
     assert result["report"]["tasks"][-1] == "feedback-1-12"
     assert result["gate"]["reasons"][0] == "champion: version 1"
     assert result["promoted"] == result["gate"]["promoted"]
-    assert "version 2" in logs[-1]
 
 
 def test_oi_models_feedback_shows_counts_and_policy(continued):
