@@ -281,6 +281,17 @@ def test_bounds_and_owners(api):
     problem(client.delete(base, headers=keys["predict"]), 403, "forbidden")
     extra = client.post(f"{base}/ask", headers=keys["predict"], json={"question": "Hi", "x": 1})
     problem(extra, 422, "validation_error")
+    nul = client.post(f"{base}/ask", headers=keys["predict"], json={"question": "a\x00b"})
+    problem(nul, 422, "validation_error")  # PostgreSQL cannot store it: refused everywhere
+    nul_file = client.post(
+        "/v1/assistants", headers=keys["train"], data={"name": "nul"},
+        files={"file": ("faq.csv", b"q,a\nWhy?,Because\x00.\n")},
+    )  # fmt: skip
+    problem(nul_file, 422, "invalid_file")
+    bad_id = {"name": "x", "dataset_id": "ds\x00"}
+    problem(
+        client.post("/v1/assistants", headers=keys["train"], data=bad_id), 422, "validation_error"
+    )
 
 
 def test_delete_removes_everything_of_the_assistant(api):

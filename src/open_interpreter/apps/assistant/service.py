@@ -169,6 +169,12 @@ def create_assistant(
         raise DataError("the knowledge base has no entries")
     if len(entries) > MAX_ENTRIES:
         raise DataError(f"an assistant holds at most {MAX_ENTRIES} entries, got {len(entries)}")
+    for entry in entries:  # PostgreSQL cannot store a NUL in text; refused everywhere
+        if any(
+            "\x00" in value
+            for value in (entry.id, entry.text, entry.answer, entry.source, entry.category)
+        ):
+            raise DataError(f"entry {entry.id[:40]!r} holds a NUL character")
     if not 0.0 <= threshold <= 1.0 or not 1 <= top_k <= 20:
         raise DataError(f"need 0 <= threshold <= 1 and 1 <= top_k <= 20: {threshold=}, {top_k=}")
     assistant_id = artifacts.new_id("as")

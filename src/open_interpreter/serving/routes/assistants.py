@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from open_interpreter.apps.assistant import service
 from open_interpreter.apps.assistant.assistant import DEFAULT_THRESHOLD, MAX_QUESTION_CHARS
@@ -38,6 +38,7 @@ from open_interpreter.serving.schemas import NAME_PATTERN, Page
 
 router = APIRouter(prefix="/assistants", tags=["assistants"])
 STREAM_CHUNK_WORDS = 4
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
 async def _predict_caller(request: Request, key: PredictKey) -> Caller:
@@ -121,6 +122,13 @@ class SessionPublic(BaseModel):
     turns: list[TurnPublic]
 
 
+def _no_nul(value: str | None) -> str | None:
+    """PostgreSQL cannot store a NUL in text: refused on SQLite too, so both agree."""
+    if value is not None and "\x00" in value:
+        raise ValueError(f"a NUL character is not allowed, got one at {value.index(chr(0))}")
+    return value
+
+
 class AskRequest(BaseModel):
     """A question, optionally in a conversation; ``stream`` (or ``Accept:
     text/event-stream``) answers with server-sent events."""
@@ -131,6 +139,8 @@ class AskRequest(BaseModel):
     session_id: str | None = Field(None, max_length=64)
     stream: bool = False
 
+    _question = field_validator("question", "session_id")(_no_nul)
+
 
 class RetrieveRequest(BaseModel):
     """A question to show the retrieval of, candidate by candidate."""
@@ -139,6 +149,8 @@ class RetrieveRequest(BaseModel):
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     k: int = Field(10, ge=1, le=50)
+
+    _question = field_validator("question")(_no_nul)
 
 
 class Candidates(BaseModel):
@@ -155,6 +167,8 @@ class FeedbackRequest(BaseModel):
 
     rating: Literal["up", "down"] | None = None
     correction: str | None = Field(None, max_length=service.MAX_CORRECTION_CHARS)
+
+    _correction = field_validator("correction")(_no_nul)
 
 
 class HandoffPublic(BaseModel):
@@ -185,10 +199,10 @@ def create_assistant(
     ] = None,
     dataset_id: Annotated[
         str | None,
-        Form(max_length=64, description="A stored dataset: text = question, label = answer."),
+        Form(pattern=ID_PATTERN, description="A stored dataset: text = question, label = answer."),
     ] = None,
     faq: Annotated[
-        str | None, Form(max_length=64, description="A packaged FAQ: 'zaragoza'.")
+        str | None, Form(pattern=ID_PATTERN, description="A packaged FAQ: 'zaragoza'.")
     ] = None,
     threshold: Annotated[float, Form(ge=0.0, le=1.0)] = DEFAULT_THRESHOLD,
     top_k: Annotated[int, Form(ge=1, le=20)] = 3,
