@@ -563,7 +563,7 @@ def grounded_part(run: Run) -> dict[str, Any]:
                 rows["retrieval_same"].append(rows[name][-1])
         if len(examples) < 3:
             examples.append({"question": question, **answers})
-        print(json.dumps({"index": index, **{n: r[-1] for n, r in rows.items()}}), flush=True)
+        print(json.dumps({"index": index, **{n: r[-1] for n, r in rows.items() if r}}), flush=True)
     answered = len(asked) - handoffs
     summary = {
         name: {
