@@ -5,6 +5,7 @@ then accepts; a receiver that hangs does not hold up ingestion)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import datetime, timedelta
@@ -126,6 +127,15 @@ def test_documents_series_points_alerts_and_rules(client, keys):
         422,
         "validation_error",
     )
+    for time_given in ("9999-12-31T23:59:59", 1e30, float("nan"), True):
+        odd = batch(40, [GOOD])
+        odd["documents"][0]["time"] = time_given
+        answer = client.post(
+            f"/v1/monitors/{mid}/documents",
+            headers={**alice, "Content-Type": "application/json"},
+            content=json.dumps(odd),
+        )
+        assert answer.status_code == 422, (time_given, answer.text)
     assert client.get(f"/v1/monitors/{mid}", headers=alice).json()["documents"] == 12
 
     series = client.get(f"/v1/monitors/{mid}/series?entity=Acme", headers=alice).json()["data"]
@@ -135,6 +145,14 @@ def test_documents_series_points_alerts_and_rules(client, keys):
     assert len(recent["data"][0]["points"]) == 3  # the last point and the two before it
     problem(
         client.get(f"/v1/monitors/{mid}/series?window=soon", headers=alice), 422, "invalid_query"
+    )
+    far = client.get(f"/v1/monitors/{mid}/series?entity=Acme&window=999999d", headers=alice)
+    assert len(far.json()["data"][0]["points"]) == len(acme["points"])
+    early = {"key": "entity:Acme", "at": "0001-01-01T00:00:00"}
+    problem(
+        client.get(f"/v1/monitors/{mid}/documents", headers=alice, params=early),
+        422,
+        "invalid_query",
     )
     behind = client.get(
         f"/v1/monitors/{mid}/documents",

@@ -46,6 +46,10 @@ class Document:
         return data
 
 
+EARLIEST, LATEST = datetime(1900, 1, 1), datetime(9000, 1, 1)
+"""Documents are dated within these (windows of up to a week are computed past them)."""
+
+
 def parse_time(value: Any) -> datetime:
     """Read an ISO 8601 string, a Unix timestamp or a datetime as a naive UTC datetime.
 
@@ -96,6 +100,11 @@ def to_document(item: Any, *, source: str = "data", line: int | None = None) -> 
         moment = parse_time(item["time"])
     except (ValueError, OverflowError, OSError) as error:
         raise DataError(f"bad time {item['time']!r}: {error}", **_at(source, line)) from None
+    if not EARLIEST <= moment < LATEST:
+        raise DataError(
+            f"time {item['time']!r} is outside {EARLIEST.year}–{LATEST.year - 1}",
+            **_at(source, line),
+        )
     return Document(id=doc_id, time=moment, source=origin, text=text)
 
 

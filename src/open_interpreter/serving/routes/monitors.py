@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -123,7 +123,9 @@ class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
-    time: str | float = Field(description="ISO 8601 (UTC if no zone) or a Unix timestamp.")
+    time: StrictStr | StrictFloat | StrictInt = Field(
+        description="ISO 8601 (UTC if no zone) or a Unix timestamp."
+    )
     source: str = Field("api", min_length=1, max_length=200)
     text: str = Field(min_length=1, max_length=MAX_TEXT)
 
@@ -387,10 +389,9 @@ def get_series(
     keys = wanted or store.keys(session, record.id)
     period = _period(window)
     since, until = _moment(start, "start"), _moment(end, "end")
-    if period is not None:
-        latest = store.latest_window_end(session, record.id)
-        if latest is not None:
-            since = max(since or latest - period, latest - period)
+    latest = store.latest_window_end(session, record.id) if period is not None else None
+    if period is not None and latest is not None and latest - datetime.min > period:
+        since = max(since or latest - period, latest - period)
     minutes = MonitorSettings(**record.settings).window_minutes
     return SeriesList(
         data=[
@@ -419,8 +420,9 @@ def get_documents(
     ``at``, the newest first."""
     record = _record(session, monitor_id, caller)
     end = _moment(at, "at")
-    assert end is not None
     window = timedelta(minutes=MonitorSettings(**record.settings).window_minutes)
+    if end is None or end - datetime.min < window:
+        raise Problem(422, "invalid_query", "at is too early to be a window's end")
     return DocumentsPublic(
         data=store.documents_in(session, record.id, key, end - window, end, limit=limit)
     )
