@@ -282,9 +282,16 @@ def _is_host(endpoint: str) -> bool:
 
 
 def _describe(error: Any) -> str:
-    """One line per failed process: its rank and its error (or the signal that killed it)."""
+    """One line per failed process: its rank and its error (or the signal that killed it).
+
+    Ranks the launcher itself stopped (SIGTERM) because another one failed are named
+    after the failure, as stopped, not as its cause.
+    """
+    failures = sorted(error.failures.items())
+    stopped = [rank for rank, f in failures if f.exitcode == -signal.SIGTERM]
+    causes = [(rank, f) for rank, f in failures if rank not in stopped] or failures
     lines = []
-    for global_rank, failure in sorted(error.failures.items()):
+    for global_rank, failure in causes:
         if failure.exitcode < 0:
             why = f"killed by {failure.signal_name()}"
         else:
@@ -294,6 +301,9 @@ def _describe(error: Any) -> str:
             first = next(iter(str(message).strip().splitlines()), "")
             why = first or f"exited with code {failure.exitcode}"
         lines.append(f"training process rank {global_rank} failed: {why}")
+    others = [str(rank) for rank in stopped if len(causes) < len(failures)]
+    if others:
+        lines.append(f"the launcher stopped rank {', '.join(others)}")
     return "; ".join(lines)
 
 
@@ -354,6 +364,8 @@ def _main(folder: Path) -> None:
             tmp = folder / f"{_RESULT}.tmp"
             tmp.write_bytes(pickle.dumps(result))
             tmp.replace(folder / _RESULT)
+        agree(False)  # the others wait for rank 0's scoring and saving; if it fails, they
+        # are stopped by the launcher here, never left waiting
     finally:
         leave()
 
