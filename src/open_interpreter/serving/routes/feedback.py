@@ -90,9 +90,12 @@ async def post_feedback(
     """Store labelled examples for ``name`` (checked against its labels); the policy may
     queue a continue job (``queued_job``)."""
     by_version: dict[int, list[dict[str, Any]]] = {}
+    read: dict[int | None, tuple[int, str, list[str]]] = {}  # each version's labels once
     for number, item in enumerate(body.items):
-        version, path = await state.versions.resolve(name, item.version, None)
-        task, labels = await run_in_threadpool(feedback.model_labels, path)
+        if item.version not in read:
+            version, path = await state.versions.resolve(name, item.version, None)
+            read[item.version] = (version, *await run_in_threadpool(feedback.model_labels, path))
+        version, task, labels = read[item.version]
         raw = item.model_dump(exclude={"version"})
         try:
             (row,) = feedback.checked_rows([raw], task=task, labels=labels)
