@@ -91,6 +91,9 @@ def test_a_shifted_stream_raises_drift_and_queues_one_continue_job(client, db, c
         assert response.status_code == 200, response.text
         return response.json()
 
+    report = client.get("/v1/models/ner/continual-report", headers=predict).json()
+    assert report["tasks"] == ["conll-style"] and len(report["matrix"]) == 1
+    assert report["version"] == 1 and report["gate"] is None  # uploaded, not gated
     unseen = client.get("/v1/models/ner/drift?observed_only=true", headers=predict).json()
     assert unseen == {"model": "ner", "version": 1, "tracked": False}  # nothing loaded
     assert client.app.state.oi.cache.loads == 0

@@ -184,18 +184,42 @@ function policyText(policy) {
   return `${policy.strategy}, gate margin ${policy.margin}, ${when.join(' or ')}; last job ${policy.pending_job_id || '–'}`;
 }
 
+/** The continual report: R[i][j], the score on task j after step i, and the summary. */
+function reportTable(report) {
+  if (!report) return 'no continual record';
+  const head = h('tr', {}, h('th', { scope: 'col' }, 'after step'), ...report.tasks.map((t) => h('th', { scope: 'col' }, t)));
+  const rows = report.matrix.map((row, i) =>
+    h(
+      'tr',
+      {},
+      h('th', { scope: 'row' }, `${i} (${report.steps[i]?.strategy || ''})`),
+      ...report.tasks.map((_, j) => h('td', {}, j < row.length ? num(row[j]) : '–')),
+    ),
+  );
+  const gate = report.gate ? `gate: ${report.gate.promoted ? 'promoted' : 'kept as challenger'} — ${report.gate.reasons.join('; ')}` : '';
+  return h(
+    'div',
+    {},
+    h('table', { class: 'data' }, h('caption', {}, `${report.metric} per task (v${report.version})`), h('thead', {}, head), h('tbody', {}, rows)),
+    h('div', {}, `average ${num(report.average)} · backward transfer ${num(report.backward_transfer)} · mean forgetting ${num(report.mean_forgetting)}`),
+    gate ? h('div', { class: 'muted' }, gate) : '',
+  );
+}
+
 async function continualPanel(model) {
   const name = encodeURIComponent(model.name);
   const quiet = (path) => api(path).catch(() => null);
-  const [drift, feedback, policy] = await Promise.all([
+  const [drift, feedback, policy, report] = await Promise.all([
     quiet(`/v1/models/${name}/drift?observed_only=true`),
     quiet(`/v1/models/${name}/feedback?limit=1`),
     quiet(`/v1/models/${name}/retraining-policy`),
+    quiet(`/v1/models/${name}/continual-report`),
   ]);
   const pairs = [
     ['Drift', driftText(drift)],
     ['Feedback', feedback ? `${feedback.count} rows (yours, or all with an admin key)` : '–'],
     ['Retraining policy', policyText(policy)],
+    ['Continual report', reportTable(report)],
   ];
   document.getElementById(`continual-${model.name}`)?.replaceChildren(
     h('dl', { class: 'pairs' }, pairs.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),

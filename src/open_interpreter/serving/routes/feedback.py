@@ -9,6 +9,8 @@ retraining policy (see docs/continual.md).
 - ``GET /v1/models/{name}/drift`` (predict keys): the served version's drift window
   against its baseline, and its recorded drift events.
 - ``POST`` / ``GET /v1/models/{name}/retraining-policy`` (train keys / predict keys).
+- ``GET /v1/models/{name}/continual-report`` (predict keys): a version's score matrix,
+  forgetting and backward transfer, and its gate decision.
 """
 
 from __future__ import annotations
@@ -201,3 +203,31 @@ def set_policy(
 def get_policy(name: str, session: SessionDep, _key: PredictKey) -> dict[str, Any]:
     """``name``'s retraining policy."""
     return policies.policy_public(policies.get_policy(session, name))
+
+
+@router.get("/{name}/continual-report")
+async def continual_report(
+    name: str,
+    state: StateDep,
+    _key: PredictKey,
+    version: Annotated[int | None, Query(gt=0)] = None,
+) -> dict[str, Any]:
+    """The continual report of ``name``'s production version (or ``version``): the score
+    matrix R[i][j], average, backward transfer, forgetting per task, and the gate's
+    decision when it was registered behind the gate."""
+    from open_interpreter.continual import ContinualState, report_of
+    from open_interpreter.errors import NotFoundError
+    from open_interpreter.services import registry
+
+    number, path = await state.versions.resolve(name, version, None)
+
+    def read() -> dict[str, Any]:
+        record = ContinualState.load(path)
+        if record is None or not record.tasks:
+            raise NotFoundError(f"{name}@{number} has no continual record")
+        with state.db.session() as session:
+            lineage = registry.get_version(session, name, number).lineage or {}
+        report = report_of(record, name=f"{name}@{number}").to_dict()
+        return {**report, "version": number, "gate": lineage.get("continual", {}).get("gate")}
+
+    return await run_in_threadpool(read)
