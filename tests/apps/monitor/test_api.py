@@ -127,6 +127,12 @@ def test_documents_series_points_alerts_and_rules(client, keys):
         422,
         "validation_error",
     )
+    nul = batch(40, ["Acme \x00 fell"])
+    problem(
+        client.post(f"/v1/monitors/{mid}/documents", headers=alice, json=nul),
+        422,
+        "invalid_document",
+    )
     for time_given in ("9999-12-31T23:59:59", 1e30, float("nan"), True):
         odd = batch(40, [GOOD])
         odd["documents"][0]["time"] = time_given
@@ -161,6 +167,8 @@ def test_documents_series_points_alerts_and_rules(client, keys):
     ).json()["data"]
     assert [d["id"] for d in behind] == ["d1", "d0"] and behind[0]["text"] == GOOD
 
+    nul_query = client.get(f"/v1/monitors/{mid}/alerts?key=a%00", headers=alice)
+    problem(nul_query, 400, "bad_request")  # the middleware refuses a NUL in any URL
     [alert] = client.get(f"/v1/monitors/{mid}/alerts", headers=keys["admin"]).json()["data"]
     assert alert["document_ids"][0] == "d7" and alert["documents"][0]["text"] == BAD
 

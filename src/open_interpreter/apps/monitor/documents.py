@@ -92,6 +92,8 @@ def to_document(item: Any, *, source: str = "data", line: int | None = None) -> 
     doc_id, text, origin = str(item["id"]), item["text"], str(item["source"])
     if not isinstance(text, str):
         raise DataError(f"text must be a string, got {type(text).__name__}", **_at(source, line))
+    if "\x00" in doc_id or "\x00" in origin or "\x00" in text:
+        raise DataError("id, source and text may not hold a NUL character", **_at(source, line))
     if len(doc_id) > MAX_ID_LENGTH or len(origin) > MAX_SOURCE_LENGTH:
         raise DataError(
             f"id and source may be at most {MAX_ID_LENGTH} characters", **_at(source, line)

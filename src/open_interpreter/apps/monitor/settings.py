@@ -20,7 +20,13 @@ class Rule(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    name: str = Field(..., min_length=1, max_length=100, description="Names the rule in alerts.")
+    name: str = Field(
+        ...,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\x00-\x1f]+$",
+        description="Names the rule in alerts (no control characters).",
+    )
     kind: RuleKind = Field(..., description="threshold, zscore, adwin or page-hinkley.")
     keys: str = Field(
         "entity:*", max_length=300, description="Series keys it watches (shell pattern)."
@@ -103,7 +109,20 @@ class MonitorSettings(BaseModel):
                 f"window_minutes must be a multiple of step_minutes, got "
                 f"{self.window_minutes=} {self.step_minutes=}"
             )
+        if _holds_nul(self.aliases):
+            raise ValueError("the alias table may not hold a NUL character")
         names = [rule.name for rule in self.rules]
         if len(names) != len(set(names)):
             raise ValueError(f"rule names must be unique, got {names}")
         return self
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL character is anywhere in ``value`` (keys, strings, nested)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False

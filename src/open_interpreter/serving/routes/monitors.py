@@ -202,7 +202,8 @@ def _forget(monitor_id: str) -> None:
 
 
 def _record(session: Session, monitor_id: str, caller: Caller) -> MonitorRecord:
-    record = session.get(MonitorRecord, monitor_id) if len(monitor_id) <= 32 else None
+    usable = len(monitor_id) <= 32 and "\x00" not in monitor_id
+    record = session.get(MonitorRecord, monitor_id) if usable else None
     if record is None or not caller.may_see(record.owner_key_id):
         raise Problem(404, "not_found", "no such monitor")
     return record
@@ -346,6 +347,13 @@ def add_documents(
     )
 
 
+def _no_nul(**values: str | None) -> None:
+    """Refuse a query value holding a NUL (PostgreSQL cannot compare one)."""
+    for name, value in values.items():
+        if value is not None and "\x00" in value:
+            raise Problem(422, "invalid_query", f"{name} may not hold a NUL character")
+
+
 _PERIOD = re.compile(r"^(\d{1,6})([mhd])$")
 
 
@@ -383,6 +391,7 @@ def get_series(
 ) -> SeriesList:
     """Window points of one entity's series, one topic's, or (neither given) every series;
     ``window`` keeps the last period before the latest point, ``start``/``end`` a range."""
+    _no_nul(entity=entity, topic=topic)
     record = _record(session, monitor_id, caller)
     wanted = [f"entity:{entity}"] if entity else []
     wanted += [f"topic:{topic}"] if topic else []
@@ -418,6 +427,7 @@ def get_documents(
 ) -> DocumentsPublic:
     """The documents behind one point: those of series ``key`` in the window ending
     ``at``, the newest first."""
+    _no_nul(key=key, at=at)
     record = _record(session, monitor_id, caller)
     end = _moment(at, "at")
     window = timedelta(minutes=MonitorSettings(**record.settings).window_minutes)
@@ -438,6 +448,7 @@ def get_alerts(
 ) -> AlertsPublic:
     """Alerts, the newest first, each with the documents that caused it (``documents``:
     id, time, source, text, sentiment, topic, entities) and its deliveries."""
+    _no_nul(key=key)
     record = _record(session, monitor_id, caller)
     found = store.alerts(session, record.id, key=key, limit=limit)
     alerts = store.alert_dicts(session, [a.id for a in found])
