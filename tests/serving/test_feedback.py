@@ -109,6 +109,14 @@ def test_policy_queues_one_continue_job_after_n_feedback_rows(client, db, contin
         403,
         "forbidden",
     )
+    for bad in ({"epochs": "many"}, {"no_such_setting": 1}, {"strategy": "ewc"}):
+        problem(
+            client.post(
+                "/v1/models/sent/retraining-policy", headers=train, json={**policy, "settings": bad}
+            ),
+            422,
+            "invalid_config",
+        )
     response = client.post("/v1/models/sent/retraining-policy", headers=train, json=policy)
     assert response.status_code == 200, response.text
     assert client.get("/v1/models/sent/retraining-policy", headers=predict).json()["margin"] == 0.05

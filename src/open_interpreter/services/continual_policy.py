@@ -103,6 +103,7 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(training) - set(FineTuneConfig.model_fields))
     if unknown:
         raise ConfigError(f"unknown settings {unknown}: continual or fine-tuning settings only")
+    validated(FineTuneConfig, training)  # the values too, before a job trips on them
     return dict(settings)
 
 
