@@ -223,6 +223,7 @@ def reranker_part(run: Run) -> dict[str, Any]:
         reranker, result = train_reranker(
             run.entries, train, tuned, negatives=args.negatives, candidates=args.candidates,
             output_dir=folder, epochs=args.rerank_epochs, num_threads=args.threads,
+            learning_rate=args.rerank_lr,
         )  # fmt: skip
         trained = {
             "pairs": len(train) * (1 + args.negatives),
@@ -645,6 +646,7 @@ def main() -> None:
     parser.add_argument("--negatives", type=int, default=3, help="hard negatives per question")
     parser.add_argument("--candidates", type=int, default=20, help="fused hits re-ranked")
     parser.add_argument("--rerank-epochs", type=float, default=1)
+    parser.add_argument("--rerank-lr", type=float, default=1e-4)
     parser.add_argument(
         "--rerank-questions", type=int, default=0, help="held-out questions scored (0: all)"
     )
