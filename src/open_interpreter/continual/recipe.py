@@ -171,8 +171,8 @@ def scores_on(bundle: ModelBundle, eval_sets: list[Examples], metric: str) -> li
 def _check_model(bundle: ModelBundle) -> None:
     from open_interpreter.peft import is_peft_model
 
-    if bundle.model is None:
-        bundle.load_model(bundle.config.model)
+    if bundle.model is None:  # the bundle's own name: config.model is only a default here
+        bundle.load_model(bundle.model_name)
     if is_peft_model(bundle.model):
         raise ModelStateError(
             "continued training takes a whole model; this one is an adapter (lora-per-version "
