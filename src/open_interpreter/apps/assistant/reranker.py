@@ -118,10 +118,9 @@ def training_pairs(
     """(question, answer) pairs and their labels: each question's own answer ``relevant``,
     the ``negatives`` best fused other answers ``other`` (hard negatives).
 
-    Negatives come from the training questions' own answers only. Drawn from every answer,
-    the held-out questions' answers would appear only ever as ``other``, and the model
-    learns that prior instead of matching: in a first run it ranked held-out questions'
-    right answers *below* chance (recall@1 0.0, docs/assistant.md).
+    Negatives come from the training questions' own answers only: drawn from every answer,
+    the held-out questions' answers would appear only ever as ``other``, a prior a model
+    can learn instead of matching (docs/assistant.md).
 
     Args:
         entries: The knowledge base; ``retriever`` indexes its answers row for row.
