@@ -100,7 +100,7 @@ def _order_metrics(ranks: np.ndarray, k: int = 10) -> dict[str, np.ndarray]:
     return {
         f"recall@{k}": inside.astype(float),
         f"ndcg@{k}": np.where(inside, 1.0 / np.log2(ranks + 2.0), 0.0),
-        "mrr": np.where(found, 1.0 / (ranks + 1.0), 0.0),
+        "mrr": np.where(found, 1.0 / (np.maximum(ranks, 0) + 1.0), 0.0),
     }
 
 
