@@ -207,7 +207,7 @@ class OpenInterpreter:
                 test_labels,
                 on_event=hook,
             )
-            if run is not None:
+            if run is not None and self.result is not None:  # None: not the first machine
                 run.finish(self.result.to_dict(), self.config.output_dir)
         return self.result
 
@@ -852,6 +852,52 @@ class OpenInterpreter:
     def save(self, path: str | Path) -> Path:
         """Save the model as a directory plain ``transformers`` can load, with its card."""
         return self.bundle.save(path)
+
+    def push_to_hub(
+        self,
+        repo_id: str,
+        *,
+        token: str | None = None,
+        private: bool | None = None,
+        endpoint: str | None = None,
+        commit_message: str | None = None,
+    ) -> str:
+        """Save the model and upload it to the Hugging Face Hub as one commit.
+
+        What goes up is what :meth:`save` writes: the weights (or the adapter), the
+        tokenizer, ``oi_model.json`` and the card, whose metadata header (library,
+        pipeline tag, base model, datasets, scores) the Hub lists and filters by.
+
+        Args:
+            repo_id: ``owner/name``; the repository is created if it does not exist.
+            token: A token with write access; default ``HF_TOKEN`` or ``hf auth login``'s.
+            private: Create the repository private.
+            endpoint: A Hub-compatible server; default ``HF_ENDPOINT`` or huggingface.co.
+            commit_message: The commit's message.
+
+        Returns:
+            The commit's address.
+
+        Raises:
+            HubError: The Hub refused (token, access, card) or could not be reached.
+
+        Example:
+            >>> interpreter.push_to_hub("me/wnut16-ner")  # doctest: +SKIP
+        """
+        import tempfile
+
+        from open_interpreter.bundle.hub import push_directory
+
+        with tempfile.TemporaryDirectory(prefix="oi-push-") as folder:
+            saved = self.save(Path(folder) / repo_id.rsplit("/", 1)[-1][:96])
+            return push_directory(
+                saved,
+                repo_id,
+                token=token,
+                private=private,
+                endpoint=endpoint,
+                commit_message=commit_message,
+            )
 
     def export(
         self,

@@ -12,7 +12,7 @@ import click
 from open_interpreter import __version__
 from open_interpreter.cli.analysis import explain, robustness
 from open_interpreter.cli.assistant import assistant
-from open_interpreter.cli.continual import continue_command, models_report
+from open_interpreter.cli.continual import continue_command, models_feedback, models_report
 from open_interpreter.cli.db import db
 from open_interpreter.cli.export import export
 from open_interpreter.cli.generate import chat, generate
@@ -66,6 +66,7 @@ main.add_command(chat)
 main.add_command(models)
 main.add_command(continue_command)
 models.add_command(models_report)
+models.add_command(models_feedback)
 main.add_command(runs)
 main.add_command(monitor)
 main.add_command(prompt)

@@ -17,6 +17,7 @@ import click
 from open_interpreter.cli._errors import handle_errors
 from open_interpreter.cli._json import echo_json, json_option
 from open_interpreter.cli.model_store import rm
+from open_interpreter.cli.push import push
 from open_interpreter.models import describe_model, list_models, pull_model
 
 
@@ -116,6 +117,7 @@ def register_command(name: str, path: Path) -> None:
 
 
 models.add_command(rm)
+models.add_command(push)
 
 
 def _human_size(size: int | None) -> str:

@@ -41,6 +41,9 @@ NAV = (
     NavItem("playground", "/playground", "Playground"),
     NavItem("prompt-lab", "/prompt-lab", "Prompt lab"),
     NavItem("studies", "/studies", "Studies"),
+    NavItem("assistant", "/assistant", "Assistant"),
+    NavItem("monitor", "/monitor", "Monitor"),
+    NavItem("recommend", "/recommend", "Recommend"),
 )
 
 
@@ -154,3 +157,24 @@ def studies_page(request: Request):
     """Hyperparameter studies: trials (state, settings, score, epochs, pruned at, duration,
     run), optimisation history, scores per epoch, parallel coordinates, importances."""
     return render(request, "studies.html", nav="studies", title="Studies")
+
+
+@router.get("/assistant")
+def assistant_page(request: Request):
+    """Support assistants: chat with citations and feedback, the retrieval debug view
+    (BM25, dense and fused ranks of each candidate), the hand-off queue."""
+    return render(request, "assistant.html", nav="assistant", title="Assistant")
+
+
+@router.get("/monitor")
+def monitor_page(request: Request):
+    """Financial-news monitors: a series per entity or topic with its alert markers, the
+    documents behind a point, the alerts; updated every 2 s while a replay runs."""
+    return render(request, "monitor.html", nav="monitor", title="Monitor")
+
+
+@router.get("/recommend")
+def recommend_page(request: Request):
+    """Recommenders: a user's history beside their recommendations and the reason for each,
+    and the evaluation table of the chosen recommender's versions."""
+    return render(request, "recommend.html", nav="recommend", title="Recommend")
