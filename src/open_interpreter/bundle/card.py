@@ -163,17 +163,26 @@ def _hub_id(base_model: str) -> str:
     return entry.hub_id if entry is not None else base_model
 
 
-def _source_of(info: str) -> str:
-    """``"wnut16"`` from ``"240 examples from package:wnut16"``; a file's name, never its
-    folder, from a path."""
-    _, found, source = info.partition(" examples from ")
-    return _file_name(source.removeprefix("package:")) if found else ""
+def _source_of(info: Any) -> str:
+    """``"wnut16"`` from ``"240 examples from package:wnut16"`` (or from a mapping with a
+    ``source``); a file's name, never its folder, from a path."""
+    _, source = _split(info)
+    return _file_name(source.removeprefix("package:")) if source else ""
 
 
-def _without_folders(info: str) -> str:
+def _without_folders(info: Any) -> str:
     """``"30 examples from test.conll"`` from ``"30 examples from /home/me/test.conll"``."""
-    head, found, source = info.partition(" examples from ")
-    return f"{head}{found}{_file_name(source)}" if found else info
+    head, source = _split(info)
+    return f"{head} from {_file_name(source)}" if source else str(info)
+
+
+def _split(info: Any) -> tuple[str, str]:
+    """(``"30 examples"``, the source) of what a bundle says of one split's data."""
+    if isinstance(info, dict):
+        count = info.get("examples")
+        return (f"{count} examples" if count is not None else "data"), str(info.get("source") or "")
+    head, found, source = str(info).partition(" examples from ")
+    return (f"{head} examples", source) if found else ("", "")
 
 
 def _file_name(source: str) -> str:
