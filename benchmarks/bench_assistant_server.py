@@ -28,13 +28,12 @@ import argparse
 import json
 import os
 import random
-import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from common import RESULTS_DIR, machine
+from common import RESULTS_DIR, latency_percentiles, machine
 from dashboard_site import serve
 
 from open_interpreter.apps.assistant.service import entries_from_package
@@ -46,18 +45,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args()
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    """p50, p99 and mean of ``values`` (milliseconds), rounded to 0.1 ms."""
-    ordered = sorted(values)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return {
-        "p50_ms": round(statistics.median(ordered), 1),
-        "p99_ms": round(p99, 1),
-        "mean_ms": round(statistics.fmean(ordered), 1),
-        "n": len(ordered),
-    }
 
 
 def timed(call: Any) -> tuple[float, Any]:
@@ -117,7 +104,7 @@ def main() -> None:
                         first = (time.perf_counter() - start) * 1000
             figures["ask_stream_first_event"].append(first or 0.0)
             figures["ask_stream_done"].append((time.perf_counter() - start) * 1000)
-        result["latency"] = {name: percentiles(values) for name, values in figures.items()}
+        result["latency"] = {name: latency_percentiles(values) for name, values in figures.items()}
         result["handed_off_share"] = round(handed_off / len(asked), 3)
         result["load_average_after"] = round(os.getloadavg()[0], 2)
     RESULTS_DIR.mkdir(exist_ok=True)

@@ -22,7 +22,6 @@ import argparse
 import json
 import random
 import shutil
-import statistics
 import tempfile
 import threading
 import time
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import dashboard_site
 import httpx
-from common import RESULTS_DIR, machine
+from common import RESULTS_DIR, latency_percentiles, machine
 from dashboard_site import serve
 
 from open_interpreter.apps.recommend import load_movielens_100k
@@ -64,18 +63,6 @@ def parse_args() -> argparse.Namespace:
         "then runs only where they are missing).",
     )
     return parser.parse_args()
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    """p50, p99 and mean of ``values`` (milliseconds), rounded to 0.1 ms."""
-    ordered = sorted(values)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return {
-        "p50_ms": round(statistics.median(ordered), 1),
-        "p99_ms": round(p99, 1),
-        "mean_ms": round(statistics.fmean(ordered), 1),
-        "n": len(ordered),
-    }
 
 
 def train(site, kind: str, hybrid_epochs: int) -> dict:
@@ -162,8 +149,8 @@ def main() -> None:
             trained = train(site, kind, args.hybrid_epochs)
             alone = hammer(site, keys[:1], f"ml-{kind}", users, args.requests, args.seed)
             calls = hammer(site, keys, f"ml-{kind}", users, args.requests, args.seed)
-            one = {f"one_client_{k}": v for k, v in percentiles(alone).items() if k != "n"}
-            results["models"][kind] = {**trained, **percentiles(calls), **one}
+            one = {f"one_client_{k}": v for k, v in latency_percentiles(alone).items() if k != "n"}
+            results["models"][kind] = {**trained, **latency_percentiles(calls), **one}
             print(kind, results["models"][kind], flush=True)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / "recommend_serving.json"

@@ -40,6 +40,21 @@ MODEL = "minilm-l6"
 BENCH_MODEL_SETTINGS = {"learning_rate": 1e-4, "epochs": 1, "batch_size": 16}
 
 
+def latency_percentiles(values: list[float]) -> dict[str, float]:
+    """p50, p99 (nearest rank) and mean of latencies in milliseconds, rounded to 0.1 ms,
+    and how many there were."""
+    import statistics
+
+    ordered = sorted(values)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return {
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p99_ms": round(p99, 1),
+        "mean_ms": round(statistics.fmean(ordered), 1),
+        "n": len(ordered),
+    }
+
+
 # -- setup ---------------------------------------------------------------------------------
 
 
