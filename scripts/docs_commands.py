@@ -89,6 +89,7 @@ SKIP = (
     (re.compile(r"\[--?\w"), "shows optional arguments in [brackets]"),
     (re.compile(r"^docker\b"), "needs Docker"),
     (re.compile(r"^oi models push\b"), "uploads to the Hugging Face Hub (online, a token)"),
+    (re.compile(r"^oi models feedback topics\b"), "the walkthrough's model, fed by its curl calls"),
     (re.compile(r"^make setup\b"), "installs"),
     (re.compile(r"\borg/name\b|(^| )[A-Z]{3,}( |$)"), "a placeholder"),
     (re.compile(r"^oi (prompt delete|models rm)\b(?!.*(--yes|-y\b))"), "asks the reader first"),
