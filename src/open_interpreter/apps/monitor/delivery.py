@@ -22,11 +22,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from open_interpreter.apps.monitor.settings import MonitorSettings, Webhook
 from open_interpreter.apps.monitor.tables import MonitorAlert, MonitorDelivery, MonitorRecord
 from open_interpreter.apps.monitor.webhooks import deliver
+from open_interpreter.errors import DatabaseUnreachableError
 from open_interpreter.storage import Database
 from open_interpreter.storage.tables import utcnow
 
@@ -229,6 +231,11 @@ class DeliveryWorker:
                 while send_due(self.database) and not self._stop.is_set():
                     pass
                 due = next_due(self.database)
+            except (OperationalError, DatabaseUnreachableError) as exc:
+                # the database is restarting or unreachable: say so in one line, retry
+                first_line = next(iter(str(exc).strip().splitlines()), type(exc).__name__)
+                logger.warning("monitor deliveries wait for the database: %s", first_line)
+                due = None
             except Exception:
                 logger.exception("the monitor delivery worker failed; trying again")
                 due = None
