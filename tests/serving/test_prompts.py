@@ -161,9 +161,10 @@ def test_render_errors_name_the_input_and_the_variables(client):
 
 def test_render_refuses_a_template_that_builds_too_much_quickly(client, db):
     body = {"template": "{{ text * 20000000 }}", "inputs": [{"text": "xy"}] * 256}
-    start = time.perf_counter()
-    answer = client.post("/v1/prompts/render", json=body, headers=key(db, "predict"))
-    assert time.perf_counter() - start < 1
+    headers = key(db, "predict")
+    start = time.process_time()  # CPU spent, whatever the machine's other work
+    answer = client.post("/v1/prompts/render", json=body, headers=headers)
+    assert time.process_time() - start < 1
     detail = problem(answer, 422, "invalid_template")["detail"]
     assert detail.startswith("inputs[0]:") and "more than 100,000 characters" in detail
 
