@@ -155,12 +155,15 @@ def topic_data(sizes: TrainingSizes) -> tuple[list[str], list[str], list[str], l
     )
 
 
-def _config(sizes: TrainingSizes, output_dir: Path, labels: list[str] | None) -> FineTuneConfig:
+def recipe_config(
+    sizes: TrainingSizes, output_dir: Path | None, labels: list[str] | None
+) -> FineTuneConfig:
+    """The monitor classifiers' fine-tuning settings (CPU-sized: the top layers only)."""
     return FineTuneConfig(
         model=sizes.model,
         task="sequence-classification",
         labels=labels,
-        output_dir=str(output_dir),
+        output_dir=str(output_dir) if output_dir is not None else None,
         epochs=sizes.epochs,
         max_length=sizes.max_length,
         freeze="top-n",
@@ -186,7 +189,7 @@ def _train(
     if ModelBundle.is_saved(path):
         return ModelBundle.load(path)
     logger.info("training the monitor's %s classifier on %d texts", name, len(texts))
-    bundle = ModelBundle(model_name=sizes.model, config=_config(sizes, path, label_set))
+    bundle = ModelBundle(model_name=sizes.model, config=recipe_config(sizes, path, label_set))
     fine_tune(bundle, texts, labels, test_data=test_texts, test_labels=test_labels)
     return ModelBundle.load(path)
 

@@ -241,7 +241,7 @@ class Monitor:
         if self._analyzer is None:
             from open_interpreter.apps.monitor.pipeline import default_analyzer
 
-            self._analyzer = default_analyzer(self.settings)
+            self._analyzer = default_analyzer(self.settings, database=self.database)
         return self._analyzer
 
     def _close_windows(self, session: Any) -> list[Trigger]:

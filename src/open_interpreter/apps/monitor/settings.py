@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field, HttpUrl, model_validator
 
 RuleKind = Literal["threshold", "zscore", "adwin", "page-hinkley"]
 Metric = Literal["mean_sentiment", "share_negative", "volume"]
+REGISTERED_MODEL = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(@[0-9]{1,9})?$"
+"""A registered model, optionally ``@version``: ``banks-sentiment@3``."""
 
 
 class Rule(BaseModel):
@@ -101,6 +103,20 @@ class MonitorSettings(BaseModel):
         description="model: the fine-tuned sentiment classifier (trained once, cached); "
         "lexicon: the Loughran–McDonald dictionary alone (no model, no topics).",
     )
+    sentiment_model: str | None = Field(
+        None,
+        max_length=120,
+        pattern=REGISTERED_MODEL,
+        description="A registered sentiment classifier (name@version, or a name: its "
+        "production version, else the latest) used instead of the cached one; a "
+        "monitor-classifier job sets it.",
+    )
+    topic_model: str | None = Field(
+        None,
+        max_length=120,
+        pattern=REGISTERED_MODEL,
+        description="A registered topic classifier (name@version or a name), as above.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> MonitorSettings:
@@ -111,6 +127,11 @@ class MonitorSettings(BaseModel):
             )
         if _holds_nul(self.aliases):
             raise ValueError("the alias table may not hold a NUL character")
+        if self.sentiment == "lexicon" and self.topic_model:
+            raise ValueError(
+                "a monitor with sentiment 'lexicon' classifies no topics, so it takes no "
+                "topic_model: use sentiment 'model'"
+            )
         names = [rule.name for rule in self.rules]
         if len(names) != len(set(names)):
             raise ValueError(f"rule names must be unique, got {names}")
