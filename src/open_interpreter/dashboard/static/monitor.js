@@ -1,16 +1,19 @@
 // Monitor: every financial-news monitor (GET /v1/monitors) and one in detail: a series
 // (GET /v1/monitors/{id}/series) drawn with its alerts as markers, the documents behind a
 // point (GET /v1/monitors/{id}/documents?key=&at=), and the alerts with their deliveries.
-// Asked again every 2 s, so the page follows a replay while it runs. Every text from the
-// API goes in as text (h() never parses HTML).
+// Live: the page follows GET /v1/monitors/{id}/alerts/stream (server-sent events) and
+// draws again when an alert or progress event arrives, so it follows a replay while it
+// runs. Every text from the API goes in as text (h() never parses HTML).
 
-import { api, formatTime, h, num, param, showError } from './api.js';
+import { ApiError, api, formatTime, h, num, param, showError, streamEvents } from './api.js';
 import { COLORS, loadPlotly } from './charts.js';
 
 const $ = (id) => document.getElementById(id);
 const PLOT_CONFIG = { displaylogo: false, responsive: true };
 const MARGIN = { l: 55, r: 15, t: 10, b: 45 };
-const POLL_MS = 2000;
+const REDRAW_MS = 300; // events closer together than this make one redraw
+const RECONNECT_MS = 2000; // after a stream ends (its lifetime) or fails
+const LIST_POLL_MS = 5000; // no monitor to follow yet: look for one
 const path = (id, rest = '') => `/v1/monitors/${encodeURIComponent(id)}${rest}`;
 
 let chosen = null; // {key, at}: the point whose documents are shown
@@ -226,14 +229,50 @@ async function main() {
     $('mon-metric').addEventListener('change', () => drawDetail(id));
   }
   performance.mark('oi:first-content');
-  const poll = async () => {
-    if (!document.hidden) {
+  if (id) follow(id);
+  else setTimeout(function lookAgain() {
+    if (!document.hidden) drawList(null);
+    setTimeout(lookAgain, LIST_POLL_MS);
+  }, LIST_POLL_MS);
+}
+
+/** Redraw the page when the monitor's stream says something changed; reconnect (after
+ * the last alert seen) when the stream ends, until the monitor is deleted. */
+async function follow(id) {
+  let after = null; // the id of the last alert event seen
+  let timer = null;
+  const redraw = () => {
+    if (timer) return;
+    timer = setTimeout(async () => {
+      timer = null;
       await drawList(id);
-      if (id) await drawDetail(id);
-    }
-    setTimeout(poll, POLL_MS);
+      await drawDetail(id);
+    }, REDRAW_MS);
   };
-  setTimeout(poll, POLL_MS);
+  for (;;) {
+    let ended = null;
+    try {
+      const query = after ? `?after=${encodeURIComponent(after)}` : '';
+      await streamEvents(`${path(id, '/alerts/stream')}${query}`, {
+        onEvent: (event) => {
+          if (event.type === 'end') {
+            ended = event.data.reason;
+            return false;
+          }
+          if (event.type === 'alert' && event.id) after = event.id;
+          if (event.type === 'alert' || event.type === 'progress') redraw();
+          return true;
+        },
+      });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) ended = 'deleted';
+    }
+    if (ended === 'deleted') {
+      redraw();
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+  }
 }
 
 main();
