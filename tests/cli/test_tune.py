@@ -28,6 +28,7 @@ def test_tune_runs_a_study_that_studies_list_and_show(runner, tiny_bert_dir, tmp
     assert result.exit_code == 0, result.output
     assert "Study lr: 2 trials (2 complete, 0 pruned); best entity_f1" in result.output
     assert "| 0 (baseline) | complete |" in result.output
+    assert "trial 0 (baseline) complete: entity_f1" in result.output  # not a TTY: lines
     saved = tmp_path / "oi_home" / "models" / "lr"
     assert f"Best model (trial 0) saved to {saved}" in result.output
     assert (saved / "oi_model.json").is_file()

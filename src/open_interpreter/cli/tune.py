@@ -28,8 +28,14 @@ storage_option = click.option(
 @click.argument("config_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("overrides", nargs=-1)
 @storage_option
+@click.option(
+    "--no-live",
+    is_flag=True,
+    help="One line per finished trial instead of a live table (the default when stdout "
+    "is not a terminal).",
+)
 @handle_errors
-def tune(config_file: Path, overrides: tuple[str, ...], storage: str | None) -> None:
+def tune(config_file: Path, overrides: tuple[str, ...], storage: str | None, no_live: bool) -> None:
     """Search fine-tuning settings as CONFIG_FILE's search: section says.
 
     \b
@@ -37,10 +43,12 @@ def tune(config_file: Path, overrides: tuple[str, ...], storage: str | None) -> 
     oi tune examples/wnut16_tune.yaml n_trials=4 pruner=median data.limit=500
 
     KEY=VALUE pairs override the run's settings (epochs=2) or the study's
-    (n_trials=8, pruner=median, search.name=first). A live table shows the trials; the best
-    model is saved to output_dir (default: the model store, named after the file).
+    (n_trials=8, pruner=median, search.name=first). A live table shows the trials as they
+    report (one line per finished trial when stdout is not a terminal, or with --no-live);
+    the best model is saved to output_dir (default: the model store, named after the file).
     """
     from open_interpreter.cli.sources import read_source
+    from open_interpreter.cli.tune_live import TrialsView, live_wanted
     from open_interpreter.interpreter import OpenInterpreter
     from open_interpreter.paths import model_store
     from open_interpreter.tuning import load_study_config
@@ -62,61 +70,21 @@ def tune(config_file: Path, overrides: tuple[str, ...], storage: str | None) -> 
         "text_pair_column": data.text_pair_column,
     }
     here = config_file.parent
-    with LiveTrials(search.n_trials) as live:
+    view = TrialsView(
+        search.n_trials, metric=search.metric, live=live_wanted(no_live), title=search.name
+    )
+    with view:
         result = OpenInterpreter(config.model).tune(
             train_data=read_source(data.train, here, **columns),
             validation_data=read_source(data.validation, here, **columns),
             search_space=search.space,
             config=config,
-            on_update=live.update,
+            on_update=view.update,
             storage=storage,
             **search.model_dump(exclude={"space"}),
         )
     click.echo(result.to_markdown())
     click.echo(f"\nBest model (trial {result.best_trial}) saved to {config.output_dir}")
-
-
-class LiveTrials:
-    """A table of the trials, redrawn in the terminal as they report."""
-
-    def __init__(self, n_trials: int):
-        from rich.console import Console
-        from rich.live import Live
-
-        self.n_trials = n_trials
-        self.live = Live(self._table([]), console=Console(stderr=True), auto_refresh=False)
-
-    def __enter__(self) -> LiveTrials:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.live.is_started:
-            self.live.stop()
-
-    def update(self, trials: list[Any]) -> None:
-        """Redraw with ``trials`` (a list of :class:`~open_interpreter.tuning.TrialRecord`);
-        the table appears with the first epoch, so an error before training stands alone."""
-        if not self.live.is_started:
-            self.live.start()
-        self.live.update(self._table(trials), refresh=True)
-
-    def _table(self, trials: list[Any]) -> Any:
-        from rich.table import Table
-
-        from open_interpreter.tuning.result import format_params
-
-        table = Table("Trial", "State", "Score", "Epochs", "Settings")
-        table.title = f"Trials ({len(trials)} of {self.n_trials})"
-        for t in trials:
-            state = f"pruned at epoch {t.pruned_at}" if t.pruned_at else t.state
-            table.add_row(
-                f"{t.number}{' (baseline)' if t.baseline else ''}",
-                state,
-                f"{t.value:.4f}" if t.value is not None else "-",
-                f"{t.epochs_run}/{t.epochs_planned or '?'}",
-                format_params(t.params),
-            )
-        return table
 
 
 @click.group(name="studies")
@@ -153,12 +121,42 @@ def list_command(storage: str | None, as_json: bool) -> None:
 @studies.command()
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print the study as JSON.")
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Follow the study as its workers run it: redraw its trials until it ends (Ctrl-C "
+    "stops watching; the study goes on).",
+)
+@click.option(
+    "--every",
+    type=click.FloatRange(min=0.5),
+    default=5.0,
+    show_default=True,
+    help="With --watch: seconds between reads of the study.",
+)
+@click.option(
+    "--no-live",
+    is_flag=True,
+    help="With --watch: one line per finished trial instead of a live table.",
+)
 @storage_option
 @handle_errors
-def show(name: str, as_json: bool, storage: str | None) -> None:
-    """Show study NAME: its trials, the best settings and which settings mattered."""
+def show(
+    name: str, as_json: bool, watch: bool, every: float, no_live: bool, storage: str | None
+) -> None:
+    """Show study NAME: its trials, the best settings and which settings mattered.
+
+    \b
+    oi studies show conll2003_tune-20261207-031500
+    oi studies show st_... --watch --every 2      # a study the job workers run
+    """
     from open_interpreter.tuning import load_study
 
+    if watch:
+        if as_json:
+            raise click.UsageError("--watch draws the trials as they come; drop --json")
+        if not _watch(name, storage, every, no_live):
+            return
     result = load_study(name, storage)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))
@@ -168,3 +166,45 @@ def show(name: str, as_json: bool, storage: str | None) -> None:
         click.echo(f"\nBest settings: {json.dumps(result.best_params)}")
     if "best_model_dir" in result.info:
         click.echo(f"Best model: {result.info['best_model_dir']}")
+
+
+def _watch(name: str, storage: str | None, every: float, no_live: bool) -> bool:
+    """Redraw study NAME's trials every ``every`` seconds until it ends; False when the
+    user stopped watching (Ctrl-C) before it did."""
+    from open_interpreter.cli.tune_live import TrialsView, live_wanted
+    from open_interpreter.tuning import follow_study
+
+    view = TrialsView(None, live=live_wanted(no_live), title=name)
+    try:
+        with view:
+            for result in follow_study(name, storage, every=every, ended=_job_study_ended):
+                view.show_study(result)
+    except KeyboardInterrupt:
+        click.echo(f"Stopped watching; study {name} goes on.")
+        return False
+    return True
+
+
+def _job_study_ended(result: Any) -> bool:
+    """Whether a study run as jobs (``POST /v1/studies``) has ended in the platform's
+    database, when that database is the one this command sees (cancelled studies end
+    short of their trials)."""
+    study_id = result.info.get("platform_study")
+    if not study_id:
+        return False
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from open_interpreter.errors import OpenInterpreterError
+    from open_interpreter.services.studies import get_study
+    from open_interpreter.storage import Database, has_database
+
+    if not has_database():
+        return False
+    db = Database()
+    try:
+        with db.session() as session:
+            return get_study(session, study_id).status != "running"
+    except (OpenInterpreterError, SQLAlchemyError):  # not the database that runs it
+        return False
+    finally:
+        db.dispose()

@@ -6,18 +6,20 @@ bad trials stop early. See docs/hpo.md.
 """
 
 from open_interpreter.tuning.defaults import default_space, task_metrics
-from open_interpreter.tuning.result import StudyResult, TrialRecord
+from open_interpreter.tuning.result import StudyResult, TrialList, TrialRecord
 from open_interpreter.tuning.settings import SearchConfig, load_study_config
 from open_interpreter.tuning.space import SearchSpace, parse_space
 from open_interpreter.tuning.storage import studies_url
-from open_interpreter.tuning.study import list_studies, load_study, run_study
+from open_interpreter.tuning.study import follow_study, list_studies, load_study, run_study
 
 __all__ = [
     "SearchConfig",
     "SearchSpace",
     "StudyResult",
+    "TrialList",
     "TrialRecord",
     "default_space",
+    "follow_study",
     "list_studies",
     "load_study",
     "load_study_config",

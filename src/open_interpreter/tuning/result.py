@@ -23,6 +23,8 @@ class TrialRecord:
         pruned_at: The epoch after which it was pruned, if it was.
         seconds: Wall time, once finished.
         baseline: Whether it trained the base settings as they are.
+        epoch_scores: The validation score reported after each epoch, in order.
+        started: When it started (POSIX seconds), so a running trial's time can be told.
     """
 
     number: int
@@ -34,6 +36,8 @@ class TrialRecord:
     pruned_at: int | None = None
     seconds: float | None = None
     baseline: bool = False
+    epoch_scores: list[float] = field(default_factory=list)
+    started: float | None = None
 
     @classmethod
     def of(cls, trial: Any) -> TrialRecord:
@@ -57,7 +61,14 @@ class TrialRecord:
             pruned_at=steps[-1] if state == "pruned" and steps else None,
             seconds=round(seconds, 2) if seconds is not None else None,
             baseline=bool(attrs.get("baseline", False)),
+            epoch_scores=[float(trial.intermediate_values[step]) for step in steps],
+            started=trial.datetime_start.timestamp() if trial.datetime_start else None,
         )
+
+    @property
+    def finished(self) -> bool:
+        """Whether the trial has ended (complete, pruned or failed)."""
+        return self.state not in ("running", "waiting")
 
 
 @dataclass
@@ -110,6 +121,16 @@ class StudyResult:
         sign = 1 if self.direction == "maximize" else -1
         return sign * (self.best_value - self.baseline_value)
 
+    @property
+    def ended(self) -> bool:
+        """Whether the study is over: the process running it said so (``info["ended"]``),
+        or as many trials as it planned have finished and none is running."""
+        if self.info.get("ended"):
+            return True
+        planned = self.info.get("n_trials")
+        finished = [t for t in self.trials if t.finished]
+        return bool(planned) and len(finished) >= planned and len(finished) == len(self.trials)
+
     def count(self, state: str) -> int:
         """How many trials are in ``state``."""
         return sum(t.state == state for t in self.trials)
@@ -155,6 +176,21 @@ class StudyResult:
 
     def __str__(self) -> str:
         return self.to_markdown()
+
+
+class TrialList(list):
+    """The trials as ``on_update`` receives them while a study runs: a list of
+    :class:`TrialRecord` that also says what the study optimises, for a live table.
+
+    Attributes:
+        metric: The validation metric.
+        direction: ``maximize`` or ``minimize``.
+        n_trials: The trials planned.
+    """
+
+    def __init__(self, trials: list[TrialRecord], *, metric: str, direction: str, n_trials: int):
+        super().__init__(trials)
+        self.metric, self.direction, self.n_trials = metric, direction, n_trials
 
 
 def trials_table(trials: list[TrialRecord]) -> list[str]:

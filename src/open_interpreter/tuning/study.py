@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,7 +22,7 @@ from open_interpreter.errors import ConfigError, ConflictError, ModelStateError,
 from open_interpreter.training import recipe
 from open_interpreter.tuning.defaults import default_space, task_metrics
 from open_interpreter.tuning.objective import Objective
-from open_interpreter.tuning.result import StudyResult, TrialRecord
+from open_interpreter.tuning.result import StudyResult, TrialList, TrialRecord
 from open_interpreter.tuning.settings import SearchConfig
 from open_interpreter.tuning.space import SearchSpace, parse_space
 from open_interpreter.tuning.storage import (
@@ -65,7 +66,8 @@ def run_study(
         tokenizer_name: The tokenizer, when not the model's own.
         head: ``(task, labels)`` asked for with ``add_*_head``, if any.
         storage: Database URL of the studies (default: see ``tuning/storage.py``).
-        on_update: Called with the trials table after each epoch and each trial.
+        on_update: Called with the trials table after each epoch and each trial (a
+            :class:`TrialList`: the records, with the metric, direction and budget).
 
     Returns:
         The study's result, and the best trial's bundle (model, tokenizer, task...).
@@ -103,7 +105,10 @@ def run_study(
 
     def notify() -> None:
         if on_update is not None:
-            on_update([TrialRecord.of(t) for t in study.get_trials(deepcopy=False)])
+            records = [TrialRecord.of(t) for t in study.get_trials(deepcopy=False)]
+            on_update(
+                TrialList(records, metric=metric, direction=direction, n_trials=search.n_trials)
+            )
 
     objective = Objective(
         model_name=model_name,
@@ -116,14 +121,17 @@ def run_study(
         splits=splits,
         notify=notify,
     )
-    study.optimize(
-        objective,
-        n_trials=search.n_trials,
-        timeout=search.timeout,
-        n_jobs=search.n_jobs,
-        gc_after_trial=True,
-        callbacks=[lambda _study, _trial: notify()],
-    )
+    try:
+        study.optimize(
+            objective,
+            n_trials=search.n_trials,
+            timeout=search.timeout,
+            n_jobs=search.n_jobs,
+            gc_after_trial=True,
+            callbacks=[lambda _study, _trial: notify()],
+        )
+    finally:  # so `oi studies show --watch` knows no more trials will come
+        study.set_user_attr("ended", datetime.now(timezone.utc).isoformat(timespec="seconds"))
     if objective.best_bundle is None:
         raise ModelStateError(f"no trial of study {study.study_name!r} completed")
     if base.output_dir:
@@ -135,24 +143,59 @@ def run_study(
     return result, objective.best_bundle
 
 
-def load_study(name: str, storage: str | None = None) -> StudyResult:
-    """The stored study ``name``, summarised.
+def load_study(name: str, storage: str | None = None, *, importances: bool = True) -> StudyResult:
+    """The stored study ``name``, summarised (``importances=False`` skips fANOVA).
 
     Raises:
         NotFoundError: No study of that name (the message lists those there are).
     """
-    import optuna
-
     url = storage or studies_url()
+    return summarize(_open_study(name, _backend(name, url)), url, importances=importances)
+
+
+def follow_study(
+    name: str,
+    storage: str | None = None,
+    *,
+    every: float = 5.0,
+    ended: Callable[[StudyResult], bool] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[StudyResult]:
+    """Study ``name`` as stored now, then again every ``every`` seconds, until it ends.
+
+    For following a study that another process or the job workers run: each summary
+    (without importances) is yielded; the last one is the first for which
+    :attr:`StudyResult.ended` or ``ended(result)`` holds.
+
+    Raises:
+        NotFoundError: No study of that name.
+    """
+    url = storage or studies_url()
+    backend = _backend(name, url)
+    while True:
+        result = summarize(_open_study(name, backend), url, importances=False)
+        yield result
+        if result.ended or (ended is not None and ended(result)):
+            return
+        sleep(every)
+
+
+def _backend(name: str, url: str) -> Any:
+    """The storage at ``url``, opened; a missing SQLite file means no study ``name``."""
     if not has_studies(url):
         raise NotFoundError(f"no study named {name!r}; studies: none yet")
-    backend = open_storage(url)
+    return open_storage(url)
+
+
+def _open_study(name: str, backend: Any) -> Any:
+    """The Optuna study ``name`` in ``backend``."""
+    import optuna
+
     try:
-        study = optuna.load_study(study_name=name, storage=backend)
+        return optuna.load_study(study_name=name, storage=backend)
     except KeyError:
         names = optuna.get_all_study_names(backend)
         raise NotFoundError(f"no study named {name!r}; studies: {names or 'none yet'}") from None
-    return summarize(study, url)
 
 
 def list_studies(storage: str | None = None) -> list[dict[str, Any]]:
@@ -180,8 +223,9 @@ def list_studies(storage: str | None = None) -> list[dict[str, Any]]:
     return rows
 
 
-def summarize(study: Any, url: str) -> StudyResult:
-    """A :class:`StudyResult` of an Optuna study (parameter importances included)."""
+def summarize(study: Any, url: str, *, importances: bool = True) -> StudyResult:
+    """A :class:`StudyResult` of an Optuna study (with parameter importances unless
+    ``importances=False``)."""
     trials = [TrialRecord.of(t) for t in study.get_trials(deepcopy=False)]
     attrs = study.user_attrs
     result = StudyResult(
@@ -200,7 +244,8 @@ def summarize(study: Any, url: str) -> StudyResult:
         result.best_params = best.params
     baseline = next((t for t in complete if t.baseline), None)
     result.baseline_value = baseline.value if baseline else None
-    result.importances = _importances(study, list(attrs.get("space", {})))
+    if importances:
+        result.importances = _importances(study, list(attrs.get("space", {})))
     return result
 
 
