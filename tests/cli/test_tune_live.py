@@ -13,6 +13,7 @@ from rich.console import Console
 from open_interpreter.cli import main
 from open_interpreter.cli.tune_live import TrialsView, best_so_far, trial_line, trials_table
 from open_interpreter.tuning import TrialList, TrialRecord, follow_study
+from open_interpreter.tuning.result import format_params
 
 # Trial 0 climbs to 0.6 over 3 epochs; 1 to 0.8; 2 is pruned after its first epoch at 0.1;
 # 3 fails in its second epoch; 4 ends at 0.7.
@@ -75,15 +76,15 @@ def test_the_table_has_a_row_per_trial_with_its_state_scores_and_best_so_far(fin
     assert "5 of 6 trials finished (entity_f1, maximize)" in text
     table = rows(text)
     assert sorted(table) == ["0", "1", "2", "3", "4", "5"]
-    assert table["0"].startswith("0 | complete | learning_rate=")
-    assert table["0"].endswith("| 0.200 0.400 0.600 | 0.6000 | - | 0 s | 0.6000")
-    assert table["1"].endswith("| 0.500 0.700 0.800 | 0.8000 | - | 0 s | 0.8000")
-    assert "| pruned |" in table["2"] and table["2"].endswith(
-        "| 0.100 | - | epoch 1 | 0 s | 0.8000"
-    )
-    assert "| failed |" in table["3"] and table["3"].endswith("| 0.300 | - | - | 0 s | 0.8000")
-    assert table["4"].endswith("| 0.300 0.500 0.700 | 0.7000 | - | 0 s | 0.8000")
-    assert "| running |" in table["5"] and "| 0.900 | - | - |" in table["5"]
+    settings = format_params(finished[0].params)
+    assert settings.startswith("learning_rate=")
+    first = "0 | complete | 0.200 0.400 0.600 | 0.6000 | - | 0 s | 0.6000"
+    assert table["0"] == f"{first} | {settings}"
+    assert table["1"].startswith("1 | complete | 0.500 0.700 0.800 | 0.8000 | - | 0 s | 0.8000 |")
+    assert table["2"].startswith("2 | pruned | 0.100 | - | epoch 1 | 0 s | 0.8000 |")
+    assert table["3"].startswith("3 | failed | 0.300 | - | - | 0 s | 0.8000 |")
+    assert table["4"].startswith("4 | complete | 0.300 0.500 0.700 | 0.7000 | - | 0 s | 0.8000 |")
+    assert table["5"].startswith("5 | running | 0.900 | - | - |")
 
 
 def test_best_so_far_follows_the_direction(finished):

@@ -84,28 +84,31 @@ def trials_table(
     table = Table(
         "Trial",
         "State",
-        "Settings",
         f"{metric} by epoch",
         "Final",
         "Pruned at",
         "Time",
         "Best so far",
+        "Settings",
         title=f"{title}: {finished} of {n_trials or len(ordered)} trials finished "
         f"({metric}, {direction})",
     )
-    table.columns[2].overflow = "fold"
+    for column in table.columns[:-1]:
+        column.no_wrap = True
+    table.columns[2].no_wrap = False  # many epochs wrap; the settings fold
+    table.columns[-1].overflow = "fold"
     for trial, best in zip(ordered, best_so_far(ordered, direction), strict=True):
         seconds = duration(trial, now)
         final = trial.value if trial.state == "complete" else None
         table.add_row(
             f"{trial.number}{' (baseline)' if trial.baseline else ''}",
             _state(trial.state),
-            format_params(trial.params) or "-",
             " ".join(f"{v:.3f}" for v in trial.epoch_scores) or "-",
             f"{final:.4f}" if final is not None else "-",
             f"epoch {trial.pruned_at}" if trial.pruned_at else "-",
             f"{seconds:.0f} s" if seconds is not None else "-",
             f"{best:.4f}" if best is not None else "-",
+            format_params(trial.params) or "-",
         )
     return table
 
