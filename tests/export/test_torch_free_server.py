@@ -45,10 +45,13 @@ texts = {"texts": json.loads(sys.argv[3])}
 with TestClient(create_app(Settings(database_url=url, backend="onnx", workers=0), db)) as c:
     predicted = c.post("/v1/models/ner/predict", json=texts, headers=admin)
     explained = c.post("/v1/models/ner/explain", json={"texts": ["Alice"]}, headers=admin)
+    unexported = c.post("/v1/models/plain/predict", json=texts, headers=admin)
     exported = c.post("/v1/models/ner/versions/1/exports", json={}, headers=admin)
     answer = {
         "predict": [predicted.status_code, predicted.json()],
         "explain": [explained.status_code, explained.json()],
+        "unexported": [unexported.status_code, unexported.json()],
+        "ready": c.get("/health/ready").status_code,
         "export": [exported.status_code, exported.json()],
         "health": c.get("/health").json(),
         "metrics": c.get("/metrics", headers=admin).text,
@@ -64,6 +67,7 @@ def test_the_onnx_backend_serves_an_export_without_torch(db, tiny_ner_model_dir)
     with db.session() as session:
         registry.register_directory(session, model_name="ner", path=tiny_ner_model_dir)
         stored = exports.export_version(session, "ner", 1)
+        registry.register_directory(session, model_name="plain", path=tiny_ner_model_dir)
         _, secret = create_key(session, name="admin", scope="admin")
     run = subprocess.run(
         [sys.executable, "-c", SERVE_WITHOUT_TORCH, db.url, secret, json.dumps(TEXTS)],
@@ -85,7 +89,9 @@ def test_the_onnx_backend_serves_an_export_without_torch(db, tiny_ner_model_dir)
     assert 'data-backend="onnx"' in answer["page"]
     assert [(e["precision"], e["serves"]) for e in answer["exports"]] == [("fp32", True)]
 
-    status, problem = answer["explain"]  # PyTorch's work: a clear answer, never a 500
-    assert (status, problem["code"]) == (501, "needs_pytorch"), problem
+    assert answer["ready"] == 200
+    for route in ("explain", "unexported"):  # PyTorch's work: a clear answer, never a 500
+        status, problem = answer[route]
+        assert (status, problem["code"]) == (501, "needs_pytorch"), (route, problem)
     status, problem = answer["export"]
     assert (status, problem["code"]) == (422, "export_refused") and "PyTorch" in problem["detail"]
