@@ -38,7 +38,8 @@ class Objective:
         metric: The validation metric reported and returned.
         direction: ``maximize`` or ``minimize``.
         splits: The training and validation examples, read once.
-        notify: Called after each reported epoch (a live table redraws).
+        notify: Called when a trial starts and after each reported epoch (a live
+            table redraws).
     """
 
     def __init__(
@@ -75,6 +76,7 @@ class Objective:
             config = self.base.updated(**config_changes(params))
         planned = math.ceil(config.epochs) if config.max_steps is None else None
         trial.set_user_attr("epochs_planned", planned)
+        self.notify()  # the trial shows as running, with its settings, from its start
         bundle = ModelBundle(self.model_name, self.tokenizer_name, config=config)
         bundle.load_model()
         bundle.load_tokenizer()
