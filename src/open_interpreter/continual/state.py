@@ -14,14 +14,16 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from open_interpreter.atomic import replace_dir, temporary_sibling
 from open_interpreter.continual.examples import examples_from_items, examples_to_items
-from open_interpreter.continual.penalties import Weights
 from open_interpreter.continual.replay import ReplayBuffer
 from open_interpreter.data.examples import Examples, TextExamples, TokenExamples
 from open_interpreter.errors import ModelNotFoundError
+
+if TYPE_CHECKING:
+    from open_interpreter.continual.penalties import Weights  # torch tensors
 
 FOLDER = "continual"
 HISTORY = "history.json"

@@ -20,7 +20,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from open_interpreter.continual import ContinualState
-from open_interpreter.continual.recipe import split_options
 from open_interpreter.continual.settings import ContinualSettings
 from open_interpreter.errors import ConfigError, NotFoundError
 from open_interpreter.services import registry
@@ -94,6 +93,7 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """Continual and fine-tuning settings of a continue job, validated (strategy and
     task name are the policy's own)."""
     from open_interpreter.config import FineTuneConfig, validated
+    from open_interpreter.continual.recipe import split_options
 
     ours, training = split_options(settings)
     for reserved in ("strategy", "task_name", "output_dir", "resume_from"):

@@ -53,9 +53,6 @@ from open_interpreter.services.study_trials import (
 from open_interpreter.services.study_views import study_view
 from open_interpreter.storage import artifacts
 from open_interpreter.storage.tables import Dataset, FineTuneJob, utcnow
-from open_interpreter.tuning.defaults import default_space
-from open_interpreter.tuning.settings import SearchConfig
-from open_interpreter.tuning.space import base_value, config_changes, parse_space
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +120,9 @@ def create_study(
     """
     import optuna
 
+    from open_interpreter.tuning.defaults import default_space
+    from open_interpreter.tuning.settings import SearchConfig
+    from open_interpreter.tuning.space import parse_space
     from open_interpreter.tuning.study import _check_metric
 
     validate_model_name(model_name)
@@ -379,6 +379,10 @@ def _may_ask(row: TuningStudy, asked: int) -> bool:
 
 def _ask(session: Session, row: TuningStudy, study: Any, number_asked: int) -> TuningTrial:
     """Ask Optuna for the next trial and queue its fine-tune job (one transaction)."""
+    # tuning/ imports the training recipe (torch): not at import time, so a server
+    # with the ONNX backend and no torch starts.
+    from open_interpreter.tuning.space import base_value, config_changes, parse_space
+
     base = FineTuneConfig.build(row.config)
     space = parse_space(row.search["space"], base)
     trial = study.ask()

@@ -21,8 +21,6 @@ from sqlalchemy.orm import Session
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.errors import ConfigError
 from open_interpreter.services.study_tables import TuningStudy, TuningTrial
-from open_interpreter.tuning.space import parse_space
-from open_interpreter.tuning.storage import STUDIES_URL_VARIABLE, open_storage
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +46,8 @@ def storage_url(database_url: str) -> str:
     Raises:
         ConfigError: An in-memory SQLite database (no file to put the studies beside).
     """
+    from open_interpreter.tuning.storage import STUDIES_URL_VARIABLE
+
     explicit = os.environ.get(STUDIES_URL_VARIABLE)
     if explicit:
         return explicit
@@ -75,6 +75,8 @@ def optuna_study(
     asked, so each ask draws afresh) and pruner; its connections closed afterwards."""
     import optuna
 
+    from open_interpreter.tuning.space import parse_space
+    from open_interpreter.tuning.storage import open_storage
     from open_interpreter.tuning.study import _pruner, _sampler
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -253,10 +253,16 @@ class Batcher:
 
 
 def _use_threads(threads: int | None) -> None:
-    """Set the intra-op threads of the model thread this runs on (first thing it does)."""
-    if threads is not None:
-        import torch
+    """Set the intra-op threads of the model thread this runs on (first thing it does).
 
+    Without torch installed (a server with the ONNX backend only) there is nothing to set:
+    an ONNX model's threads are its session's (``OnnxModel.load(threads=...)``).
+    """
+    if threads is not None:
+        try:
+            import torch
+        except ImportError:
+            return
         torch.set_num_threads(threads)
 
 

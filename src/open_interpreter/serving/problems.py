@@ -139,6 +139,23 @@ def _os_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+PYTORCH_STACK = frozenset({"torch", "transformers", "peft", "accelerate", "captum"})
+"""What a server installed without PyTorch (``open-interpreter-nlp[onnx]`` only) lacks."""
+
+
+def _missing_module(request: Request, exc: ModuleNotFoundError) -> JSONResponse:
+    """501 when a torch-free server is asked for what needs PyTorch; any other is a bug."""
+    if (exc.name or "").partition(".")[0] not in PYTORCH_STACK:
+        return _unexpected(request, exc)
+    return problem_response(
+        501,
+        "needs_pytorch",
+        "this server is installed without PyTorch: it predicts with ONNX exports only; "
+        "explanations, evaluations, generation and models without an export need a server "
+        "with PyTorch",
+    )
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # exc_info given: this may run in a worker thread, outside the except block
     logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -182,4 +199,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, _openai_shaped(_database_error))
     app.add_exception_handler(PoolTimeoutError, _openai_shaped(_database_error))
     app.add_exception_handler(OSError, _openai_shaped(_os_error))
+    app.add_exception_handler(ModuleNotFoundError, _openai_shaped(_missing_module))
     app.add_exception_handler(Exception, _openai_shaped(_unexpected))

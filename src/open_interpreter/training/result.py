@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.evaluation import BeforeAfter, EvaluationReport
-from open_interpreter.training.loop import TrainingResult
 from open_interpreter.wording import plural
+
+if TYPE_CHECKING:
+    from open_interpreter.training.loop import TrainingResult  # torch
 
 
 @dataclass
