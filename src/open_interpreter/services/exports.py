@@ -54,7 +54,7 @@ class StoredExport:
             "precision": self.precision,
             "size_bytes": self.size_bytes,
             "parity": self.card.get("parity", {}),
-            "created_at": self.card.get("created_at"),
+            "created_at": self.card.get("exported_at"),
         }
 
 
