@@ -61,7 +61,5 @@ def list_workers(
     session: SessionDep, _key: AdminKey, page: PageDep, state: State = None
 ) -> WorkersPublic:
     """The workers, with what each can run, the job it runs and when it was last seen."""
-    views, total = workers.list_workers(
-        session, state=state, limit=page.limit, offset=page.offset
-    )
+    views, total = workers.list_workers(session, state=state, limit=page.limit, offset=page.offset)
     return WorkersPublic(data=[WorkerPublic.model_validate(v) for v in views], count=total)
