@@ -112,3 +112,49 @@ def test_bad_requests_are_refused_before_anything_is_queued(client, db):
         training.check({"monitor_id": "mon_1", "classifier": "ner"})
     with pytest.raises(DataError, match="two topics"):
         training.check_labels("topic", ["sport"])
+
+
+def test_a_retried_job_whose_version_is_registered_only_points_the_monitor(db, tmp_path):
+    from open_interpreter.apps.monitor import Monitor
+    from open_interpreter.services import datasets, jobs, registry
+    from open_interpreter.services.job_queue import Lease
+    from open_interpreter.services.job_runner import run_job
+
+    from ...services.records import claim, fake_saved_model, status_of
+
+    monitor = Monitor("acme", database=db, sentiment="lexicon", topics=False)
+    with db.session() as session:
+        dataset = datasets.store_upload(
+            session,
+            name="s",
+            filename="s.csv",
+            data=b"text,label\nthe cat,positive\nthe dog,negative\n",
+            declared_format=None,
+        )
+        config = {"monitor_id": monitor.id, "classifier": "sentiment"}
+        job = jobs.create_job(
+            session,
+            model_name="acme-sentiment",
+            config=config,
+            train_dataset_id=dataset.id,
+            kind=training.KIND,
+        )
+        # an earlier attempt registered its version, then died before finishing the job
+        registry.register_version(
+            session,
+            model_name="acme-sentiment",
+            source_dir=fake_saved_model(tmp_path / "saved", task="sequence-classification"),
+            task="sequence-classification",
+            base_model="tiny-bert",
+            metrics={"accuracy": 0.5},
+            lineage={},
+            job_id=job.id,
+        )
+    assert run_job(db, Lease.of(claim(db))) == "succeeded"
+    done = status_of(db, job.id)
+    assert done.result["reference"] == "acme-sentiment@1" and done.result["version"] == 1
+    reopened = Monitor("acme", database=db)
+    assert reopened.settings.sentiment_model == "acme-sentiment@1"
+    assert reopened.settings.sentiment == "model"
+    with db.session() as session:
+        assert [v.version for v in registry.list_versions(session, "acme-sentiment")] == [1]
