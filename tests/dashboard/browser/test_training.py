@@ -257,6 +257,7 @@ def test_models_page_promotes_and_rolls_back(page, site: Site, watched_run, form
     card = page.locator(f"#model-{MODEL}")
     card.wait_for()
     assert card.locator("tbody tr").count() == 2
+    card.locator("tr[data-version='1'] td.exports").filter(has_text="served by torch").wait_for()
     for version in (1, 2):
         page.click(f"button[aria-label='Promote {MODEL} version {version} to production']")
         done = f"v{version} is now in production"

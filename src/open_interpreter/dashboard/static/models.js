@@ -67,6 +67,36 @@ function lineage(version) {
   );
 }
 
+/** One stored export: precision, size and its parity figures. */
+function exportLine(e) {
+  const parts = [`${e.precision} ONNX`, `${(e.size_bytes / 1e6).toFixed(1)} MB`];
+  if (typeof e.parity?.fp32_max_logit_difference === 'number') {
+    parts.push(`logits within ${e.parity.fp32_max_logit_difference.toExponential(1)}`);
+  }
+  const m = e.parity?.metrics;
+  const own = m?.[`onnx_${e.precision}`];
+  if (typeof own === 'number') parts.push(`${m.metric} ${num(own)} (PyTorch ${num(m.pytorch)})`);
+  return h('div', { dataset: { precision: e.precision } }, parts.join(' · '));
+}
+
+/** The version's stored exports and the backend that serves its predictions here. */
+async function exportsPanel(cell, model, version) {
+  const path = `/v1/models/${encodeURIComponent(model.name)}/versions/${version.version}/exports`;
+  const stored = await api(path).catch(() => null);
+  if (!stored) return cell.replaceChildren('–');
+  const served = stored.find((e) => e.serves);
+  cell.replaceChildren(
+    ...(stored.length ? stored.map(exportLine) : [h('span', { class: 'muted' }, 'no export')]),
+    h('div', { class: 'muted backend' }, `served by ${served ? `onnx-${served.precision}` : 'torch'}`),
+  );
+}
+
+function exportsCell(model, version) {
+  const cell = h('td', { class: 'exports' }, h('span', { class: 'muted' }, '…'));
+  exportsPanel(cell, model, version);
+  return cell;
+}
+
 function versionRow(model, version) {
   const name = encodeURIComponent(model.name);
   const promote =
@@ -94,6 +124,7 @@ function versionRow(model, version) {
     h('td', {}, formatTime(version.created_at)),
     h('td', {}, metricsList(version.metrics)),
     h('td', {}, lineage(version)),
+    exportsCell(model, version),
     h(
       'td',
       {},
@@ -148,7 +179,7 @@ function modelCard(model) {
           h(
             'tr',
             {},
-            ['Version', 'Stage', 'Created', 'Metrics', 'Lineage', 'Actions'].map((t) =>
+            ['Version', 'Stage', 'Created', 'Metrics', 'Lineage', 'Exports', 'Actions'].map((t) =>
               h('th', { scope: 'col' }, t),
             ),
           ),
