@@ -93,8 +93,9 @@ def queue_export(
 
 def run(ctx: JobContext) -> dict[str, Any]:
     """Export the job's version, keep it with the version, return its card."""
-    from open_interpreter.services import exports
+    from open_interpreter.services import exports, registry
     from open_interpreter.services.datasets import load_examples
+    from open_interpreter.storage import artifacts
     from open_interpreter.storage.tables import Dataset
 
     job = ctx.job
@@ -103,12 +104,14 @@ def run(ctx: JobContext) -> dict[str, Any]:
     owner = job.owner_key_id
     caller = Caller(actor=f"job {job.id}", key_id=owner, sees_all=owner is None)
     parity_data, parity_name = None, None
-    if job.test_dataset_id is not None:
-        with ctx.db.session() as session:
+    with ctx.db.session() as session:
+        folder = registry.get_version(session, job.model_name, version=version).path
+        if job.test_dataset_id is not None:
             dataset = session.get(Dataset, job.test_dataset_id)
             if dataset is None:
                 raise NotFoundError("the job's parity dataset was deleted")
             parity_data, parity_name = load_examples(dataset), dataset.name
+    artifacts.sweep_leftovers(f"{folder}/{exports.EXPORTS}")  # what a killed attempt left
     sample = f"{len(parity_data)} examples of {parity_name}" if parity_data else "built-in texts"
     ctx.log(f"exporting {job.model_name}@{version} to {precision} ONNX (parity on {sample})")
     ctx.check_cancelled()
