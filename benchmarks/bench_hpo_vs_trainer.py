@@ -273,11 +273,12 @@ def main() -> None:
         f"minilm-l6 fp32 on CPU ({args.threads} threads), {len(train)} train / {len(dev)} dev "
         f"sentences, {args.trials} trials x {args.epochs} epoch(s), {info['cores']} cores\n"
     )
-    print("| search | best dev entity F1 | best trial | wall s |")
-    print("|---|---|---|---|")
+    print("| search | best dev entity F1 | best trial | wall s | CPU s |")
+    print("|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['side']} | {r['best_entity_f1']:.2f} | {r['best_trial']} | {r['wall_seconds']} |"
+            f"| {r['side']} | {r['best_entity_f1']:.2f} | {r['best_trial']} | "
+            f"{r['wall_seconds']} | {r['cpu_seconds']} |"
         )
     print("\n| search | trial | entity F1 | settings |")
     print("|---|---|---|---|")
