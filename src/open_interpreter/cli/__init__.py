@@ -26,6 +26,7 @@ from open_interpreter.cli.train import train
 from open_interpreter.cli.tune import studies, tune
 from open_interpreter.cli.use import evaluate, predict
 from open_interpreter.cli.worker import worker
+from open_interpreter.cli.workers import workers
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,6 +74,7 @@ main.add_command(prompt)
 main.add_command(serve)
 main.add_command(keys)
 main.add_command(worker)
+main.add_command(workers)
 main.add_command(assistant)
 main.add_command(recommend)
 main.add_command(db)

@@ -93,7 +93,10 @@ def worker(
     )
     try:
         if once:
-            ran = runner.run_once(stop)
+            try:
+                ran = runner.run_once(stop)
+            finally:
+                runner.close()  # marked stopped in the workers table
             click.echo("ran one job" if ran else "no job was queued", err=True)
         else:
             runner.run(stop)

@@ -223,15 +223,19 @@ class FineTunes:
         config: dict[str, Any] | None = None,
         validation_dataset_id: str | None = None,
         test_dataset_id: str | None = None,
+        resources: dict[str, int] | None = None,
     ) -> dict[str, Any]:
         """Queue a fine-tune whose result is registered as ``model_name``; ``config``
-        takes ``oi train``'s YAML settings (``model``, ``epochs``, ``learning_rate``...)."""
+        takes ``oi train``'s YAML settings (``model``, ``epochs``, ``learning_rate``...),
+        ``resources`` what a worker needs to claim it (``{"processes", "gpus",
+        "memory_gb"}``); the answer's ``warnings`` says when no running worker fits."""
         body = {
             "model_name": model_name,
             "train_dataset_id": train_dataset_id,
             "validation_dataset_id": validation_dataset_id,
             "test_dataset_id": test_dataset_id,
             "config": config or {},
+            **({"resources": resources} if resources is not None else {}),
         }
         return self._client.request("POST", "/fine-tunes", json=body)
 

@@ -110,8 +110,16 @@ def compare_page(request: Request):
 
 @router.get("/models")
 def models_page(request: Request):
-    """Registered models and versions: metrics, lineage, promote and roll back."""
-    return render(request, "models.html", nav="models", title="Models")
+    """Registered models and versions: metrics, lineage, exports, promote and roll back."""
+    settings = request.app.state.oi.settings
+    return render(
+        request,
+        "models.html",
+        nav="models",
+        title="Models",
+        backend=settings.backend,
+        onnx_precision=settings.onnx_precision,
+    )
 
 
 @router.get("/evaluation")

@@ -34,6 +34,8 @@ FINE_TUNE = "fine_tune"
 
 KINDS: dict[str, str] = {
     "continue": "open_interpreter.services.continual_jobs:CONTINUE_JOB",
+    "export": "open_interpreter.services.export_jobs:EXPORT_JOB",
+    "monitor-classifier": "open_interpreter.apps.monitor.training:MONITOR_CLASSIFIER_JOB",
     "recommender": "open_interpreter.apps.recommend.jobs:TRAIN_JOB",
 }
 """Every kind other than ``fine_tune``: its name → ``module:attribute`` of its :class:`JobKind`."""

@@ -31,6 +31,7 @@ from open_interpreter.services import job_queue, studies
 from open_interpreter.services.capacity import Capacity
 from open_interpreter.services.job_queue import Lease
 from open_interpreter.services.job_runner import run_job_process
+from open_interpreter.services.workers import WorkerPresence
 from open_interpreter.storage import Database
 from open_interpreter.storage.tables import FineTuneJob
 
@@ -96,6 +97,13 @@ class Worker:
         self._migrate = migrate
         self._db: Database | None = None
         self._context = multiprocessing.get_context("spawn")
+        self.presence = WorkerPresence(  # its row in the workers table
+            lambda: self.db,
+            worker_id=self.worker_id,
+            capacity=self.capacity,
+            lease_timeout_s=stale_after,
+            every_s=self.heartbeat_interval,
+        )
 
     @property
     def db(self) -> Database:
@@ -121,9 +129,14 @@ class Worker:
                 if not worked:
                     stop.wait(self.poll_interval)
         finally:
-            if self._db is not None:
-                self._db.dispose()
+            self.close()
             logger.info("worker %s stopped", self.worker_id)
+
+    def close(self) -> None:
+        """Mark this worker stopped in the workers table and close its database."""
+        self.presence.stop()
+        if self._db is not None:
+            self._db.dispose()
 
     def run_once(self, stop: threading.Event | None = None) -> bool:
         """Requeue stale jobs, then claim one job and run it to its end.
@@ -134,6 +147,7 @@ class Worker:
         Returns:
             Whether a job was claimed.
         """
+        self.presence.beat()
         with self.db.session() as session:
             requeued = job_queue.requeue_stale_jobs(session, stale_after_s=self.stale_after)
         if requeued:
@@ -151,7 +165,9 @@ class Worker:
                 )
             return True
         logger.info("worker %s runs job %s (attempt %d)", self.worker_id, job.id, lease.attempt)
+        self.presence.beat(job.id)
         self._supervise(lease, stop)
+        self.presence.beat()
         return True
 
     def _advance_studies(self) -> None:
@@ -205,6 +221,7 @@ class Worker:
 
     def _beat(self, lease: Lease) -> object:
         """Heartbeat the job: the job row, None when the lease is gone, or ``_UNKNOWN``."""
+        self.presence.beat(lease.job_id)
         try:
             with self.db.session() as session:
                 return job_queue.heartbeat(session, lease)

@@ -71,6 +71,11 @@ class ExportRequest(BaseModel):
     format: Literal["onnx"] = "onnx"
     quantize: Literal["int8"] | None = None
     """``int8`` for ONNX Runtime's dynamic int8 weights; fp32 without it."""
+    dataset_id: str | None = Field(default=None, max_length=64)
+    """A labelled stored dataset to check parity on (int8's accuracy / F1 check needs one)."""
+    wait: bool = True
+    """Export in the request and answer 201 with the export (the default), or ``false``:
+    queue an ``export`` job and answer 202 with it (``GET /v1/fine-tunes/{id}``)."""
 
 
 class ExportPublic(BaseModel):
@@ -82,6 +87,9 @@ class ExportPublic(BaseModel):
     parity: dict[str, Any]
     """The parity gate's figures: logit difference, label agreement, the metric for int8."""
     created_at: str | None
+    serves: bool = False
+    """Whether this server predicts with it (``OI_BACKEND=onnx`` and it is the version's
+    preferred export: int8, else fp32, or ``OI_ONNX_PRECISION``'s)."""
 
 
 class ModelPublic(BaseModel):
@@ -235,6 +243,27 @@ class ExplainResponse(BaseModel):
     results: list[ExplainResult]
 
 
+class JobResources(BaseModel):
+    """What a worker must have to claim a job (docs/scale-out.md); a key left out comes from
+    the config (``distributed.processes``; ``backend: nccl``: a GPU per process)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    processes: StrictInt | None = Field(None, ge=1, le=64, description="Training processes.")
+    gpus: StrictInt | None = Field(None, ge=0, le=64, description="GPUs.")
+    memory_gb: StrictInt | None = Field(
+        None, ge=0, le=4096, description="Memory in GB (0: none stated)."
+    )
+
+
+class JobResourcesPublic(BaseModel):
+    """What a job needs: only a worker with as much claims it."""
+
+    processes: int
+    gpus: int
+    memory_gb: float = Field(description="0: none stated; any worker's memory will do.")
+
+
 class FineTuneCreate(BaseModel):
     """A fine-tune job: the same settings as ``oi train``'s YAML, plus the datasets."""
 
@@ -247,12 +276,28 @@ class FineTuneCreate(BaseModel):
     config: dict[str, Any] = Field(
         default_factory=dict, description="FineTuneConfig fields (model, learning_rate, ...)."
     )
+    resources: JobResources | None = Field(
+        None, description="What a worker needs to run it (default: from config.distributed)."
+    )
 
 
 class FineTunePublic(BaseModel):
     """A fine-tune job and where it stands."""
 
     model_config = ConfigDict(from_attributes=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resources_of_the_job(cls, job: Any) -> Any:
+        """A job row's ``needs_*`` columns, as ``resources``."""
+        if isinstance(job, dict) or not hasattr(job, "needs_processes"):
+            return job
+        fields = {name: getattr(job, name) for name in cls.model_fields if hasattr(job, name)}
+        memory_gb = (job.needs_memory_mb or 0) / 1024
+        fields["resources"] = JobResourcesPublic(
+            processes=job.needs_processes or 1, gpus=job.needs_gpus or 0, memory_gb=memory_gb
+        )
+        return fields
 
     id: str
     status: str
@@ -276,6 +321,20 @@ class FineTunePublic(BaseModel):
     progress: dict[str, Any]
     error: str | None
     model_version_id: int | None
+    resources: JobResourcesPublic = Field(
+        default_factory=lambda: JobResourcesPublic(processes=1, gpus=0, memory_gb=0),
+        description="What a worker needs to claim it.",
+    )
+
+
+class FineTuneCreated(FineTunePublic):
+    """A job just queued, and why it may wait."""
+
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="E.g. that no running worker has the resources it asks for (it stays "
+        "queued until one that fits starts).",
+    )
 
 
 class FineTunesPublic(Page):

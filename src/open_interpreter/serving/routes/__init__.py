@@ -15,6 +15,8 @@ from open_interpreter.serving.routes import (
     generate,
     health,
     models,
+    monitor_classifiers,
+    monitor_stream,
     monitors,
     predict,
     prompts,
@@ -22,6 +24,7 @@ from open_interpreter.serving.routes import (
     resources,
     studies,
     version_reports,
+    workers,
 )
 
 api = APIRouter(prefix="/v1")
@@ -39,9 +42,12 @@ api.include_router(fine_tune_history.router)
 api.include_router(evaluations.router)
 api.include_router(resources.router)
 api.include_router(audit.router)
+api.include_router(workers.router)
 api.include_router(studies.router)
 api.include_router(assistants.router)
 api.include_router(monitors.router)
+api.include_router(monitor_stream.router)
+api.include_router(monitor_classifiers.router)
 api.include_router(recommenders.router)
 
 __all__ = ["api", "health"]

@@ -15,10 +15,15 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
-from open_interpreter.services import jobs, runs
+from open_interpreter.services import jobs, runs, workers
 from open_interpreter.serving.deps import PageDep, SessionDep, StateDep, TrainCaller
 from open_interpreter.serving.problems import Problem
-from open_interpreter.serving.schemas import FineTuneCreate, FineTunePublic, FineTunesPublic
+from open_interpreter.serving.schemas import (
+    FineTuneCreate,
+    FineTuneCreated,
+    FineTunePublic,
+    FineTunesPublic,
+)
 
 router = APIRouter(prefix="/fine-tunes", tags=["fine-tunes"])
 
@@ -30,9 +35,11 @@ EVENT_ID = re.compile(r"[0-9]{1,18}")
 @router.post("", status_code=201)
 def create_fine_tune(
     body: FineTuneCreate, state: StateDep, session: SessionDep, caller: TrainCaller
-) -> FineTunePublic:
+) -> FineTuneCreated:
     """Queue a fine-tune; ``config`` takes the same settings as ``oi train``'s YAML
-    (``trust_remote_code`` only where the server allows it)."""
+    (``trust_remote_code`` only where the server allows it), ``resources`` what a worker
+    needs to claim it. A job no running worker fits is queued all the same, with a warning:
+    a worker that fits may start later (docs/scale-out.md)."""
     job = jobs.create_job(
         session,
         model_name=body.model_name,
@@ -42,8 +49,13 @@ def create_fine_tune(
         test_dataset_id=body.test_dataset_id,
         allow_remote_code=state.settings.allow_remote_code,
         caller=caller,
+        resources=body.resources.model_dump(exclude_none=True) if body.resources else None,
     )
-    return FineTunePublic.model_validate(job)
+    created = FineTuneCreated.model_validate(job)
+    needs = {f"needs_{k}": getattr(job, f"needs_{k}") for k in ("processes", "gpus", "memory_mb")}
+    if (warning := workers.unfit_warning(session, needs)) is not None:
+        created.warnings.append(warning)
+    return created
 
 
 @router.get("")

@@ -101,6 +101,8 @@ class MonitorPublic(BaseModel):
     window_minutes: int
     step_minutes: int
     sentiment: str
+    sentiment_model: str | None = Field(description="The registered sentiment classifier.")
+    topic_model: str | None = Field(description="The registered topic classifier.")
     topics: bool
     aliases: dict[str, Any]
     rules: list[Rule]
@@ -218,6 +220,8 @@ def _public(session: Session, record: MonitorRecord) -> MonitorPublic:
         window_minutes=settings.window_minutes,
         step_minutes=settings.step_minutes,
         sentiment=settings.sentiment,
+        sentiment_model=settings.sentiment_model,
+        topic_model=settings.topic_model,
         topics=settings.topics,
         aliases=settings.aliases,
         rules=settings.rules,
@@ -327,13 +331,13 @@ def add_documents(
     settings = MonitorSettings(**record.settings)
     from open_interpreter.apps.monitor.pipeline import classifiers_ready
 
-    if not classifiers_ready(settings):
+    if not classifiers_ready(settings, database=state.db):
         raise Problem(
             409,
             "model_not_ready",
-            "this monitor's classifiers are not trained on this server yet: run "
-            "'oi monitor replay' with a monitor using them once, or create the monitor "
-            "with sentiment 'lexicon'",
+            "this monitor's classifiers are not trained on this server yet: train them "
+            "as a job (POST /v1/monitors/{id}/classifiers), run 'oi monitor replay' with "
+            "a monitor using them once, or create the monitor with sentiment 'lexicon'",
         )
     session.close()  # the monitor uses its own sessions; do not hold this one's lock
     monitor, lock = _monitor(state, record)
