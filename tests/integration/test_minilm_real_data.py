@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def wnut():
     data = load_packaged("wnut16")  # installed by `make setup`
     train, test = seeded_split(data, [0.9, 0.1], seed=0)
-    return train.subset(list(range(600))), test.subset(list(range(150)))
+    return train.subset(list(range(300))), test.subset(list(range(100)))
 
 
 def test_three_lines_fine_tune_wnut16_and_reload_with_plain_transformers(wnut, tmp_path):
@@ -45,7 +45,7 @@ def test_topic_classification_on_bbc_news():
     train, test, _ = seeded_split(data, [0.12, 0.09, 0.79], seed=0)
     interpreter = OpenInterpreter("minilm-l6")
     interpreter.fine_tune(
-        train_data=train, epochs=2, learning_rate=1e-4, max_length=128, progress=False
+        train_data=train, epochs=2, learning_rate=1e-4, max_length=64, progress=False
     )
     report = interpreter.evaluate(test)
     assert report.accuracy > 0.8, str(report)

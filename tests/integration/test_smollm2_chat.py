@@ -28,7 +28,7 @@ def test_the_converted_model_answers_in_its_chat_format(smollm2_dir: Path) -> No
 
 def test_lora_sft_teaches_the_support_style(smollm2_dir: Path, tmp_path: Path) -> None:
     train = read_chat_jsonl(SUPPORT_CHAT / "train.jsonl")
-    held_out = read_chat_jsonl(SUPPORT_CHAT / "test.jsonl").subset(list(range(12)))
+    held_out = read_chat_jsonl(SUPPORT_CHAT / "test.jsonl").subset(list(range(4)))
     question = held_out.conversations[0][0]["content"]
     interpreter = OpenInterpreter(str(smollm2_dir))
     assert not interpreter.generate(question, max_new_tokens=8).startswith("Ahoy")
@@ -37,10 +37,10 @@ def test_lora_sft_teaches_the_support_style(smollm2_dir: Path, tmp_path: Path) -
         train_data=train,
         validation_data=held_out,
         peft={"method": "lora", "r": 8, "alpha": 16},
-        learning_rate=2e-3,
-        max_steps=24,
-        batch_size=8,
-        max_length=128,
+        learning_rate=3e-3,
+        max_steps=16,
+        batch_size=4,
+        max_length=96,
         eval_every_epoch=False,
         progress=False,
         generation={"eval_examples": 2, "max_new_tokens": 24},

@@ -11,9 +11,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 def test_the_spec_snippet_runs_as_written(conll, capsys):
     train, dev = conll
-    train_data, train_labels = train.tokens[:400], train.tags[:400]
-    valid_data, valid_labels = dev.tokens[:100], dev.tags[:100]
-    test_data, test_labels = dev.tokens[100:300], dev.tags[100:300]
+    train_data, train_labels = train.tokens[:200], train.tags[:200]
+    valid_data, valid_labels = dev.tokens[:50], dev.tags[:50]
+    test_data, test_labels = dev.tokens[50:150], dev.tags[50:150]
 
     # --- the spec, verbatim ---
     from open_interpreter import OpenInterpreter
