@@ -50,12 +50,19 @@ _SPLITS = {
 }
 
 
-def run_job_process(database_url: str, lease: Lease) -> None:
+def run_job_process(
+    database_url: str, lease: Lease, environment: dict[str, str] | None = None
+) -> None:
     """Entry point of the worker's child process: run the leased job, then exit.
 
-    The process ends itself if its worker dies, so a killed worker never leaves an
-    orphan training the same job as the worker that takes it over.
+    ``environment`` is the worker's, taken when it started this process: a child forked
+    by the fork server would otherwise see the server's, from when it started. The
+    process ends itself if its worker dies, so a killed worker never leaves an orphan
+    training the same job as the worker that takes it over.
     """
+    if environment is not None:
+        os.environ.clear()
+        os.environ.update(environment)
     _exit_with_parent()
     logging.basicConfig(format="%(message)s", level=logging.WARNING)
     db = Database(database_url, migrate=False)

@@ -1,7 +1,7 @@
 """Workers: claim queued fine-tune jobs and run each in a child process.
 
 A worker loops: requeue stale jobs → claim the oldest queued job → start a child
-process (``spawn``) that runs it (:mod:`job_runner`) → while the child lives, heartbeat
+process that runs it (:mod:`job_runner`) → while the child lives, heartbeat
 the job and watch for a cancel → settle the job from how the child ended.
 
 The child does the training, so nothing it does (an exception, running out of memory,
@@ -38,6 +38,34 @@ from open_interpreter.storage.tables import FineTuneJob
 logger = logging.getLogger(__name__)
 
 _WATCH_TICK_S = 0.2
+
+PRELOADED = (
+    "torch",
+    "transformers",
+    "peft",
+    "open_interpreter.training.recipe",
+    "open_interpreter.services.job_runner",
+)
+"""What a job's process has imported before it starts: the training stack, about 6 s of
+imports on a 2-core CPU, paid once per worker instead of once per job."""
+
+
+def job_process_context() -> multiprocessing.context.BaseContext:
+    """How a worker starts its jobs' processes: ``forkserver`` with :data:`PRELOADED`.
+
+    The fork server is a fresh interpreter (never a fork of the worker, which may be a
+    server with threads and open connections) that imports the training stack once and
+    forks a clean child for each job, which so starts in a fraction of a second. Each
+    child still takes its worker's environment (``run_job_process``) and working
+    directory. Where there is no ``forkserver`` (Windows), children are ``spawn``ed.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOADED))
+    return context
+
+
 _UNKNOWN = object()  # a heartbeat that could not reach the database
 
 
@@ -96,7 +124,7 @@ class Worker:
         self.grace_period = grace_period
         self._migrate = migrate
         self._db: Database | None = None
-        self._context = multiprocessing.get_context("spawn")
+        self._context = job_process_context()
         self.presence = WorkerPresence(  # its row in the workers table
             lambda: self.db,
             worker_id=self.worker_id,
@@ -182,7 +210,7 @@ class Worker:
         """Run the job's child process, watch it, and settle the job when it ends."""
         process = self._context.Process(
             target=run_job_process,
-            args=(self.database_url, lease),
+            args=(self.database_url, lease, dict(os.environ)),
             name=f"oi-job-{lease.job_id}",
         )
         try:
