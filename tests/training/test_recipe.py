@@ -88,6 +88,10 @@ def test_one_label_is_refused_unless_the_labels_setting_lists_more(tiny_bert_dir
     message = _refused(tiny_bert_dir, train_data=texts, train_labels=["positive"] * 2)
     assert message.startswith("train_data holds one label, ['positive']: a classifier needs")
     assert "labels=['positive', 'other']" in message
+    sorted_by_label = ["great", "good", "fine", "awful", "bad"]
+    labels = ["positive"] * 3 + ["negative"] * 2
+    message = _refused(tiny_bert_dir, train_data=sorted_by_label, train_labels=labels, limit=3)
+    assert "data.limit=3 kept the first 3 examples" in message
     interpreter = OpenInterpreter(str(tiny_bert_dir))
     interpreter.fine_tune(
         train_data=texts, train_labels=["positive"] * 2, labels=["negative", "positive"], **FAST

@@ -188,9 +188,16 @@ def _check_label_set(
         return
     if has_head:
         raise LabelError(f"{whose} labels {head} are fewer than 2: a classifier needs at least 2")
+    cut = (
+        f" (data.limit={config.data.limit} kept the first {config.data.limit} examples: in a"
+        " file sorted by label they hold one label; raise the limit or shuffle the file)"
+        if config.data.limit
+        else ""
+    )
     raise LabelError(
-        f"train_data holds one label, {head}: a classifier needs at least 2. Add examples of "
-        f"the others, or list every label in the labels setting (e.g. labels={[*head, 'other']})"
+        f"train_data holds one label, {head}{cut}: a classifier needs at least 2. Add examples"
+        f" of the others, or list every label in the labels setting"
+        f" (e.g. labels={[*head, 'other']})"
     )
 
 
