@@ -7,6 +7,8 @@ here: ``oi serve`` starts them beside the app (``--workers N``).
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +28,27 @@ from open_interpreter.serving.state import AppState, Metrics
 from open_interpreter.storage import Database, artifacts
 
 logger = logging.getLogger(__name__)
+
+
+TRAINING_STACK = (
+    "open_interpreter.continual.recipe",
+    "open_interpreter.tuning",
+    "open_interpreter.training.loop",
+)
+"""Modules that routes import on first use, so that the API runs without PyTorch."""
+
+
+def import_the_training_stack() -> None:
+    """Where PyTorch is installed, import :data:`TRAINING_STACK` at start-up: seconds of
+    imports that the first continual, drift or study request would otherwise wait for."""
+    try:
+        installed = importlib.util.find_spec("torch") is not None
+    except ImportError:  # an import hook that refuses it: as good as absent
+        installed = False
+    if not installed:
+        return
+    for module in TRAINING_STACK:
+        importlib.import_module(module)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -65,6 +88,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 "train, predict and delete. Use it for local experiments only."
             )
         artifacts.sweep_leftovers()  # what uploads cut short by a crash left behind
+        import_the_training_stack()
         sampler.start()
         yield
         sampler.stop()
