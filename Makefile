@@ -49,13 +49,11 @@ demo: setup
 # The tests run on SQLite and on a real PostgreSQL server, which this starts, in one
 # pytest-xdist worker per core plus one (a test module's tests stay on one worker, sharing
 # its fixtures): many tests wait on a server, a browser or a job's process, and with one
-# worker per core the cores were busy only 63% of the time. Modules go out in the order
-# tests/conftest.py collects them (slow ones first), not xdist's most-tests-first.
+# worker per core the cores were busy only 63% of the time.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: setup
 	url=$$(./scripts/postgres.sh | tail -n 1) && \
-		OI_TEST_DATABASE_URL=$$url $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope \
-		--no-loadscope-reorder
+		OI_TEST_DATABASE_URL=$$url $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
