@@ -34,9 +34,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules with slow tests first, each module's tests kept together and in order: the
-    workers take the longest modules while the short ones are left to fill the gaps,
-    instead of one worker finishing a long module alone at the end."""
+    """Modules with slow tests first (real-model ones first of all), each module's tests
+    kept together and in order. pytest-xdist hands out the modules with the most tests
+    first and, among modules of equal size, in this order, so the one-test model trainings
+    start before the one-test quick modules."""
 
     def modules(marker: str) -> set[str]:
         return {item.nodeid.split("::")[0] for item in items if item.get_closest_marker(marker)}
