@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from click.testing import CliRunner
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from open_interpreter.cli import main
 from open_interpreter.storage.db import code_revision, schema_revisions
@@ -62,3 +62,32 @@ def test_processes_starting_together_migrate_one_after_the_other(empty_url):
         )
     finally:
         engine.dispose()
+
+
+def test_a_newer_releases_database_is_named_not_a_traceback(empty_url, monkeypatch):
+    """A database a newer release migrated: `oi db status` says so (not "run `oi db
+    upgrade`"), `oi db upgrade` leaves it alone, and other commands keep working on it
+    with a warning, never Alembic's "Can't locate revision"."""
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade", "--database-url", empty_url]).exit_code == 0
+    engine = create_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = 'f00dcafe'"))
+    finally:
+        engine.dispose()
+
+    status = runner.invoke(main, ["db", "status", "--database-url", empty_url])
+    assert status.exit_code == 1
+    assert "f00dcafe is newer than this release" in status.output
+    assert "pip install -U open-interpreter-nlp" in status.output
+    assert "run `oi db upgrade`" not in status.output
+
+    upgrade = runner.invoke(main, ["db", "upgrade", "--database-url", empty_url])
+    assert upgrade.exit_code == 0 and "nothing to do" in upgrade.output
+    assert schema_revisions(empty_url) == ("f00dcafe", code_revision())
+
+    monkeypatch.setenv("OI_DATABASE_URL", empty_url)
+    keys = runner.invoke(main, ["keys", "list"])
+    assert keys.exit_code == 0, keys.output
+    assert "Traceback" not in keys.output and "Can't locate" not in keys.output

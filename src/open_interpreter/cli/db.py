@@ -46,13 +46,17 @@ def db() -> None:
 @database_url_option
 @handle_errors
 def status(database_url: str | None) -> None:
-    """Print the applied schema revision and the code's; exit 1 when they differ."""
-    from open_interpreter.storage.db import schema_revisions
+    """Print the applied schema revision and the code's; exit 1 when they differ (migrations
+    pending, or a newer release's database)."""
+    from open_interpreter.storage.db import is_ahead, newer_database_message, schema_revisions
 
     url = _url(database_url)
     current, head = _reachable(url, lambda: schema_revisions(url))
     click.echo(f"database revision: {current or 'none (empty database)'}")
     click.echo(f"code revision:     {head}")
+    if is_ahead(current):
+        click.echo(newer_database_message(current), err=True)
+        raise SystemExit(1)
     if current != head:
         click.echo("migrations pending: run `oi db upgrade`", err=True)
         raise SystemExit(1)
@@ -64,11 +68,14 @@ def status(database_url: str | None) -> None:
 @handle_errors
 def upgrade(database_url: str | None) -> None:
     """Apply every pending migration (safe beside running processes on PostgreSQL)."""
-    from open_interpreter.storage.db import schema_revisions
+    from open_interpreter.storage.db import is_ahead, newer_database_message, schema_revisions
     from open_interpreter.storage.db import upgrade as run_upgrade
 
     url = _url(database_url)
     before, head = _reachable(url, lambda: schema_revisions(url))
+    if is_ahead(before):
+        click.echo(f"nothing to do: {newer_database_message(before)}", err=True)
+        return
     _reachable(url, lambda: run_upgrade(url))
     if before == head:
         click.echo(f"already at {head}")

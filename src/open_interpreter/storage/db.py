@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from open_interpreter.paths import oi_home
+
+logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 POOL_SIZE = 10
@@ -81,11 +84,42 @@ def upgrade(url: str) -> None:
 
     Safe to run from several processes at once: they take turns, under an advisory lock
     on PostgreSQL (``migrations/env.py``) and a lock file beside a SQLite file.
+
+    A database already at a newer release's revision is left as it is (Alembic cannot
+    migrate from a revision it does not know, and this code can use the newer schema:
+    migrations only add), with a warning that says so.
     """
     from alembic import command
 
     with _sqlite_file_lock(url):
+        applied = _applied_revision_at(url)
+        if is_ahead(applied):
+            logger.warning(newer_database_message(applied))
+            return
         command.upgrade(_alembic_config(url), "head")
+
+
+def _applied_revision_at(url: str) -> str | None:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return applied_revision(connection)
+    finally:
+        engine.dispose()
+
+
+def is_ahead(applied: str | None) -> bool:
+    """Whether a database at revision ``applied`` was migrated by a newer release."""
+    return applied is not None and applied not in _known_revisions()
+
+
+def newer_database_message(applied: str | None) -> str:
+    """What to tell a user whose database a newer release migrated."""
+    return (
+        f"database revision {applied} is newer than this release's ({code_revision()}): "
+        "this release keeps working on it (migrations only add), but it cannot migrate it; "
+        "upgrade open-interpreter-nlp (`pip install -U open-interpreter-nlp`) to match"
+    )
 
 
 @contextlib.contextmanager
@@ -140,12 +174,7 @@ def applied_revision(connection: Connection) -> str | None:
 
 def schema_revisions(url: str) -> tuple[str | None, str]:
     """The database's applied revision (None for an empty database) and the code's."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return applied_revision(connection), code_revision()
-    finally:
-        engine.dispose()
+    return _applied_revision_at(url), code_revision()
 
 
 class Database:
