@@ -14,7 +14,6 @@ requeued), the run stops without touching the job.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import multiprocessing
@@ -204,44 +203,19 @@ def _register(
     db: Database, lease: Lease, job: FineTuneJob, datasets: dict[str, Dataset], run_dir: Path
 ) -> None:
     """Register the saved model and mark the job succeeded, in one transaction."""
-    from open_interpreter.bundle import METRICS, library_versions, read_manifest
-
-    manifest = read_manifest(run_dir)
-    metrics_file = run_dir / METRICS
-    saved = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
-    lineage = {
-        "job_id": job.id,
-        "base_model": manifest["base_model"],
-        "config": job.config,
-        "datasets": {
-            split: {
-                "id": row.id,
-                "name": row.name,
-                "sha256": row.sha256,
-                "num_examples": row.num_examples,
-            }
-            for split, row in datasets.items()
-        },
-        "labels": manifest.get("labels"),
-        "library_versions": library_versions(),
-        "evaluations": saved.get("evaluations", []),
-        "attempts": lease.attempt,
-    }
     for attempt in range(1, registry.RETRIES + 1):
         with db.session() as session:
             try:
                 if not job_queue.lease_holds(session, lease):
                     raise LeaseLost
-                version = registry.register_version(
+                version = registry.register_job_run(
                     session,
                     model_name=job.model_name,
-                    source_dir=run_dir,
-                    task=manifest["task"],
-                    base_model=manifest["base_model"],
-                    metrics=registry.version_metrics(saved),
-                    lineage=lineage,
+                    run_dir=run_dir,
                     job_id=job.id,
-                    commit=False,
+                    config=job.config,
+                    datasets=registry.dataset_lineage(datasets),
+                    attempts=lease.attempt,
                 )
                 if not job_queue.finish_job(
                     session, lease, status="succeeded", model_version_id=version.id, commit=False

@@ -179,6 +179,62 @@ def register_directory(session: Session, *, model_name: str, path: Path) -> Mode
     )
 
 
+def register_job_run(
+    session: Session,
+    *,
+    model_name: str,
+    run_dir: Path,
+    job_id: str,
+    config: dict[str, Any],
+    datasets: dict[str, Any],
+    **lineage: Any,
+) -> ModelVersion:
+    """Register the model a job saved in ``run_dir``, with the lineage every job keeps.
+
+    The lineage holds the job, its config, the ``datasets`` it used (see
+    :func:`dataset_lineage`), the base model, labels, library versions and the
+    evaluations of its ``metrics.json``, plus any keyword given here (``attempts=``,
+    ``study=``, ``monitor_id=``...). The caller commits: the version row and the job's
+    own rows change in one transaction.
+
+    Raises:
+        IntegrityError, OperationalError: A concurrent registration took the number
+            (roll back and try again, as :data:`RETRIES` allows).
+    """
+    from open_interpreter.bundle import library_versions, read_manifest
+
+    manifest = read_manifest(run_dir)
+    saved = _read_json(run_dir / "metrics.json") or {}
+    return register_version(
+        session,
+        model_name=model_name,
+        source_dir=run_dir,
+        task=manifest["task"],
+        base_model=manifest["base_model"],
+        metrics=version_metrics(saved),
+        lineage={
+            "job_id": job_id,
+            **lineage,
+            "base_model": manifest["base_model"],
+            "config": config,
+            "datasets": datasets,
+            "labels": manifest.get("labels"),
+            "library_versions": library_versions(),
+            "evaluations": saved.get("evaluations", []),
+        },
+        job_id=job_id,
+        commit=False,
+    )
+
+
+def dataset_lineage(rows: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What a version's lineage keeps of each split's dataset row: id, name, hash, size."""
+    return {
+        split: {"id": r.id, "name": r.name, "sha256": r.sha256, "num_examples": r.num_examples}
+        for split, r in rows.items()
+    }
+
+
 def version_metrics(saved: dict[str, Any]) -> dict[str, Any]:
     """The headline numbers of a saved model's ``metrics.json``, per report.
 

@@ -22,7 +22,6 @@ a ``Session`` first and raise library errors, never HTTP ones. See ``docs/hpo.md
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -514,39 +513,27 @@ def _drop_other_models(trials: list[TuningTrial], best: TuningTrial | None) -> N
 
 def _register(session: Session, row: TuningStudy, best: TuningTrial, caller: Caller) -> None:
     """Register the best trial's saved model; audited in the same transaction."""
-    from open_interpreter.bundle import METRICS, library_versions, read_manifest
-
     run_dir = artifacts.resolve(f"jobs/{best.job_id}/run")
     if not (run_dir / registry.MANIFEST).is_file():
         raise ConflictError(
             f"the model of study {row.id}'s best trial (job {best.job_id}) is no longer saved"
         )
-    manifest = read_manifest(run_dir)
-    metrics_file = run_dir / METRICS
-    saved = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
     job = jobs.get_job(session, best.job_id)
-    lineage = {
-        "job_id": best.job_id,
-        "study": {"id": row.id, "trial": best.number, "params": best.params, "value": best.value},
-        "base_model": manifest["base_model"],
-        "config": job.config,
-        "datasets": {"train": row.train_dataset_id, "validation": row.validation_dataset_id},
-        "labels": manifest.get("labels"),
-        "library_versions": library_versions(),
-        "evaluations": saved.get("evaluations", []),
-    }
     for attempt in range(1, registry.RETRIES + 1):
         try:
-            version = registry.register_version(
+            version = registry.register_job_run(
                 session,
                 model_name=row.model_name,
-                source_dir=run_dir,
-                task=manifest["task"],
-                base_model=manifest["base_model"],
-                metrics=registry.version_metrics(saved),
-                lineage=lineage,
+                run_dir=run_dir,
                 job_id=best.job_id,
-                commit=False,
+                config=job.config,
+                datasets={"train": row.train_dataset_id, "validation": row.validation_dataset_id},
+                study={
+                    "id": row.id,
+                    "trial": best.number,
+                    "params": best.params,
+                    "value": best.value,
+                },
             )
             audit.record(
                 session,

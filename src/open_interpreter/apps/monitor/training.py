@@ -16,7 +16,6 @@ Config: ``{"monitor_id": "mon_…", "classifier": "sentiment", "settings": {"epo
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -197,42 +196,23 @@ def _fine_tune(ctx: JobContext, config: FineTuneConfig, examples: dict[str, Any]
 def _register(ctx: JobContext, rows: dict[str, Any]) -> Any:
     """Register the saved classifier and point the monitor at it, in one transaction
     that holds only while the job's lease does."""
-    from open_interpreter.bundle import METRICS, library_versions, read_manifest
     from open_interpreter.services import job_queue, registry
 
-    job, run_dir = ctx.job, ctx.run_dir
-    manifest = read_manifest(run_dir)
-    metrics_file = run_dir / METRICS
-    saved = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
-    lineage = {
-        "job_id": job.id,
-        "monitor_id": job.config["monitor_id"],
-        "classifier": job.config["classifier"],
-        "base_model": manifest["base_model"],
-        "config": job.config,
-        "datasets": {
-            split: {"id": r.id, "name": r.name, "sha256": r.sha256, "num_examples": r.num_examples}
-            for split, r in rows.items()
-        },
-        "labels": manifest.get("labels"),
-        "library_versions": library_versions(),
-        "evaluations": saved.get("evaluations", []),
-        "attempts": ctx.lease.attempt,
-    }
+    job = ctx.job
     with ctx.db.session() as session:
         try:
             if not job_queue.lease_holds(session, ctx.lease):
                 raise LeaseLost
-            version = registry.register_version(
+            version = registry.register_job_run(
                 session,
                 model_name=job.model_name,
-                source_dir=run_dir,
-                task=manifest["task"],
-                base_model=manifest["base_model"],
-                metrics=registry.version_metrics(saved),
-                lineage=lineage,
+                run_dir=ctx.run_dir,
                 job_id=job.id,
-                commit=False,
+                config=job.config,
+                datasets=registry.dataset_lineage(rows),
+                monitor_id=job.config["monitor_id"],
+                classifier=job.config["classifier"],
+                attempts=ctx.lease.attempt,
             )
             _set_reference(session, job.config, f"{version.model_name}@{version.version}")
             session.commit()
