@@ -252,3 +252,21 @@ def test_a_job_that_ends_between_heartbeats_is_not_called_lost(db, caplog):
         worker._settle(lease, "exited", 0)
     assert status_of(db, lease.job_id).status == "succeeded"
     assert caplog.messages[-1].endswith(f"job {lease.job_id} exited (succeeded)")
+
+
+def test_a_job_whose_process_outlives_the_grace_period_after_its_result_is_not_lost(db):
+    """Under load the child may record success and still be exiting after the grace
+    period: the job finished, it is not lost, and the job keeps its result."""
+    from open_interpreter.services.job_queue import Lease, finish_job
+
+    from .records import claim
+
+    make_job(db)
+    lease = Lease.of(claim(db))
+    with db.session() as session:
+        finish_job(session, lease, status="succeeded")
+    worker = Worker(db.url, migrate=False, poll_interval=0.1, heartbeat_interval=0.2)
+    child = _ExitingChild(grace_period=float("inf"))  # never exits on its own
+    assert worker._watch(child, lease, None) == "slow exit"
+    worker._settle(lease, "slow exit", None)
+    assert status_of(db, lease.job_id).status == "succeeded"

@@ -27,7 +27,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from open_interpreter.errors import ConfigError
-from open_interpreter.services import job_queue, studies
+from open_interpreter.services import job_queue, jobs, studies
 from open_interpreter.services.capacity import Capacity
 from open_interpreter.services.job_queue import Lease
 from open_interpreter.services.job_runner import run_job_process
@@ -243,9 +243,17 @@ class Worker:
                 # The lease is gone. Most often the child has just recorded its result
                 # and is exiting: give it the grace period before calling the job lost.
                 process.join(self.grace_period)
-                return "lost" if process.is_alive() else "exited"
+                if not process.is_alive():
+                    return "exited"
+                return "slow exit" if self._finished(lease) else "lost"
             if job is not _UNKNOWN and job.cancel_requested:
                 return "cancel"
+
+    def _finished(self, lease: Lease) -> bool:
+        """Whether this attempt of the job recorded its result (so its lease ended)."""
+        with self.db.session() as session:
+            job = session.get(FineTuneJob, lease.job_id)
+            return job is not None and job.status in jobs.FINISHED and job.attempts == lease.attempt
 
     def _beat(self, lease: Lease) -> object:
         """Heartbeat the job: the job row, None when the lease is gone, or ``_UNKNOWN``."""
