@@ -12,6 +12,7 @@ import click
 
 from open_interpreter.cli._errors import handle_errors
 from open_interpreter.cli.sources import data_file_options
+from open_interpreter.continual.settings import STRATEGIES
 
 
 @click.command(name="continue")
@@ -20,10 +21,11 @@ from open_interpreter.cli.sources import data_file_options
 @click.argument("overrides", nargs=-1)
 @click.option(
     "--strategy",
-    type=click.Choice(["naive", "replay", "ewc", "l2sp"]),
+    type=click.Choice(list(STRATEGIES)),
     default="replay",
     show_default=True,
-    help="How to keep what the model knew.",
+    help="How to keep what the model knew (lora-per-version: a new LoRA adapter per data "
+    "version over the frozen base, for a model trained with peft=lora).",
 )
 @click.option("--validation", help="This step's evaluation set (default: 20% of DATA, seeded).")
 @click.option("--previous-data", help="The model's own training data, if it has no record yet.")

@@ -1,10 +1,10 @@
 """Continued training, read top to bottom: a saved model keeps learning from new data.
 
 read the new data (as the model's task reads it) → check it against the model's task and
-labels → grow the head for new labels → mix in the rehearsal buffer (replay) or set up a
-penalty (EWC, L2-SP) → train (the fine-tuning recipe's ``run``) → score every task's
-evaluation set so far (a new row of the matrix) → update the buffer and the Fisher →
-save the model with its continual state.
+labels → grow the head for new labels → mix in the rehearsal buffer (replay), set up a
+penalty (EWC, L2-SP) or start a new LoRA adapter (lora-per-version) → train (the
+fine-tuning recipe's ``run``) → score every task's evaluation set so far (a new row of
+the matrix) → update the buffer and the Fisher → save the model with its continual state.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from open_interpreter.bundle import ModelBundle
 from open_interpreter.config import validated
+from open_interpreter.continual import adapters
 from open_interpreter.continual.examples import joined
 from open_interpreter.continual.labels import check_same_task, grow_head, new_labels, relabelled
 from open_interpreter.continual.penalties import (
@@ -34,6 +35,7 @@ from open_interpreter.continual.state import ContinualState
 from open_interpreter.data.examples import Examples
 from open_interpreter.errors import ConfigError, ModelStateError
 from open_interpreter.inference import encode, evaluate
+from open_interpreter.peft import is_peft_model
 from open_interpreter.training.loop import OnEvent, Penalty
 from open_interpreter.training.recipe import read_splits, run, settle_task
 from open_interpreter.training.result import FineTuneResult
@@ -104,12 +106,15 @@ def continue_training(
         DataError: The new data is in another shape than the model's task.
         LabelError: A new label is an old one renamed, or breaks the tagging scheme.
         ConfigError: A bad setting, or a strategy that needs earlier data the model lacks.
-        ModelStateError: The model is an adapter (continue its base model instead).
+        ModelStateError: The model is an adapter and the strategy is not
+            ``lora-per-version``, or the strategy is ``lora-per-version`` and the model is a
+            whole fine-tuned model (or an adapter of another method than LoRA).
     """
     started = time.perf_counter()
     ours, training = split_options(options)
     settings = validated(ContinualSettings, ours)
-    _check_model(bundle)
+    _check_model(bundle, settings.strategy)
+    lora = settings.strategy == adapters.STRATEGY
     bundle.config = bundle.config.updated(
         **training,
         output_dir=None,
@@ -124,8 +129,12 @@ def continue_training(
     splits = {name: relabelled(ex, settings.label_map) for name, ex in splits.items()}
     resize = ours.get("replay_size")  # a saved buffer keeps its size unless asked otherwise
     state, old = _state_before(bundle, splits, settings, resize, previous_data, previous_labels)
-    if not old:
+    if not old and not lora:
         settings.strategy = "naive"  # a first step has nothing to protect yet
+    if lora and not old:
+        adapters.first_adapter_settings(bundle)  # a first step from a pretrained model
+    elif lora:
+        adapters.start_version(bundle, state)
     penalty = _penalty(bundle, state, settings)
     added = _settle_labels(bundle, splits, old)
     train = splits["train"]
@@ -138,6 +147,8 @@ def continue_training(
         )
     result = run(bundle, {**splits, "train": train}, on_event, penalty=penalty)
     _record(bundle, state, splits, settings, added, len(train))
+    if lora:
+        adapters.record_newest(bundle, state)
     state.steps[-1]["seconds"] = round(time.perf_counter() - started, 2)
     state.steps[-1]["train_seconds"] = round(result.training.train_seconds, 2)
     path = None
@@ -168,16 +179,10 @@ def scores_on(bundle: ModelBundle, eval_sets: list[Examples], metric: str) -> li
     ]
 
 
-def _check_model(bundle: ModelBundle) -> None:
-    from open_interpreter.peft import is_peft_model
-
+def _check_model(bundle: ModelBundle, strategy: str) -> None:
     if bundle.model is None:  # the bundle's own name: config.model is only a default here
         bundle.load_model(bundle.model_name)
-    if is_peft_model(bundle.model):
-        raise ModelStateError(
-            "continued training takes a whole model; this one is an adapter (lora-per-version "
-            "is not built yet): continue its base model, or merge the adapter first"
-        )
+    adapters.check_model(bundle, strategy)
     if bundle.has_head and bundle.task is not None and bundle.task.generative:
         raise ModelStateError(f"continued training covers classifiers, not {bundle.task.name}")
 
@@ -272,7 +277,9 @@ def _settle_labels(bundle: ModelBundle, splits: dict[str, Examples], old: list[s
     for examples in splits.values():
         found += [label for label in task.label_set(examples) if label not in found]
     added = new_labels(old, found, tags=task.labels_words)
-    grow_head(bundle.model, old, old + added)
+    grow_head(adapters.inner_model(bundle.model), old, old + added)
+    if added and is_peft_model(bundle.model):  # the grown head is the active adapter's
+        adapters.train_only(bundle.model, bundle.model.active_adapter)
     bundle.labels = old + added
     return added
 

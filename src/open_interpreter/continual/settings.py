@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Strategy = Literal["naive", "replay", "ewc", "l2sp"]
-STRATEGIES: tuple[str, ...] = ("naive", "replay", "ewc", "l2sp")
+Strategy = Literal["naive", "replay", "ewc", "l2sp", "lora-per-version"]
+STRATEGIES: tuple[str, ...] = ("naive", "replay", "ewc", "l2sp", "lora-per-version")
 
 
 class ContinualSettings(BaseModel):
@@ -23,7 +23,9 @@ class ContinualSettings(BaseModel):
         "replay",
         description="naive: fine-tune on the new data alone; replay: mix in the rehearsal "
         "buffer of earlier data; ewc: penalise moving weights the earlier tasks need "
-        "(diagonal Fisher); l2sp: pull every weight toward the previous version's.",
+        "(diagonal Fisher); l2sp: pull every weight toward the previous version's; "
+        "lora-per-version: train a new LoRA adapter (a copy of the previous one) over the "
+        "frozen base, keeping every earlier version's adapter.",
     )
     replay_size: int = Field(
         500,

@@ -4,6 +4,7 @@
     continual/eval/task-<j>.json  # the evaluation set of every task so far
     continual/replay.json         # the rehearsal buffer (see replay.py)
     continual/fisher.safetensors  # the diagonal Fisher of this version (EWC)
+    continual/adapters/<name>/    # every earlier version's LoRA adapter (lora-per-version)
 
 It travels with the model: ``oi models register`` and the registry copy the directory.
 """
@@ -29,6 +30,7 @@ FOLDER = "continual"
 HISTORY = "history.json"
 REPLAY = "replay.json"
 FISHER = "fisher.safetensors"
+ADAPTERS = "adapters"
 
 
 @dataclass
@@ -44,6 +46,10 @@ class ContinualState:
         eval_sets: The evaluation set of every task, in order.
         buffer: The rehearsal buffer, None before the first step.
         fisher: The diagonal Fisher of this version, None when never estimated.
+        adapters: Per LoRA adapter version (``lora-per-version``), in order: its name, the
+            task it was trained for, and its path in the model directory (``.`` for the
+            newest, the model's own adapter).
+        adapter_files: The files of every earlier version's adapter, by name.
     """
 
     metric: str
@@ -53,15 +59,20 @@ class ContinualState:
     eval_sets: list[Examples] = field(default_factory=list)
     buffer: ReplayBuffer | None = None
     fisher: Weights | None = None
+    adapters: list[dict[str, Any]] = field(default_factory=list)
+    adapter_files: dict[str, dict[str, bytes]] = field(default_factory=dict)
 
     def history(self) -> dict[str, Any]:
         """``history.json``'s contents."""
-        return {
+        history: dict[str, Any] = {
             "metric": self.metric,
             "tasks": self.tasks,
             "steps": self.steps,
             "matrix": self.matrix,
         }
+        if self.adapters:
+            history["adapters"] = self.adapters
+        return history
 
     def save(self, model_dir: Path) -> Path:
         """Write the state into ``model_dir/continual`` (replacing it in one step)."""
@@ -78,6 +89,10 @@ class ContinualState:
                 _write_json(tmp / REPLAY, self.buffer.to_dict())
             if self.fisher is not None:
                 save_file({k: v.contiguous() for k, v in self.fisher.items()}, tmp / FISHER)
+            for name, files in self.adapter_files.items():
+                (tmp / ADAPTERS / name).mkdir(parents=True)
+                for file_name, data in files.items():
+                    (tmp / ADAPTERS / name / file_name).write_bytes(data)
             replace_dir(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -100,7 +115,17 @@ class ContinualState:
             tasks=history["tasks"],
             steps=history["steps"],
             matrix=history["matrix"],
+            adapters=history.get("adapters", []),
         )
+        for entry in state.adapters:
+            if entry["path"] == ".":
+                continue
+            kept = folder / ADAPTERS / entry["name"]
+            if not kept.is_dir():
+                raise ModelNotFoundError(str(model_dir), [f"{kept}: missing"], "save it again")
+            state.adapter_files[entry["name"]] = {
+                file.name: file.read_bytes() for file in kept.iterdir() if file.is_file()
+            }
         for j in range(len(state.tasks)):
             file = folder / "eval" / f"task-{j}.json"
             if not file.is_file():

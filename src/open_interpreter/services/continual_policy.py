@@ -33,8 +33,9 @@ from open_interpreter.storage.tables import FineTuneJob, utcnow
 logger = logging.getLogger(__name__)
 
 CONTINUE = "continue"
-STRATEGIES = ("naive", "replay", "ewc", "l2sp")
+STRATEGIES = ("naive", "replay", "ewc", "l2sp", "lora-per-version")
 NEEDS_RECORD = ("replay", "ewc")
+LORA_PER_VERSION = "lora-per-version"
 
 
 def set_policy(
@@ -53,9 +54,9 @@ def set_policy(
 
     Raises:
         NotFoundError: ``model_name`` is not registered.
-        ConfigError: No trigger, a bad strategy or setting, or ``replay`` / ``ewc`` on a
-            production version trained without ``continue_training`` (it has no rehearsal
-            buffer to replay, no Fisher to protect).
+        ConfigError: No trigger, a bad strategy or setting, or a strategy the production
+            version cannot be continued with (:func:`check_strategy_fits`: ``replay`` /
+            ``ewc`` without a continual record, ``lora-per-version`` on a whole model).
     """
     if after_feedback is None and not on_drift:
         raise ConfigError("a retraining policy needs a trigger: after_feedback N and/or on_drift")
@@ -68,12 +69,7 @@ def set_policy(
         )
     settings = check_settings(settings or {})
     version = registry.get_version(session, model_name)  # NotFoundError when unregistered
-    if strategy in NEEDS_RECORD and ContinualState.load(artifacts.resolve(version.path)) is None:
-        raise ConfigError(
-            f"strategy {strategy!r} needs the continual record of {model_name}@{version.version} "
-            "(it was not trained with continue_training): use 'naive' or 'l2sp', or continue "
-            "it once with its training data (oi continue NAME DATA --previous-data FILE)"
-        )
+    check_strategy_fits(strategy, model_name, version)
     policy = session.get(RetrainingPolicy, model_name) or RetrainingPolicy(
         model_name=model_name, feedback_used_until=0
     )
@@ -87,6 +83,34 @@ def set_policy(
     session.add(policy)
     session.commit()
     return policy
+
+
+def check_strategy_fits(strategy: str, model_name: str, version: Any) -> None:
+    """Refuse a strategy the registered ``version`` cannot be continued with, up front.
+
+    Raises:
+        ConfigError: ``replay`` / ``ewc`` on a version without a continual record;
+            ``lora-per-version`` on a whole model, or any other strategy on an adapter.
+    """
+    from open_interpreter.bundle.directory import read_manifest
+
+    path = artifacts.resolve(version.path)
+    label = f"{model_name}@{version.version}"
+    if strategy in NEEDS_RECORD and ContinualState.load(path) is None:
+        raise ConfigError(
+            f"strategy {strategy!r} needs the continual record of {label} "
+            "(it was not trained with continue_training): use 'naive' or 'l2sp', or continue "
+            "it once with its training data (oi continue NAME DATA --previous-data FILE)"
+        )
+    adapter = read_manifest(path).get("adapter")
+    if strategy == LORA_PER_VERSION and (adapter is None or adapter.get("method") != "lora"):
+        raise ConfigError(
+            f"strategy {strategy!r} trains a new LoRA adapter per version, and {label} is "
+            f"{'a ' + adapter['method'] + ' adapter' if adapter else 'a whole model'}: "
+            "use naive, replay, ewc or l2sp"
+        )
+    if adapter is not None and strategy != LORA_PER_VERSION:
+        raise ConfigError(f"{label} is an adapter: continue it with strategy {LORA_PER_VERSION!r}")
 
 
 def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
