@@ -215,6 +215,12 @@ function policyText(policy) {
   return `${policy.strategy}, gate margin ${policy.margin}, ${when.join(' or ')}; last job ${policy.pending_job_id || '–'}`;
 }
 
+/** A step of the report: its strategy, and its adapter (lora-per-version). */
+function stepText(step) {
+  if (!step) return '';
+  return step.adapter ? `${step.strategy}, adapter ${step.adapter}` : step.strategy || '';
+}
+
 /** The continual report: R[i][j], the score on task j after step i, and the summary. */
 function reportTable(report) {
   if (!report) return 'no continual record';
@@ -223,7 +229,7 @@ function reportTable(report) {
     h(
       'tr',
       {},
-      h('th', { scope: 'row' }, `${i} (${report.steps[i]?.strategy || ''})`),
+      h('th', { scope: 'row' }, `${i} (${stepText(report.steps[i])})`),
       ...report.tasks.map((_, j) => h('td', {}, j < row.length ? num(row[j]) : '–')),
     ),
   );
