@@ -11,19 +11,24 @@ retraining policy (see docs/continual.md).
 - ``POST`` / ``GET /v1/models/{name}/retraining-policy`` (train keys / predict keys).
 - ``GET /v1/models/{name}/continual-report`` (predict keys): a version's score matrix,
   forgetting and backward transfer, and its gate decision.
+- ``POST /v1/models/{name}/continue`` (train keys): queue a continue job on a stored
+  dataset, checked first (202 with the job).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from open_interpreter.continual.settings import Strategy
 from open_interpreter.errors import DataError, LabelError
 from open_interpreter.services import continual_feedback as feedback
+from open_interpreter.services import continual_jobs
 from open_interpreter.services import continual_policy as policies
 from open_interpreter.services.continual_tables import DriftEvent
 from open_interpreter.serving.deps import (
@@ -35,10 +40,12 @@ from open_interpreter.serving.deps import (
     caller_of,
 )
 from open_interpreter.serving.problems import Problem
+from open_interpreter.serving.schemas import FineTunePublic
 
 router = APIRouter(prefix="/models", tags=["continual"])
 
 MAX_FEEDBACK_ITEMS = 100
+MAX_SETTINGS = 64
 Word = Annotated[str, Field(max_length=200)]
 
 
@@ -78,10 +85,33 @@ class PolicyCreate(BaseModel):
     min_feedback: int = Field(
         1, ge=1, le=1_000_000, description="New feedback rows a drift trigger needs."
     )
-    strategy: Literal["naive", "replay", "ewc", "l2sp"] = "replay"
+    strategy: Strategy = "replay"
     margin: float = Field(0.01, ge=0.0, le=1.0, description="The gate's margin.")
     settings: dict[str, Any] = Field(
-        default_factory=dict, description="Continual and fine-tuning settings (epochs...)."
+        default_factory=dict,
+        max_length=MAX_SETTINGS,
+        description="Continual and fine-tuning settings (epochs...).",
+    )
+
+
+class ContinueCreate(BaseModel):
+    """Continue a registered model on a stored dataset (``POST /v1/datasets`` first)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset_id: str = Field(max_length=32, description="The new training data.")
+    validation_dataset_id: str | None = Field(
+        None, max_length=32, description="This step's evaluation set (default: 20% held out)."
+    )
+    strategy: Strategy = "replay"
+    margin: float = Field(0.01, ge=0.0, le=1.0, description="The gate's margin.")
+    task_name: str | None = Field(
+        None, min_length=1, max_length=continual_jobs.MAX_TASK_NAME, description="In the report."
+    )
+    settings: dict[str, Any] = Field(
+        default_factory=dict,
+        max_length=MAX_SETTINGS,
+        description="Continual and fine-tuning settings (epochs, replay_size, label_map...).",
     )
 
 
@@ -231,3 +261,34 @@ async def continual_report(
         return {**report, "version": number, "gate": lineage.get("continual", {}).get("gate")}
 
     return await run_in_threadpool(read)
+
+
+@router.post("/{name}/continue", status_code=202)
+def continue_model(
+    name: str, body: ContinueCreate, session: SessionDep, caller: TrainCaller
+) -> JSONResponse:
+    """Queue a continue job of ``name``'s current version on a stored dataset (train keys).
+
+    Checked before anything is queued: the model and datasets exist for the key, the
+    strategy fits the version, the settings are valid, the data is of the model's task and
+    its labels are not old ones renamed. Answers 202 with the job (``Location:
+    /v1/fine-tunes/{id}``); its result is the new version, the gate's decision and the
+    continual report.
+    """
+    job = continual_jobs.queue_continue(
+        session,
+        name,
+        dataset_id=body.dataset_id,
+        validation_dataset_id=body.validation_dataset_id,
+        strategy=body.strategy,
+        margin=body.margin,
+        settings=body.settings,
+        task_name=body.task_name,
+        caller=caller,
+    )
+    public = FineTunePublic.model_validate(job)
+    return JSONResponse(
+        public.model_dump(mode="json"),
+        status_code=202,
+        headers={"Location": f"/v1/fine-tunes/{job.id}"},
+    )
