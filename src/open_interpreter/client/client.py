@@ -1,5 +1,6 @@
 """A Python client for ``oi serve``: datasets, fine-tune jobs (with progress and their
-event stream), the model registry, predictions and generation (streamed too).
+event stream), the model registry, predictions and generation (streamed too), and the
+financial-news monitors' alerts (followed live).
 
 Answers are the API's JSON bodies as plain dicts (see docs/api.md for their fields);
 errors are :mod:`open_interpreter.client.errors` classes chosen by HTTP status.
@@ -18,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from open_interpreter.client.errors import raise_for_problem
+from open_interpreter.client.errors import NotFoundError, raise_for_problem
 from open_interpreter.client.sse import Event, read_events
 from open_interpreter.errors import OpenInterpreterError
 
@@ -78,6 +79,7 @@ class Client:
         self.datasets = Datasets(self)
         self.fine_tunes = FineTunes(self)
         self.models = Registry(self)
+        self.monitors = Monitors(self)
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send one request to ``/v1{path}`` and return its decoded JSON (None for 204).
@@ -358,3 +360,78 @@ class Registry:
     def rollback(self, name: str) -> dict[str, Any]:
         """Put the previous production version back (an admin key)."""
         return self._client.request("POST", f"/models/{name}/rollback")
+
+
+class AlertStreamLostError(OpenInterpreterError):
+    """A monitor's alert stream closed without saying why (the server went away);
+    ``cursor`` is the last alert seen, to resume after."""
+
+    def __init__(self, monitor_id: str, cursor: str | None):
+        resume = f"; resume after {cursor}" if cursor else ""
+        super().__init__(f"the alert stream of monitor {monitor_id} closed{resume}")
+        self.cursor = cursor
+
+
+class Monitors:
+    """``/v1/monitors``: the financial-news monitors (docs/monitor.md)."""
+
+    def __init__(self, client: Client):
+        self._client = client
+
+    def list(self, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        """The key's monitors by name: ``{"count", "data": [...]}``."""
+        return self._client.request("GET", "/monitors", params={"limit": limit, "offset": offset})
+
+    def get(self, monitor_id: str) -> dict[str, Any]:
+        """One monitor: its settings, documents and series keys."""
+        return self._client.request("GET", f"/monitors/{monitor_id}")
+
+    def find(self, name: str) -> dict[str, Any]:
+        """The monitor called ``name`` among those the key sees.
+
+        Raises:
+            NotFoundError: No monitor of that name is visible to the key.
+        """
+        offset = 0
+        while True:
+            page = self.list(limit=500, offset=offset)
+            for monitor in page["data"]:
+                if monitor["name"] == name:
+                    return monitor
+            offset += len(page["data"])
+            if not page["data"] or offset >= page["count"]:
+                detail = f"no monitor named {name!r} on this server (for this key)"
+                raise NotFoundError(404, "not_found", detail, {})
+
+    def follow_alerts(
+        self, monitor_id: str, *, after: str | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The monitor's alerts as they are stored (``GET …/alerts/stream``), each as
+        ``(cursor, alert)``; runs until the monitor is deleted or the caller stops. When a
+        stream reaches its maximum life (an hour) it is opened again after the last alert
+        seen (before any was seen: from then on, so an alert stored in that instant
+        between the two streams is missed).
+
+        Args:
+            monitor_id: The monitor's id.
+            after: Start after this cursor (``"0"``: from the first alert); default: the
+                alerts stored from now on.
+
+        Raises:
+            APIError: The server refused the stream (a bad key: ``AuthenticationError``).
+            AlertStreamLostError: The stream closed without an ``end`` event.
+        """
+        cursor = after
+        while True:
+            headers = {"Last-Event-ID": cursor} if cursor is not None else {}
+            path = f"/monitors/{monitor_id}/alerts/stream"
+            for event in self._client.events("GET", path, headers=headers):
+                if event.type == "alert" and event.id is not None:
+                    cursor = str(event.id)
+                    yield cursor, event.data
+                elif event.type == "end":
+                    if event.data.get("reason") != "lifetime":
+                        return  # deleted
+                    break  # the stream's maximum life: reconnect after the last alert seen
+            else:
+                raise AlertStreamLostError(monitor_id, cursor)

@@ -15,12 +15,13 @@ class Event:
     Attributes:
         type: The ``event:`` field (``message`` when absent).
         data: The ``data:`` field, decoded from JSON.
-        id: The ``id:`` field (a fine-tune event's sequence number), or None.
+        id: The ``id:`` field: a fine-tune event's sequence number (an int), a monitor
+            alert's cursor (a string, ``<microseconds>-<alert id>``), or None.
     """
 
     type: str
     data: Any = field(default_factory=dict)
-    id: int | None = None
+    id: int | str | None = None
 
 
 def read_events(lines: Iterator[str]) -> Iterator[Event]:
@@ -43,7 +44,7 @@ def read_events(lines: Iterator[str]) -> Iterator[Event]:
                 kind = value
             elif name == "data":
                 data.append(value)
-            elif name == "id" and value.isdigit():
-                ident = int(value)
+            elif name == "id" and value:
+                ident = int(value) if value.isdigit() else value
     if data and "\n".join(data) != "[DONE]":
         yield Event(kind, json.loads("\n".join(data)), ident)

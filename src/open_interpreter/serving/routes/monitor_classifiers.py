@@ -4,7 +4,10 @@ as a job (kind ``monitor-classifier``, :mod:`open_interpreter.apps.monitor.train
 Answered 202 with the queued job (``GET /v1/fine-tunes/{id}`` and its events follow it);
 when it succeeds the classifier is registered as the next version of ``model_name``
 (default ``<monitor name>-<classifier>``) and the monitor uses it from its next batch.
-Needs a ``train`` key that sees the monitor and the datasets.
+Needs a ``train`` key that sees the monitor and the datasets. The checks and the queueing
+are :mod:`open_interpreter.apps.monitor.classifier_jobs`' (``oi monitor train-classifier``
+goes through them too): a dictionary monitor's topic classifier answers 409, an unseen
+dataset 404, labels the classifier cannot learn 400 ``invalid_data``.
 """
 
 from __future__ import annotations
@@ -15,11 +18,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from open_interpreter.apps.monitor import training
-from open_interpreter.apps.monitor.settings import MonitorSettings
-from open_interpreter.services import datasets, jobs
+from open_interpreter.apps.monitor.classifier_jobs import queue_classifier_training
 from open_interpreter.services.names import NAME_PATTERN
 from open_interpreter.serving.deps import SessionDep, TrainCaller
-from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.routes.monitors import _record
 from open_interpreter.serving.schemas import FineTunePublic
 
@@ -56,31 +57,15 @@ def train_classifier(
     """Queue the training of the monitor's classifier on a stored dataset; the job
     registers it and points the monitor at the new version."""
     record = _record(session, monitor_id, caller)
-    if body.classifier == "topic" and MonitorSettings(**record.settings).sentiment == "lexicon":
-        raise Problem(
-            409,
-            "conflict",
-            "a monitor with sentiment 'lexicon' classifies no topics: train its sentiment "
-            "classifier first",
-        )
-    for dataset_id in (body.train_dataset_id, body.validation_dataset_id, body.test_dataset_id):
-        found = datasets.get_dataset(session, dataset_id, caller=caller) if dataset_id else None
-        if dataset_id and found is None:
-            raise Problem(404, "not_found", "no such dataset")
-        if found is not None:
-            training.check_labels(body.classifier, found.labels, found.shape)
-    job = jobs.create_job(
+    job = queue_classifier_training(
         session,
-        model_name=body.model_name or f"{record.name}-{body.classifier}"[:100],
-        config={
-            "monitor_id": record.id,
-            "classifier": body.classifier,
-            "settings": body.settings,
-        },
+        record,
+        body.classifier,
         train_dataset_id=body.train_dataset_id,
         validation_dataset_id=body.validation_dataset_id,
         test_dataset_id=body.test_dataset_id,
+        model_name=body.model_name,
+        settings=body.settings,
         caller=caller,
-        kind=training.KIND,
     )
     return FineTunePublic.model_validate(job)
