@@ -83,23 +83,39 @@ def test_the_report_is_filled_and_the_saved_version_predicts_with_its_newest_ada
     assert report["steps"][1]["adapter"] == "version_1"
 
 
-def test_a_third_version_keeps_both_earlier_adapters(versions, tmp_path):
+def test_oi_continue_makes_a_third_version_keeping_both_earlier_adapters(versions, tmp_path):
+    from click.testing import CliRunner
+
+    from open_interpreter.cli import main
+
     texts, labels = sentiment_texts(16, seed=7)
-    step = continue_training(
-        ModelBundle.load(versions[1]),
-        texts,
-        labels,
-        strategy="lora-per-version",
-        output_dir=tmp_path / "v3",
-        **{**LORA, "epochs": 1},
+    data = tmp_path / "more.csv"
+    rows = [f"{text},{label}" for text, label in zip(texts, labels, strict=True)]
+    data.write_text("text,label\n" + "\n".join(rows) + "\n")
+    settings = [f"{k}={v}" for k, v in {**LORA, "epochs": 1}.items()]
+    out = tmp_path / "v3"
+    result = CliRunner().invoke(
+        main,
+        [
+            "continue",
+            str(versions[1]),
+            str(data),
+            "--strategy",
+            "lora-per-version",
+            "--output",
+            str(out),
+            "--no-register",
+            *settings,
+        ],
     )
-    assert step.added_labels == []
-    assert [a["name"] for a in ContinualState.load(step.path).adapters] == [
+    assert result.exit_code == 0, result.output
+    assert "| 2 (task-2) | lora-per-version |" in result.output
+    assert [a["name"] for a in ContinualState.load(out).adapters] == [
         "default",
         "version_1",
         "version_2",
     ]
-    kept = step.path / "continual" / "adapters" / "version_1" / "adapter_model.safetensors"
+    kept = out / "continual" / "adapters" / "version_1" / "adapter_model.safetensors"
     assert kept.read_bytes() == (versions[1] / "adapter_model.safetensors").read_bytes()
 
 

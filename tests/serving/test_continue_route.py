@@ -116,3 +116,42 @@ def test_a_continue_job_queued_by_hand_trains_on_the_dataset_behind_the_gate(cli
     assert result["report"]["tasks"] == ["sentiment", "reviews-2"]
     assert len(result["report"]["matrix"]) == 2
     assert result["promoted"] == result["gate"]["promoted"]
+
+
+def test_a_lora_model_continues_with_a_new_adapter_by_policy_or_by_hand(
+    client, db, tiny_bert_name, tmp_path
+):
+    from open_interpreter.bundle import ModelBundle
+    from open_interpreter.continual import continue_training
+    from open_interpreter.errors import ConfigError
+    from open_interpreter.services import continual_policy as policies
+    from open_interpreter.services import jobs
+    from open_interpreter.services.job_queue import Lease, claim_job
+    from open_interpreter.services.job_runner import run_job
+
+    texts, labels = sentiment_texts(24, seed=2)
+    first = continue_training(
+        ModelBundle(model_name=tiny_bert_name),  # an adapter's base is a name, not a path
+        texts,
+        labels,
+        strategy="lora-per-version",
+        output_dir=tmp_path / "lora",
+        **SETTINGS,
+    )
+    upload_model(client, key(db, "admin"), "lora", first.path)
+    with db.session() as session:
+        with pytest.raises(ConfigError, match="is an adapter"):
+            policies.set_policy(session, "lora", after_feedback=5, strategy="replay")
+        policies.set_policy(session, "lora", after_feedback=5, strategy="lora-per-version")
+    train = key(db, "train")
+    dataset = _dataset(client, train, "more.csv", _csv(*sentiment_texts(12, seed=6)))
+    body = {"dataset_id": dataset, "strategy": "lora-per-version", "settings": SETTINGS}
+    response = client.post("/v1/models/lora/continue", headers=train, json=body)
+    assert response.status_code == 202, response.text
+    with db.session() as session:
+        lease = Lease.of(claim_job(session, worker_id="w1"))
+    assert run_job(db, lease) == "succeeded"
+    with db.session() as session:
+        result = jobs.get_job(session, response.json()["id"]).result
+    assert result["version"] == 2
+    assert [step["adapter"] for step in result["report"]["steps"]] == ["default", "version_1"]

@@ -30,7 +30,8 @@ ACTIONS = (
 )
 """Every action the log records; a target is a key id (``key.*``), a model name
 (``model.delete``) or ``name@version`` (``study.register``: the version registered;
-``model.register``: a continued version, with its promotion gate's decision;
+``model.register``: a continued version, with its promotion gate's decision, or a
+directory registered by ``oi models register``, with ``source: directory``;
 ``model.export``: the version exported, with the precision and parity figures)."""
 
 
