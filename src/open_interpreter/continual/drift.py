@@ -213,6 +213,29 @@ class DriftWindow:
     def __len__(self) -> int:
         return len(self._observations)
 
+    def observations(self) -> list[Observation]:
+        """The window's observations, oldest first (what a stored window keeps)."""
+        return list(self._observations)
+
+    @property
+    def drifted(self) -> bool:
+        """Whether the window was drifted when last asked (:meth:`status`)."""
+        return self._drifted
+
+    def restore(self, older: list[Observation], *, drifted: bool = False) -> None:
+        """Put a stored window's observations before those observed since; the window
+        keeps the newest ``size``. ``drifted``: the stored window was drifted (it stays so
+        until both indices are back under ``recover``, as if never stopped)."""
+        kept = [*older, *self._observations][-self.size :]
+        baseline, self.baseline = self.baseline, None
+        self._observations, self._labels, self._bins = deque(), Counter(), Counter()
+        self._confidence_sum = 0.0
+        for observation in kept:
+            self.observe(observation)
+        self._drifted = self._drifted or drifted
+        if baseline is not None:
+            self.set_baseline(baseline)
+
     def status(self) -> DriftStatus:
         """The PSIs, the mean confidence and whether the window is drifted now."""
         n = len(self._observations)

@@ -1,12 +1,13 @@
 """The tables of continual learning in serving: user feedback, drift events, and each
-model's retraining policy (migration ``0013``)."""
+model's retraining policy (migration ``0013``); each served version's drift window
+(migration ``0016``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Double, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Double, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from open_interpreter.storage.tables import Base, owner_column, utcnow
@@ -67,3 +68,18 @@ class RetrainingPolicy(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     owner_key_id: Mapped[str | None] = owner_column("retraining_policies")
+
+
+class StoredDriftWindow(Base):
+    """A served version's drift window as last saved, so a restarted server resumes it:
+    its observations (``[labels, confidence]``, oldest first) and whether it was drifted."""
+
+    __tablename__ = "drift_windows"
+
+    model_name: Mapped[str] = mapped_column(
+        ForeignKey("models.name", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    observations: Mapped[list[Any]]
+    drifted: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         import_the_training_stack()
         sampler.start()
         yield
+        await state.drift.flush()  # drift windows resume after a restart
         sampler.stop()
         state.cache.close()
 

@@ -7,6 +7,12 @@ model carries (``continual/eval``), else the dataset of the version's newest sto
 evaluation (``POST /v1/models/{name}/evaluations``), at most ``baseline_limit`` texts. A
 version with neither has no baseline and is never called drifted.
 
+A window survives a restart: it is saved to the database (table ``drift_windows``) every
+``save_every`` predictions, when it starts or stops being drifted, and when the server
+stops; a version served again resumes its stored window (observations stored first,
+then the new ones) and whether it was drifted (so a drifted window is not recorded as a
+new drift event again). Replicas share the stored row: the last to save wins.
+
 Gauges per model and version on ``/metrics``: ``oi_drift_label_psi``,
 ``oi_drift_confidence_psi``, ``oi_drift_window_predictions``, ``oi_drift_adwin_detections``
 and ``oi_drift_detected`` (1 while drifted).
@@ -27,6 +33,7 @@ from open_interpreter.continual.drift import (
     Baseline,
     DriftStatus,
     DriftWindow,
+    Observation,
     observation_of,
 )
 from open_interpreter.storage import Database
@@ -45,6 +52,8 @@ class Tracked:
     drifted: bool = False
     baseline_source: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    unsaved: int = 0  # observations since the window was last saved
+    saving: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class DriftTracker:
@@ -57,6 +66,7 @@ class DriftTracker:
         min_window: Predictions a window needs before it can be drifted.
         threshold: PSI above which a window is drifted.
         baseline_limit: Most evaluation texts a baseline is computed on.
+        save_every: Observations after which a window is saved to the database.
     """
 
     def __init__(
@@ -68,8 +78,11 @@ class DriftTracker:
         min_window: int = 100,
         threshold: float = PSI_SIGNIFICANT,
         baseline_limit: int = 500,
+        save_every: int = 20,
     ):
         self.db = db
+        self.save_every = save_every
+        self._saves: set[asyncio.Task[None]] = set()
         self.window, self.min_window, self.threshold = window, min_window, threshold
         self.baseline_limit = baseline_limit
         self._tracked: dict[Key, Tracked] = {}
@@ -130,7 +143,41 @@ class DriftTracker:
             observation = observation_of(prediction)
             if observation is not None:
                 tracked.window.observe(observation)
-        return self._update(name, version, tracked)
+                tracked.unsaved += 1
+        drifted_before = tracked.drifted
+        started = self._update(name, version, tracked)
+        if tracked.unsaved >= self.save_every or tracked.drifted != drifted_before:
+            self._save_soon(name, version, tracked)
+        return started
+
+    def _save_soon(self, name: str, version: int, tracked: Tracked) -> None:
+        task = asyncio.get_running_loop().create_task(self._save(name, version, tracked))
+        self._saves.add(task)
+        task.add_done_callback(self._saves.discard)
+
+    async def _save(self, name: str, version: int, tracked: Tracked) -> None:
+        """Write the window as it is when this save's turn comes (saves of one window
+        run one after another, so the newest is written last)."""
+        from fastapi.concurrency import run_in_threadpool
+
+        async with tracked.saving:
+            if tracked.unsaved == 0:
+                return
+            rows = [[list(o.labels), o.confidence] for o in tracked.window.observations()]
+            tracked.unsaved = 0
+            try:
+                await run_in_threadpool(save_window, self.db, name, version, rows, tracked.drifted)
+            except Exception:  # a window that cannot be saved must not break predictions
+                logger.exception("saving the drift window of %s@%d failed", name, version)
+
+    async def flush(self) -> None:
+        """Save every window with unsaved observations, and wait for every save (the
+        server calls it when it stops)."""
+        for (name, version), tracked in self._tracked.items():
+            if tracked.unsaved:
+                self._save_soon(name, version, tracked)
+        if self._saves:
+            await asyncio.gather(*self._saves, return_exceptions=True)
 
     def _update(self, name: str, version: int, tracked: Tracked) -> DriftStatus | None:
         status = tracked.window.status()
@@ -171,6 +218,13 @@ class DriftTracker:
     ) -> Baseline | None:
         from fastapi.concurrency import run_in_threadpool
 
+        try:
+            stored = await run_in_threadpool(load_window, self.db, name, version)
+            if stored is not None:
+                tracked.window.restore(stored[0], drifted=stored[1])
+                tracked.drifted = tracked.drifted or stored[1]
+        except Exception:  # a window that cannot be read back starts empty
+            logger.exception("reading the stored drift window of %s@%d failed", name, version)
         try:
             found = await run_in_threadpool(self._baseline_texts, name, version, path)
             if found is None:
@@ -230,6 +284,42 @@ def _texts(examples: Any) -> list[str]:
     if hasattr(examples, "tokens"):
         return [" ".join(words) for words in examples.tokens if words]
     return [text for text in examples.texts if text]
+
+
+def save_window(
+    db: Database, name: str, version: int, observations: list[list[Any]], drifted: bool
+) -> None:
+    """Store ``name``@``version``'s window (``[labels, confidence]`` rows, oldest first)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from open_interpreter.services.continual_tables import StoredDriftWindow
+    from open_interpreter.storage.tables import utcnow
+
+    with db.session() as session:
+        row = session.get(StoredDriftWindow, (name, version))
+        if row is None:
+            row = StoredDriftWindow(model_name=name, version=version)
+            session.add(row)
+        row.observations, row.drifted, row.updated_at = observations, drifted, utcnow()
+        try:
+            session.commit()
+        except IntegrityError:  # another replica stored it first, or the model was deleted
+            session.rollback()
+
+
+def load_window(db: Database, name: str, version: int) -> tuple[list[Observation], bool] | None:
+    """``name``@``version``'s stored window and whether it was drifted; None if none."""
+    from open_interpreter.services.continual_tables import StoredDriftWindow
+
+    with db.session() as session:
+        row = session.get(StoredDriftWindow, (name, version))
+        if row is None:
+            return None
+        observations = [
+            Observation(tuple(str(label) for label in labels), float(confidence))
+            for labels, confidence in row.observations
+        ]
+        return observations, bool(row.drifted)
 
 
 def on_drift(db: Database, name: str, version: int, status: DriftStatus) -> None:
