@@ -5,6 +5,9 @@ fine-tuned classifier analyses.
 
     nice -n 10 .venv/bin/python benchmarks/bench_monitor_job.py
     nice -n 10 .venv/bin/python benchmarks/bench_monitor_job.py --tweets 100 --docs 128  # smoke
+    # the full-size classifier (TrainingSizes' defaults):
+    nice -n 10 .venv/bin/python benchmarks/bench_monitor_job.py --tweets 1000 --sentences 500 \
+        --test 500 --epochs 2 --train-seed 13 --out monitor_job_full.json
 
 1. ``oi serve --workers 1`` on a fresh home and SQLite database.
 2. Datasets uploaded through ``POST /v1/datasets``: ``--tweets`` deduplicated tweets
@@ -56,6 +59,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--above", type=float, default=0.4)
     parser.add_argument("--volume", type=float, default=8)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--train-seed", type=int, default=None, help="The training's seed (default: --seed)."
+    )
+    parser.add_argument(
+        "--out", default="monitor_job.json", help="Results file under benchmarks/results."
+    )
     return parser.parse_args()
 
 
@@ -93,7 +102,10 @@ def train(client: httpx.Client, monitor_id: str, args: argparse.Namespace) -> di
             "classifier": "sentiment",
             "train_dataset_id": train_id,
             "test_dataset_id": test_id,
-            "settings": {"epochs": args.epochs, "seed": args.seed},
+            "settings": {
+                "epochs": args.epochs,
+                "seed": args.seed if args.train_seed is None else args.train_seed,
+            },
         },
     )
     queued.raise_for_status()
@@ -226,7 +238,7 @@ def main() -> None:
         "event_companies": sorted(c for c, _ in onsets),
     }
     RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / "monitor_job.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS_DIR / args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=2))
 
 

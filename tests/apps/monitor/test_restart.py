@@ -8,7 +8,14 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from open_interpreter.apps.monitor import AliasTable, EntityFinder, LexiconAnalyzer, Monitor
+from open_interpreter.apps.monitor import (
+    AliasTable,
+    EntityFinder,
+    LexiconAnalyzer,
+    Monitor,
+    checkpoints,
+)
+from open_interpreter.storage import artifacts
 
 ALIASES = {"Acme": {"type": "company", "aliases": []}, "Bolt": {"type": "company", "aliases": []}}
 GOOD = "{} reported strong gains and record profits."
@@ -83,3 +90,30 @@ def test_detectors_started_fresh_would_alert_differently(db, monkeypatch):
     open_monitor(db, "fresh").replay(documents[:150], batch_size=24)
     open_monitor(db, "fresh").replay(documents[150:], batch_size=24)
     assert raised(Monitor.open("fresh", database=db)) != raised(whole)
+
+
+def test_a_checkpoint_spares_the_replay_and_keeps_the_alerts(db, monkeypatch):
+    """With detector checkpoints every 50 mentions, a reopened monitor feeds only the
+    mentions stored after the latest one and still raises the uninterrupted run's alerts;
+    changed rules or an unreadable checkpoint fall back to the full replay."""
+    monkeypatch.setattr(checkpoints, "EVERY", 50)
+    documents = stream()
+    whole = open_monitor(db, "whole")
+    whole.replay(documents, batch_size=24)
+    expected = raised(whole)
+
+    name = "checkpointed"  # reopened inside the first turn, its detectors mid-change
+    open_monitor(db, name).replay(documents[:150], batch_size=24)
+    reopened = open_monitor(db, name)  # one mention a document; a checkpoint every 3 batches
+    assert 0 < reopened.replayed_mentions < 72, reopened.replayed_mentions
+    reopened.replay(documents[150:], batch_size=24)
+    assert raised(Monitor.open(name, database=db)) == expected
+
+    stored = len(documents)
+    assert Monitor.open(name, database=db).replayed_mentions < 72
+    changed = [{**RULES[0], "delta": 0.3}, *RULES[1:]]
+    assert Monitor(name, database=db, rules=changed).replayed_mentions == stored
+    monitor_id = Monitor.open(name, database=db).id  # that replay wrote a new checkpoint
+    assert Monitor.open(name, database=db).replayed_mentions < 72
+    artifacts.resolve(checkpoints.relative_path(monitor_id)).write_bytes(b"not a pickle")
+    assert Monitor.open(name, database=db).replayed_mentions == stored

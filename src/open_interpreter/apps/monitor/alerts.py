@@ -122,6 +122,15 @@ class AlertEngine:
         baseline.append(value)
         return fired
 
+    @property
+    def detectors(self) -> dict[tuple[str, str], Any]:
+        """The change detectors (ADWIN, Page–Hinkley) by rule name and series key."""
+        return self._detectors
+
+    def load_detectors(self, detectors: dict[tuple[str, str], Any]) -> None:
+        """Take detectors from a checkpoint (:mod:`~open_interpreter.apps.monitor.checkpoints`)."""
+        self._detectors.update(detectors)
+
     def note_alert(self, rule: str, key: str, time: datetime) -> None:
         """Remember an alert of ``rule`` on ``key`` at ``time`` (a stored one, on reopening)
         for the rule's cool-down."""

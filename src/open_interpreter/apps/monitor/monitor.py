@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from open_interpreter.apps.monitor import delivery, store
+from open_interpreter.apps.monitor import checkpoints, delivery, store
 from open_interpreter.apps.monitor.aggregation import aggregate, due_window_ends
 from open_interpreter.apps.monitor.alerts import WINDOW_KINDS, AlertEngine, Trigger
 from open_interpreter.apps.monitor.documents import Document, read_documents, replay, to_document
@@ -107,6 +107,8 @@ class Monitor:
         self._analyzer = analyzer
         self.delivery = delivery
         self.engine = AlertEngine(self.settings.rules, history=self._history)
+        self.replayed_mentions = 0  # fed to the detectors on opening (see _restore_detectors)
+        self._unsaved_mentions = 0  # fed since the last detector checkpoint
         self._restore_detectors()
 
     @classmethod
@@ -157,6 +159,7 @@ class Monitor:
                 for key in analysis.keys
                 for trigger in self.engine.on_document(key, document.time, analysis.sentiment)
             ]
+            self._unsaved_mentions += sum(len(analysis.keys) for analysis in analyses)
             self._watermark = max(self._watermark or new[-1].time, new[-1].time)
             triggers += self._close_windows(session)
             stored = [self._store_alert(session, trigger) for trigger in triggers]
@@ -165,7 +168,10 @@ class Monitor:
             for alert in stored:
                 if alert is not None:
                     delivery.queue(session, alert, self.settings.webhooks)
+            checkpoint = self._due_checkpoint(session)
             session.commit()
+        if checkpoint is not None:
+            checkpoints.write(self.id, checkpoint)
         result.stored = len(new)
         if alert_ids and self.settings.webhooks:
             if self.delivery == "inline":
@@ -278,17 +284,38 @@ class Monitor:
 
     def _restore_detectors(self) -> None:
         """Rebuild the change detectors and cool-downs as they were before a restart:
-        every stored mention goes through the ADWIN / Page–Hinkley rules again in the
-        order it was first fed (the mentions' insertion order), and each rule's last
-        stored alert per series restarts its cool-down. Deterministic, so a monitor
-        reopened mid-stream raises the alerts an uninterrupted one would."""
+        the detectors of the latest checkpoint that still matches (:mod:`checkpoints`),
+        then every stored mention after it (all of them without one) goes through the
+        ADWIN / Page–Hinkley rules again in the order it was first fed (the mentions'
+        insertion order), and each rule's last stored alert per series restarts its
+        cool-down. Deterministic, so a monitor reopened mid-stream raises the alerts an
+        uninterrupted one would."""
         watching = any(rule.kind not in WINDOW_KINDS for rule in self.settings.rules)
         with self.database.session() as session:
             if watching:
-                for key, time, sentiment in store.mention_stream(session, self.id):
+                after = 0
+                found = checkpoints.load(session, self.id, self.settings.rules)
+                if found is not None:
+                    self.engine.load_detectors(found.detectors)
+                    after = found.last_mention_id
+                for key, time, sentiment in store.mention_stream(session, self.id, after):
                     self.engine.on_document(key, time, sentiment)
+                    self.replayed_mentions += 1
             for (rule, key), time in store.last_alert_times(session, self.id).items():
                 self.engine.note_alert(rule, key, time)
+            self._unsaved_mentions = self.replayed_mentions
+            data = self._due_checkpoint(session)
+        if data is not None:
+            checkpoints.write(self.id, data)
+
+    def _due_checkpoint(self, session: Any) -> bytes | None:
+        """A checkpoint of the detectors once :data:`checkpoints.EVERY` mentions were fed
+        since the last (taken in the transaction that stored them; written after it)."""
+        rules = self.settings.rules
+        if self._unsaved_mentions < checkpoints.EVERY or not checkpoints.fingerprints(rules):
+            return None
+        self._unsaved_mentions = 0
+        return checkpoints.snapshot(session, self.id, rules, self.engine.detectors)
 
     def _store_alert(self, session: Any, trigger: Trigger) -> Any:
         window = timedelta(minutes=self.settings.window_minutes)

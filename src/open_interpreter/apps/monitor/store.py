@@ -263,12 +263,14 @@ def alert_dicts(session: Session, alert_ids: Sequence[str]) -> list[dict[str, An
     return [{**alert_dict(rows[i]), "deliveries": deliveries[i]} for i in alert_ids if i in rows]
 
 
-def mention_stream(session: Session, monitor_id: str) -> Iterator[tuple[str, datetime, float]]:
-    """Every mention's key, time and sentiment, in the order they were stored (the order
-    the change detectors saw them)."""
+def mention_stream(
+    session: Session, monitor_id: str, after_id: int = 0
+) -> Iterator[tuple[str, datetime, float]]:
+    """Every mention's key, time and sentiment (those stored after mention ``after_id``),
+    in the order they were stored (the order the change detectors saw them)."""
     query = (
         select(MonitorMention.key, MonitorMention.time, MonitorMention.sentiment)
-        .where(MonitorMention.monitor_id == monitor_id)
+        .where(MonitorMention.monitor_id == monitor_id, MonitorMention.id > after_id)
         .order_by(MonitorMention.id)
         .execution_options(yield_per=5000)
     )
@@ -329,6 +331,9 @@ def delete_monitor(session: Session, record: MonitorRecord) -> None:
     for table in (MonitorDelivery, MonitorAlert, MonitorPoint, MonitorMention, MonitorDocument):
         session.execute(delete(table).where(table.monitor_id == record.id))
     session.delete(record)
+    from open_interpreter.apps.monitor import checkpoints
+
+    checkpoints.remove(record.id)
 
 
 def alert_dict(alert: MonitorAlert) -> dict[str, Any]:
