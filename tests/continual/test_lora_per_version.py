@@ -22,7 +22,7 @@ LORA = {**FAST, "epochs": 2, "learning_rate": 2e-2, "precision": "fp32"}
 def versions(tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """v1: LoRA on sentiment from the pretrained tiny BERT; v2: new topic classes."""
     into = tmp_path_factory.mktemp("lora-per-version")
-    texts, labels = sentiment_texts(48, seed=1)
+    texts, labels = sentiment_texts(32, seed=1)
     first = continue_training(
         ModelBundle(model_name=str(tiny_bert_dir)),
         texts,
@@ -32,7 +32,7 @@ def versions(tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> l
         output_dir=into / "v1",
         **LORA,
     )
-    texts, labels = topic_texts(32)
+    texts, labels = topic_texts(24)
     second = continue_training(
         ModelBundle.load(first.path),
         texts,

@@ -129,7 +129,7 @@ def test_a_lora_model_continues_with_a_new_adapter_by_policy_or_by_hand(
     from open_interpreter.services.job_queue import Lease, claim_job
     from open_interpreter.services.job_runner import run_job
 
-    texts, labels = sentiment_texts(24, seed=2)
+    texts, labels = sentiment_texts(16, seed=2)
     first = continue_training(
         ModelBundle(model_name=tiny_bert_name),  # an adapter's base is a name, not a path
         texts,
