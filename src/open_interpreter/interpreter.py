@@ -223,7 +223,8 @@ class OpenInterpreter:
         **options: Any,
     ) -> Any:
         """Train the loaded (saved) model further on new data without forgetting what it
-        knew: ``strategy`` is ``naive``, ``replay``, ``ewc`` or ``l2sp``; new labels grow
+        knew: ``strategy`` is ``naive``, ``replay``, ``ewc``, ``l2sp`` or
+        ``lora-per-version`` (a LoRA model: a new adapter per version); new labels grow
         the head. See :func:`open_interpreter.continual.continue_training` and
         docs/continual.md.
 

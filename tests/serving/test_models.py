@@ -15,6 +15,10 @@ def test_register_promote_predict_and_roll_back(client, db, tiny_ner_model_dir):
     assert first.status_code == 201, first.text
     second = client.post("/v1/models", headers=admin, data={"name": "ner"}, files=files)
     assert (first.json()["version"], second.json()["version"]) == (1, 2)
+    audit = client.get("/v1/audit", headers=admin, params={"action": "model.register"}).json()
+    events = audit["data"]
+    assert sorted(e["target"] for e in events) == ["ner@1", "ner@2"]
+    assert {e["detail"]["source"] for e in events} == {"upload"}
     client.post("/v1/models/ner/promote", headers=admin, json={"version": 1}).raise_for_status()
     client.post("/v1/models/ner/promote", headers=admin, json={"version": 2}).raise_for_status()
     assert client.post("/v1/models/ner/rollback", headers=admin).json()["version"] == 1

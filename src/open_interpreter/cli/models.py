@@ -108,11 +108,12 @@ def register_command(name: str, path: Path) -> None:
     PATH is a directory written by `oi train` or `interpreter.save`; the registry lives in
     the server's database (OI_DATABASE_URL, else SQLite under $OI_HOME).
     """
+    from open_interpreter.services.callers import CLI
     from open_interpreter.services.registry import register_directory
     from open_interpreter.storage import Database
 
     with Database().session() as session:
-        version = register_directory(session, model_name=name, path=path)
+        version = register_directory(session, model_name=name, path=path, caller=CLI)
         click.echo(f"registered {name} version {version.version} (stage {version.stage})")
 
 

@@ -80,6 +80,8 @@ def register_version(
     lineage: dict[str, Any],
     job_id: str | None = None,
     commit: bool = True,
+    caller: Caller | None = None,
+    audit_detail: dict[str, Any] | None = None,
 ) -> ModelVersion:
     """Copy a saved model directory into the registry as the next version of ``model_name``.
 
@@ -99,6 +101,9 @@ def register_version(
         commit: Commit (retrying when a concurrent registration took the same number).
             With False the caller commits, so it can update other rows in the same
             transaction; the caller then also rolls back on failure.
+        caller: Who registers it: written to the audit log as ``model.register`` (with
+            ``audit_detail``) in the same transaction. None records nothing.
+        audit_detail: What the audit event keeps besides the caller.
 
     Returns:
         The new version (stage ``none``).
@@ -122,6 +127,14 @@ def register_version(
     try:
         row = _add_version_retrying(session, model_name, task, fields, retry=commit)
         placed = _move_into_place(staging, artifacts.resolve(row.path))
+        if caller is not None:
+            audit.record(
+                session,
+                caller=caller,
+                action="model.register",
+                target=f"{model_name}@{row.version}",
+                detail=audit_detail or {},
+            )
         if commit:
             session.commit()
         return row
@@ -134,11 +147,20 @@ def register_version(
         raise
 
 
-def register_directory(session: Session, *, model_name: str, path: Path) -> ModelVersion:
+def register_directory(
+    session: Session,
+    *,
+    model_name: str,
+    path: Path,
+    caller: Caller | None = None,
+    audit_detail: dict[str, Any] | None = None,
+) -> ModelVersion:
     """Register an existing saved model directory as the next version of ``model_name``.
 
     Its ``oi_model.json`` gives the task and base model; ``metrics.json`` and
-    ``training_config.json``, when present, give the metrics and lineage.
+    ``training_config.json``, when present, give the metrics and lineage. With a
+    ``caller``, the registration is audited as ``model.register`` (``audit_detail``,
+    default ``{"source": "directory"}``) in the same transaction.
 
     Returns:
         The new version.
@@ -176,6 +198,8 @@ def register_directory(session: Session, *, model_name: str, path: Path) -> Mode
         base_model=manifest["base_model"],
         metrics=version_metrics(saved_metrics),
         lineage=lineage,
+        caller=caller,
+        audit_detail=audit_detail or {"source": "directory"},
     )
 
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 
 from open_interpreter.services import registry
 from open_interpreter.serving.archives import check_saved_model, unpack_model
-from open_interpreter.serving.deps import AdminCaller, AdminKey, PredictKey, SessionDep, StateDep
+from open_interpreter.serving.deps import AdminCaller, PredictKey, SessionDep, StateDep
 from open_interpreter.serving.problems import Problem
 from open_interpreter.serving.schemas import (
     NAME_PATTERN,
@@ -62,7 +62,7 @@ def list_versions(name: str, session: SessionDep, _key: PredictKey) -> list[Mode
 def register_model(
     state: StateDep,
     session: SessionDep,
-    _key: AdminKey,
+    caller: AdminCaller,
     name: Annotated[str, Form(pattern=NAME_PATTERN)],
     archive: Annotated[UploadFile, File(description="A saved model directory as .zip or .tar.gz")],
 ) -> ModelVersionPublic:
@@ -83,7 +83,13 @@ def register_model(
     with tempfile.TemporaryDirectory() as tmp:
         root = unpack_model(data, Path(tmp), max_bytes=unpacked)
         check_saved_model(root, allow_remote_code=state.settings.allow_remote_code)
-        version = registry.register_directory(session, model_name=name, path=root)
+        version = registry.register_directory(
+            session,
+            model_name=name,
+            path=root,
+            caller=caller,
+            audit_detail={"source": "upload", "bytes": len(data)},
+        )
     state.versions.forget()
     return ModelVersionPublic.model_validate(version)
 
