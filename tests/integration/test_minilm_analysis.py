@@ -1,4 +1,5 @@
-"""minilm-l6 on a little BBC News: explanations, faithfulness and robustness on a real model."""
+"""minilm-l6 fine-tuned once on a little BBC News: topics, explanations, faithfulness and
+robustness on a real model."""
 
 from __future__ import annotations
 
@@ -10,13 +11,29 @@ from open_interpreter.data import load_packaged, seeded_split
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def test_explain_faithfulness_and_robustness_on_bbc_news():
+@pytest.fixture(scope="module")
+def bbc_topics():
+    """A topic classifier trained on 12% of BBC News (267 articles), and 9% held out."""
     data = load_packaged("bbc-news")  # installed by `make setup`
-    train, test, _ = seeded_split(data, [0.1, 0.02, 0.88], seed=1)
+    train, test, _ = seeded_split(data, [0.12, 0.09, 0.79], seed=0)
     interpreter = OpenInterpreter("minilm-l6")
     interpreter.fine_tune(
         train_data=train, epochs=2, learning_rate=1e-4, max_length=64, progress=False
     )
+    return interpreter, test
+
+
+def test_topic_classification_on_bbc_news(bbc_topics):
+    interpreter, test = bbc_topics
+    report = interpreter.evaluate(test)
+    assert report.accuracy > 0.8, str(report)
+    assert len(report.confusion_matrix) == 5
+    assert interpreter.predict("The striker scored twice in the cup final").label == "sports"
+
+
+def test_explain_faithfulness_and_robustness_on_bbc_news(bbc_topics):
+    interpreter, held_out = bbc_topics
+    test = held_out.subset(list(range(45)))
 
     text = "The striker scored twice as Chelsea won the cup final."
     explanation = interpreter.explain(text, method="ig")

@@ -1,4 +1,5 @@
-"""minilm-l6 on real packaged data: the three-line form, NER spans, saving, classification."""
+"""minilm-l6 on real packaged data: the three-line form, NER spans, saving (topics: see
+test_minilm_analysis.py)."""
 
 from __future__ import annotations
 
@@ -38,16 +39,3 @@ def test_three_lines_fine_tune_wnut16_and_reload_with_plain_transformers(wnut, t
     prediction = interpreter.predict(text)
     for entity in prediction.entities:
         assert text[entity.start : entity.end] == entity.text
-
-
-def test_topic_classification_on_bbc_news():
-    data = load_packaged("bbc-news")
-    train, test, _ = seeded_split(data, [0.12, 0.09, 0.79], seed=0)
-    interpreter = OpenInterpreter("minilm-l6")
-    interpreter.fine_tune(
-        train_data=train, epochs=2, learning_rate=1e-4, max_length=64, progress=False
-    )
-    report = interpreter.evaluate(test)
-    assert report.accuracy > 0.8, str(report)
-    assert len(report.confusion_matrix) == 5
-    assert interpreter.predict("The striker scored twice in the cup final").label == "sports"
