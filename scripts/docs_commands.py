@@ -15,8 +15,8 @@ quoted strings spanning lines joined. Each is put in one of three groups:
 
 ``--smoke`` checks that the slow commands work as written, without their full cost: a
 training command (``oi train``, ``oi tune``, ``oi continue``) gets ``data.limit=64
-epochs=1`` (and ``n_trials=2``) appended, ``oi prompt eval`` ``dev_size=20``,
-``--limit`` options become 20, and the
+epochs=1`` (and ``n_trials=2``; ``data.eval_limit=200`` but for ``oi continue``)
+appended, ``oi prompt eval`` ``dev_size=20``, ``--limit`` options become 20, and the
 benchmarks and the test suite, which are their own checks, are skipped. Names, files,
 options and the order of the pages are exercised; figures are not.
 
@@ -107,6 +107,8 @@ SORTED_BY_LABEL = ("examples/bbc_topics.yaml",)
 """Configs whose data is sorted by label: a limit would keep one label (BBC News's first
 articles are all business), so --smoke trains them for a few steps on short inputs."""
 SMOKE_STEPS = "epochs=1 max_steps=4 max_length=64"
+SMOKE_SCORING = "data.eval_limit=200"
+"""Scoring a full dev set (CoNLL-2003's 3,250 sentences) before and after is full cost."""
 
 
 def smoke(command: Command) -> Command:
@@ -119,6 +121,8 @@ def smoke(command: Command) -> Command:
     if SMOKE_TRAINING.search(text):
         sizes = SMOKE_STEPS if any(c in text for c in SORTED_BY_LABEL) else SMOKE_SIZES
         text += f" {sizes}" + (" n_trials=2" if text.startswith("oi tune") else "")
+        if not text.startswith("oi continue"):
+            text += f" {SMOKE_SCORING}"
     elif text.startswith("oi prompt eval"):
         text += " dev_size=20"
     command.text = text

@@ -84,6 +84,11 @@ class DataConfig(BaseModel):
     limit: int | None = Field(
         None, gt=0, description="Use only the first N training examples (quick runs)."
     )
+    eval_limit: int | None = Field(
+        None,
+        gt=0,
+        description="Score only the first N validation and test examples (quick runs).",
+    )
 
 
 class PeftSettings(BaseModel):
@@ -183,6 +188,7 @@ class AugmentSettings(BaseModel):
 
 DATA_KEYWORDS = (
     "limit",
+    "eval_limit",
     "validation_split",
     "test_split",
     "text_column",

@@ -95,3 +95,29 @@ def test_train_says_the_limit_comes_before_the_splits_and_shows_scoring(
     result = CliRunner().invoke(main, ["-q", "train", str(config), "max_steps=1", "progress=true"])
     assert result.exit_code == 0, result.output
     assert "scoring" not in result.stderr and "training" not in result.stderr
+
+
+def test_eval_limit_scores_only_the_first_validation_and_test_examples(
+    tiny_bert_dir, tmp_path, monkeypatch, caplog
+):
+    (tmp_path / "train.conll").write_bytes(conll_bytes(20, 0))
+    (tmp_path / "dev.conll").write_bytes(conll_bytes(30, 1))
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        f"model: {tiny_bert_dir}\ndata:\n  train: train.conll\n  validation: dev.conll\n"
+        "  test_split: 0.25\nbatch_size: 8\nprogress: false\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    with caplog.at_level(logging.INFO, logger="open_interpreter"):
+        result = CliRunner().invoke(
+            main, ["train", str(config), "max_steps=1", "data.eval_limit=4"]
+        )
+    assert result.exit_code == 0, result.output
+    assert "eval_limit 4: scoring 4 of 30 validation examples" in caplog.text
+    assert "eval_limit 4: scoring 4 of 5 test examples" in caplog.text
+    metrics = json.loads(next(tmp_path.rglob("metrics.json")).read_text())
+    assert {name: r["num_examples"] for name, r in metrics["reports"].items()} == {
+        "before": 4,
+        "after": 4,
+        "test": 4,
+    }

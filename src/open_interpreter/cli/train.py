@@ -45,6 +45,7 @@ def train(
       data.test_split       share of train held out as test data (no file)
       data.limit            the first N training examples, taken before the
                             splits above (300 with 0.1 + 0.1: 240 / 30 / 30)
+      data.eval_limit       score only the first N validation and test examples
       data.label_column     label column; data.text_column: text column
       task                  auto, sequence-classification, token-classification...
       labels                every label, in order (default: the data's)

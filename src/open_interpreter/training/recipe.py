@@ -126,7 +126,19 @@ def read_splits(
         splits["test"] = read(test_data, test_labels, source="test_data")
     if config.data.limit:
         _log_limit(config.data.limit, splits, held)
+    if config.data.eval_limit:
+        _limit_scoring(config.data.eval_limit, splits)
     return splits
+
+
+def _limit_scoring(limit: int, splits: dict[str, Examples]) -> None:
+    """Keep the first ``limit`` examples of the validation and test splits (``data.eval_limit``)."""
+    for name in ("validation", "test"):
+        if name in splits and len(splits[name]) > limit:
+            logger.info(
+                "eval_limit %d: scoring %d of %d %s examples", limit, limit, len(splits[name]), name
+            )
+            splits[name] = splits[name].subset(list(range(limit)))
 
 
 def _log_limit(limit: int, splits: dict[str, Examples], held: dict[str, float]) -> None:
