@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -43,6 +44,11 @@ from dashboard_site import serve
 
 from open_interpreter.apps.monitor import AliasTable, EntityFinder, LexiconAnalyzer
 from open_interpreter.apps.monitor.lexicon import split_sentences
+from open_interpreter.services.webhooks import ALLOW_PRIVATE
+
+# The benchmark's webhook receiver listens on 127.0.0.1, which a server refuses unless
+# told its receivers may be private (the servers it starts inherit this).
+os.environ.setdefault(ALLOW_PRIVATE, "1")
 
 COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli"]
 COMPANIES += ["Stark", "Wayne", "Wonka", "Cyberdyne", "Soylent"]

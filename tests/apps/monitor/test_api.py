@@ -15,6 +15,7 @@ import pytest
 
 from open_interpreter.apps.monitor.webhooks import signature
 from open_interpreter.services.api_keys import create_key
+from open_interpreter.services.webhooks import ALLOW_PRIVATE
 
 from ...fixtures.api import problem
 
@@ -91,6 +92,13 @@ def test_monitors_belong_to_their_key_and_need_the_right_scope(client, keys):
         "/v1/monitors", headers=keys["alice"], json={"name": "w", "window_minutes": 25}
     )
     problem(bad, 422, "validation_error")
+    with pytest.MonkeyPatch.context() as patch:  # a server that keeps webhooks public
+        patch.delenv(ALLOW_PRIVATE)
+        metadata = {"url": "http://169.254.169.254/latest/meta-data/"}
+        inward = client.post(
+            "/v1/monitors", headers=keys["admin"], json={"name": "m", "webhooks": [metadata]}
+        )
+        assert "not a public address" in problem(inward, 422, "validation_error")["detail"]
     assert client.delete(f"/v1/monitors/{mine}", headers=keys["alice"]).status_code == 204
     problem(client.get(f"/v1/monitors/{mine}", headers=keys["alice"]), 404, "not_found")
 

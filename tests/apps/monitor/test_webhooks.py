@@ -56,6 +56,7 @@ def test_a_delivery_is_signed_with_hmac_sha256(receiver):
         "attempts": 1,
         "status": 200,
         "error": None,
+        "blocked": False,
     }
     [(headers, body)] = receiver.requests
     expected = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()

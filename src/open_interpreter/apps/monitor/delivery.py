@@ -163,7 +163,7 @@ def _try_once(database: Database, delivery_id: int) -> None:
         row.attempts += 1
         row.last_status, row.last_error = record["status"], record["error"]
         status = record["status"]
-        refused = status is not None and status < 500 and status != 429
+        refused = record["blocked"] or (status is not None and status < 500 and status != 429)
         if record["delivered"]:
             row.status, row.finished_at = DELIVERED, utcnow()
         elif refused or row.attempts > webhook.retries:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, HttpUrl, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from open_interpreter.services.webhooks import Webhook
 
 RuleKind = Literal["threshold", "zscore", "adwin", "page-hinkley"]
 Metric = Literal["mean_sentiment", "share_negative", "volume"]
@@ -63,20 +65,6 @@ class Rule(BaseModel):
         if self.kind == "threshold" and self.above is None and self.below is None:
             raise ValueError(f"threshold rule {self.name!r} needs above or below")
         return self
-
-
-class Webhook(BaseModel):
-    """Where alerts are POSTed, signed with HMAC-SHA256 of the body under ``secret``."""
-
-    model_config = {"extra": "forbid"}
-
-    url: HttpUrl = Field(..., description="http(s) URL receiving alerts as JSON.")
-    secret: str = Field("", max_length=200, description="Signing key; empty: unsigned.")
-    retries: int = Field(3, ge=0, le=10, description="Retries after a failed delivery.")
-    backoff_seconds: float = Field(
-        0.5, ge=0, le=60, description="First wait between tries; doubled each retry."
-    )
-    timeout_seconds: float = Field(5.0, gt=0, le=60, description="Per try.")
 
 
 class MonitorSettings(BaseModel):
