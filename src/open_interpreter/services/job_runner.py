@@ -196,6 +196,7 @@ def _fine_tune(
         validation_data=examples.get("validation"),
         test_data=examples.get("test"),
         on_event=on_event,
+        score_before_after=reporter is None,  # a trial needs each epoch's score alone
     )
 
 

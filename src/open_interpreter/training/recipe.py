@@ -44,6 +44,7 @@ def fine_tune(
     test_labels: Any = None,
     *,
     on_event: OnEvent | None = None,
+    score_before_after: bool = True,
 ) -> FineTuneResult:
     """Fine-tune ``bundle`` as its config says: set up, train, score, save.
 
@@ -51,7 +52,8 @@ def fine_tune(
     ``config.output_dir``, when set, receives the saved model. With
     ``config.distributed.processes`` > 1 the same recipe runs in that many processes
     (:func:`~open_interpreter.training.distributed.launch`) and the bundle is loaded from
-    what rank 0 saved.
+    what rank 0 saved. ``score_before_after=False`` is for a study's trials (see
+    :func:`run`); a distributed run scores before and after regardless.
 
     Raises:
         DataError: Bad or inconsistent data (the message says which and where), or
@@ -81,7 +83,7 @@ def fine_tune(
         test_labels,
     )
     settle_task(bundle, splits["train"])
-    return run(bundle, splits, on_event=on_event)
+    return run(bundle, splits, on_event=on_event, score_before_after=score_before_after)
 
 
 def read_splits(
@@ -225,11 +227,19 @@ def run(
     on_event: OnEvent | None = None,
     *,
     penalty: Penalty | None = None,
+    score_before_after: bool = True,
 ) -> FineTuneResult:
     """Fine-tune ``bundle``'s model (its head built) on ``splits``; score it before and after.
 
     ``penalty``, when given, is an extra loss term on the weights (see
     :func:`~open_interpreter.training.loop.train`), e.g. continual learning's EWC.
+
+    ``score_before_after=False`` (a study's trials, which need only each epoch's
+    validation score) skips scoring the untrained head (``before`` is None) and, when
+    validation data is scored each epoch, does not score it again after training:
+    ``after`` is the report of the epoch whose weights the model ends with (the best
+    epoch's with ``restore_best``, else the last), so ``metrics.json`` and what
+    ``register`` reads from it hold the same figures. Test data is scored as usual.
 
     Validation or test labels the head has no output for are scored (recall 0) with a
     warning; see :func:`~open_interpreter.inference.warn_unseen_labels`.
@@ -251,12 +261,20 @@ def run(
         splits = {**splits, "train": _augmented(bundle, splits["train"])}
     encoded = {name: encode(bundle, examples) for name, examples in splits.items()}
     watch = "validation" if "validation" in splits else "test" if "test" in splits else None
-    before = _scored(bundle, splits, encoded, watch, "before training") if watch else None
+    before = (
+        _scored(bundle, splits, encoded, watch, "before training")
+        if watch and score_before_after
+        else None
+    )
     if before is not None:
         logger.info("before fine-tuning (%s): %s", watch, _headline(before))
+    epoch_reports: list[Any] = []  # each epoch's validation report, in this process
 
     def evaluate_validation(model: Any) -> Any:
-        return score(bundle, splits["validation"], encoded["validation"], "validation", model)
+        report = score(bundle, splits["validation"], encoded["validation"], "validation", model)
+        if not score_before_after:
+            epoch_reports.append(report)
+        return report
 
     seed_everything(config.seed)
     run_dir = Path(config.output_dir) if config.output_dir else None
@@ -271,7 +289,9 @@ def run(
             on_event=tracked,
             penalty=penalty,
         )
-    after = _scored(bundle, splits, encoded, watch, "after training") if watch else None
+    after = _final_epoch_report(config, training, epoch_reports) if watch == "validation" else None
+    if after is None and watch:
+        after = _scored(bundle, splits, encoded, watch, "after training")
     test = (
         after
         if watch == "test"
@@ -297,6 +317,21 @@ def run(
         bundle.save(run_dir)
         logger.info("saved the fine-tuned model to %s", run_dir)
     return result
+
+
+def _final_epoch_report(config: FineTuneConfig, training: Any, reports: list[Any]) -> Any:
+    """The validation report of the epoch whose weights the model ends with, when this
+    process scored it (None otherwise, e.g. after resuming past the last evaluation)."""
+    if not reports:
+        return None
+    records = training.evaluations[-len(reports) :]
+    if config.restore_best and training.best is not None:
+        final = training.best
+    elif records and records[-1]["step"] == training.steps:
+        final = records[-1]
+    else:
+        return None
+    return next((r for record, r in zip(records, reports, strict=True) if record is final), None)
 
 
 def _scored(

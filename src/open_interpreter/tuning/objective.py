@@ -1,8 +1,9 @@
 """The objective of a study: one trial is one fine-tune through the shared recipe.
 
 Each trial builds its :class:`FineTuneConfig` from the base settings and the values it
-draws, loads the base model afresh and runs the same recipe as ``fine_tune``. After each
-epoch the validation metric is reported to the trial; when the pruner says the trial
+draws, loads the base model afresh and runs the same recipe as ``fine_tune``, less its
+scoring before and after training (``score_before_after=False``). After each epoch the
+validation metric is reported to the trial; when the pruner says the trial
 cannot catch up, :class:`optuna.TrialPruned` ends it there. Only the best trial's model
 is kept in memory (at most two models at once: the one training and the best so far).
 """
@@ -84,7 +85,12 @@ class Objective:
             bundle.set_head(*self.head)
         recipe.settle_task(bundle, self.splits["train"])
         logger.info("trial %d: %s", trial.number, params)
-        result = recipe.run(bundle, self.splits, on_event=lambda event: self._report(trial, event))
+        result = recipe.run(
+            bundle,
+            self.splits,
+            on_event=lambda event: self._report(trial, event),
+            score_before_after=False,  # each epoch's score is all a study needs
+        )
         value = self._value(result.after.metrics() if result.after else {})
         self._keep(trial.number, bundle, result, value)
         return value
