@@ -44,6 +44,13 @@ def test_tune_runs_a_study_that_studies_list_and_show(runner, tiny_bert_dir, tmp
     as_json = json.loads(runner.invoke(main, ["studies", "show", "lr", "--json"]).output)
     assert as_json["best_trial"] == 0 and as_json["info"]["pruner"] == "median"
 
+    taken = runner.invoke(main, ["tune", str(config), "n_trials=2"])
+    assert taken.exit_code == 1 and "a study named 'lr' exists already" in taken.output
+    resumed = runner.invoke(main, ["tune", str(config), "n_trials=1", "name=lr", "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "Study lr: 3 trials" in resumed.output
+    assert f"Best model (trial 0) saved to {saved}" in resumed.output  # the earlier best
+
 
 def test_bad_studies_are_one_line_errors(runner, tiny_bert_dir, tmp_path):
     config = _config(tmp_path, tiny_bert_dir)

@@ -74,6 +74,18 @@ def test_a_study_runs_its_trials_as_jobs_and_registers_the_best(client, db, tiny
     problem(again, 409, "conflict")
     cancelled = client.post(f"/v1/studies/{study['id']}/cancel", headers=headers)
     assert "already finished" in problem(cancelled, 409, "conflict")["detail"]
+    # More trials: the ended study runs again and a worker picks the new trial.
+    url = f"/v1/studies/{study['id']}/trials"
+    problem(client.post(url, headers=headers, json={"n_trials": 0}), 422, "validation_error")
+    more = client.post(url, headers=headers, json={"n_trials": 1})
+    assert more.status_code == 202, more.text
+    assert more.json()["status"] == "running" and more.json()["n_trials"] == 3
+    assert [t["state"] for t in more.json()["trials"]] == ["complete", "complete", "running"]
+    assert job_runner.run_job(db, Lease.of(claim(db))) == "succeeded"
+    with db.session() as session:
+        assert studies.advance_study(session, study["id"], db.url)
+    three = client.get(f"/v1/studies/{study['id']}", headers=headers).json()
+    assert three["status"] == "succeeded" and len(three["trials"]) == 3
 
 
 def test_another_key_sees_no_study_and_cancel_stops_the_trials(client, db, tiny_bert_name):
@@ -84,6 +96,8 @@ def test_another_key_sees_no_study_and_cancel_stops_the_trials(client, db, tiny_
     url = f"/v1/studies/{study['id']}"
     for method, path in [("GET", url), ("POST", f"{url}/cancel"), ("POST", f"{url}/register")]:
         problem(client.request(method, path, headers=other), 404, "not_found")
+    more = client.post(f"{url}/trials", headers=other, json={"n_trials": 1})
+    problem(more, 404, "not_found")
     assert client.get("/v1/studies", headers=other).json()["count"] == 0
     assert client.get("/v1/studies", headers=key(db, "admin")).json()["count"] == 1
     cancelled = client.post(f"{url}/cancel", headers=headers).json()
@@ -91,6 +105,8 @@ def test_another_key_sees_no_study_and_cancel_stops_the_trials(client, db, tiny_
     assert {t["state"] for t in cancelled["trials"]} == {"cancelled"}
     jobs = client.get("/v1/fine-tunes", headers=headers).json()["data"]
     assert {j["status"] for j in jobs} == {"cancelled"}
+    more = client.post(f"{url}/trials", headers=headers, json={"n_trials": 1})
+    assert "cancelled on request" in problem(more, 409, "conflict")["detail"]
 
 
 def test_bad_settings_are_refused_before_anything_is_queued(client, db, tiny_bert_name):

@@ -108,6 +108,9 @@ def test_a_worker_runs_the_trials_prunes_a_diverging_one_and_registers_the_best(
         assert version.id == done["model_version_id"]
         assert version.lineage["study"]["id"] == study.id and version.lineage["study"]["trial"] == 0
         assert version.job_id == done["trials"][0]["job_id"]
+        # The trial's job scored each epoch only; its last epoch's report stands as after.
+        assert version.metrics["after"]["entity_f1"] == pytest.approx(done["best_value"])
+        assert "before" not in version.metrics
         events, _ = audit.list_events(session, action="study.register")
         assert [e.target for e in events] == ["ner-tuned@1"]
         with pytest.raises(ConflictError, match="registered its best model already"):
@@ -226,3 +229,51 @@ def test_bad_input_fails_before_anything_is_queued(db, tiny_bert_name):
     with db.session() as session:
         assert session.scalars(select(FineTuneJob)).all() == []
         assert studies.list_studies(session)[1] == 0
+
+
+def test_an_ended_study_takes_more_trials_and_the_workers_run_them(db, tiny_bert_name, monkeypatch):
+    config = base_config(tiny_bert_name, epochs=1)
+    search = {"space": DIVERGING, "n_trials": 2, "pruner": "none"}
+    study = make_study(db, tiny_bert_name, search, parallel=1, register_best=True, config=config)
+    for _ in range(2):
+        run_next_trial(db)
+        with db.session() as session:
+            studies.advance_study(session, study.id, db.url)
+    ended = view(db, study.id)
+    assert ended["status"] == "succeeded" and ended["best_trial"] == 0
+    with db.session() as session:
+        with pytest.raises(ConfigError, match="at least 1"):
+            studies.add_trials(session, study.id, db.url, 0)
+        with pytest.raises(ConfigError, match="above the 1000"):
+            studies.add_trials(session, study.id, db.url, 999)
+        assert studies._lock(session, study.id)  # a caller is advancing it (registering...)
+        monkeypatch.setattr(studies.time, "sleep", lambda _s: None)
+        with pytest.raises(ConflictError, match="is being advanced"):
+            studies.add_trials(session, study.id, db.url, 1)
+        studies._unlock(session, study.id)
+        resumed = studies.add_trials(session, study.id, db.url, 1)
+        assert resumed.status == "running" and resumed.finished_at is None
+    again = view(db, study.id)
+    assert [t["state"] for t in again["trials"]] == ["complete", "complete", "running"]
+    assert again["n_trials"] == 3
+    assert run_next_trial(db) == "succeeded"
+    with db.session() as session:
+        assert studies.advance_study(session, study.id, db.url)
+    done = view(db, study.id)
+    assert done["status"] == "succeeded" and done["best_trial"] == 0
+    assert [t["state"] for t in done["trials"]] == ["complete"] * 3
+    assert done["trials"][2]["params"] != done["trials"][1]["params"]  # drawn afresh
+    stored = load_study(study.id, studies.storage_url(db.url))
+    assert [t.state for t in stored.trials] == ["complete"] * 3 and stored.info["n_trials"] == 3
+    with db.session() as session:  # the best did not change: still the one version
+        assert registry.get_version(session, "ner-tuned").version == 1
+        assert done["model_version_id"] == ended["model_version_id"]
+
+
+def test_a_cancelled_study_takes_no_more_trials(db, tiny_bert_name):
+    study = make_study(db, tiny_bert_name, {"n_trials": 2}, parallel=1)
+    with db.session() as session:
+        studies.cancel_study(session, study.id, db.url)
+        with pytest.raises(ConflictError, match="cancelled on request"):
+            studies.add_trials(session, study.id, db.url, 2)
+        assert studies.get_study(session, study.id).search["n_trials"] == 2

@@ -4,12 +4,15 @@ and bad input fails before anything trains."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
 
 from open_interpreter import OpenInterpreter
-from open_interpreter.errors import ConfigError, ConflictError
+from open_interpreter.errors import ConfigError, ConflictError, NotFoundError
+from open_interpreter.services.registry import version_metrics
+from open_interpreter.training import recipe
 from open_interpreter.tuning import list_studies, load_study
 
 from ..fixtures.data import ner_sentences
@@ -37,12 +40,16 @@ def _tune(model, data, **options):
     return interpreter, result
 
 
-def test_a_three_trial_study_keeps_the_best_model(tiny_bert_dir, data, tmp_path):
+def test_a_three_trial_study_keeps_the_best_model(tiny_bert_dir, data, tmp_path, monkeypatch):
     space = {"learning_rate": {"low": 1e-4, "high": 1e-2, "log": True}}
-    updates = []
+    updates, scored = [], []
+    score = recipe.score
+    monkeypatch.setattr(recipe, "score", lambda *a, **k: scored.append(a[3]) or score(*a, **k))
     interpreter, study = _tune(
         tiny_bert_dir, data, search_space=space, n_trials=3, pruner=None, on_update=updates.append
     )
+    # A trial scores the validation data after each epoch only: not before or after training.
+    assert scored == ["validation"] * 3 * 3
     assert [t.state for t in study.trials] == ["complete"] * 3
     assert study.trials[0].baseline and study.trials[0].params == {"learning_rate": 5e-3}
     values = [t.value for t in study.trials]
@@ -56,8 +63,13 @@ def test_a_three_trial_study_keeps_the_best_model(tiny_bert_dir, data, tmp_path)
     report = interpreter.evaluate(data[2], data[3])
     assert report.metrics()["entity_f1"] == pytest.approx(study.best_value)
     assert interpreter.result.after.metrics()["entity_f1"] == pytest.approx(study.best_value)
+    assert interpreter.result.before is None
     saved = interpreter.save(tmp_path / "best")
     assert OpenInterpreter.load(saved).predict("john visited paris")
+    # What registering reads: the best epoch's validation report stands as "after".
+    metrics = version_metrics(json.loads((tmp_path / "best" / "metrics.json").read_text()))
+    assert metrics["after"]["entity_f1"] == pytest.approx(study.best_value)
+    assert "before" not in metrics
     # The study is stored, and reads back the same.
     stored = load_study(study.name)
     assert [t.value for t in stored.trials] == values and stored.best_trial == study.best_trial
@@ -121,11 +133,34 @@ def test_a_study_needs_validation_data(tiny_bert_dir, data):
         interpreter.tune(data[0], data[1], **FAST)
 
 
-def test_a_study_name_is_taken_once(tiny_bert_dir, data):
+def test_a_study_name_is_taken_once_unless_resumed(tiny_bert_dir, data, tmp_path):
+    best_dir = str(tmp_path / "best")
     options = {"search_space": DIVERGING, "n_trials": 2, "name": "lr", "epochs": 1}
-    assert _tune(tiny_bert_dir, data, **options)[1].name == "lr"
+    first = _tune(tiny_bert_dir, data, output_dir=best_dir, **options)[1]
+    assert first.name == "lr" and first.best_trial == 0  # the baseline; the other diverged
     with pytest.raises(ConflictError, match="a study named 'lr' exists already"):
         _tune(tiny_bert_dir, data, **options)
+    # A changed space, metric or direction, or an unknown name: refused before training.
+    wider = {"learning_rate": {"low": 10.0, "high": 60.0, "log": True}}
+    for changes, words in [
+        ({"search_space": wider}, "space"),
+        ({"metric": "loss"}, "metric='entity_f1', not 'loss'"),
+    ]:
+        message = _refused(tiny_bert_dir, data, **{**options, "resume": True, **changes})
+        assert "cannot be resumed with other settings" in message and words in message
+    with pytest.raises(NotFoundError, match="no study named 'nope'"):
+        _tune(tiny_bert_dir, data, **{**options, "name": "nope", "resume": True})
+    # Resumed: one more trial, no second baseline, values drawn afresh.
+    interpreter, again = _tune(tiny_bert_dir, data, **{**options, "n_trials": 1, "resume": True})
+    assert [t.number for t in again.trials] == [0, 1, 2] and again.name == "lr"
+    assert [t.baseline for t in again.trials] == [True, False, False]
+    assert again.trials[2].params != again.trials[1].params
+    assert again.best_trial == 0 and again.ended and again.info["resumed"]
+    # The earlier run's best stays the best: its saved model is the one held.
+    assert interpreter.result is None
+    report = interpreter.evaluate(data[2], data[3])
+    assert report.metrics()["entity_f1"] == pytest.approx(again.best_value)
+    assert load_study("lr").info["n_trials"] == 3
 
 
 @pytest.mark.postgres

@@ -34,16 +34,26 @@ storage_option = click.option(
     help="One line per finished trial instead of a live table (the default when stdout "
     "is not a terminal).",
 )
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Run n_trials more trials in the stored study name=NAME (same space, metric and "
+    "direction) instead of refusing a name in use.",
+)
 @handle_errors
-def tune(config_file: Path, overrides: tuple[str, ...], storage: str | None, no_live: bool) -> None:
+def tune(
+    config_file: Path, overrides: tuple[str, ...], storage: str | None, no_live: bool, resume: bool
+) -> None:
     """Search fine-tuning settings as CONFIG_FILE's search: section says.
 
     \b
     oi tune examples/wnut16_tune.yaml
     oi tune examples/wnut16_tune.yaml n_trials=4 pruner=median data.limit=500
+    oi tune examples/wnut16_tune.yaml name=wnut16_tune-20261206-174501 n_trials=4 --resume
 
     KEY=VALUE pairs override the run's settings (epochs=2) or the study's
-    (n_trials=8, pruner=median, search.name=first). A live table shows the trials as they
+    (n_trials=8, pruner=median, name=first). --resume continues the study NAME with
+    n_trials more trials. A live table shows the trials as they
     report (one line per finished trial when stdout is not a terminal, or with --no-live);
     the best model is saved to output_dir (default: the model store, named after the file).
     """
@@ -53,7 +63,7 @@ def tune(config_file: Path, overrides: tuple[str, ...], storage: str | None, no_
     from open_interpreter.paths import model_store
     from open_interpreter.tuning import load_study_config
 
-    config, search = load_study_config(config_file, list(overrides))
+    config, search = load_study_config(config_file, list(overrides) + ["resume=true"] * resume)
     if search.name is None:
         search = search.model_copy(
             update={"name": f"{config_file.stem}-{datetime.now():%Y%m%d-%H%M%S}"}
@@ -84,7 +94,8 @@ def tune(config_file: Path, overrides: tuple[str, ...], storage: str | None, no_
             **search.model_dump(exclude={"space"}),
         )
     click.echo(result.to_markdown())
-    click.echo(f"\nBest model (trial {result.best_trial}) saved to {config.output_dir}")
+    saved = result.info.get("best_model_trial", result.best_trial)
+    click.echo(f"\nBest model (trial {saved}) saved to {config.output_dir}")
 
 
 @click.group(name="studies")

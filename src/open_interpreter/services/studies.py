@@ -26,7 +26,7 @@ import logging
 import math
 import time
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -51,13 +51,14 @@ from open_interpreter.services.study_trials import (
 )
 from open_interpreter.services.study_views import study_view
 from open_interpreter.storage import artifacts
-from open_interpreter.storage.tables import Dataset, FineTuneJob, utcnow
+from open_interpreter.storage.tables import Dataset, FineTuneJob, ModelVersion, utcnow
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "TrialPruned",
     "TrialReporter",
+    "add_trials",
     "advance_studies",
     "advance_study",
     "cancel_study",
@@ -74,6 +75,8 @@ __all__ = [
 
 STATUSES = ("running", "succeeded", "failed", "cancelled")
 MAX_PARALLEL = 32
+MAX_TRIALS = 1000
+"""The most trials a study may plan in all (its first ``n_trials`` and those added)."""
 LOCK_S = 120.0
 """How long one caller may hold a study's row while it advances it."""
 
@@ -322,6 +325,67 @@ def cancel_study(
     return get_study(session, study_id)
 
 
+def add_trials(
+    session: Session, study_id: str, database_url: str, n_trials: int, *, caller: Caller = LOCAL
+) -> TuningStudy:
+    """Give a study ``n_trials`` more trials: one that has ended (succeeded or failed)
+    runs again, a running one plans more. The study keeps its space, metric, direction,
+    pruner and Optuna record; its ``timeout``, if any, counts again from now; the first
+    new trials are queued at once (up to ``parallel``). When it ends again, its best
+    trial (over all its trials) is kept and, with ``register_best``, registered if it
+    is not the one registered already.
+
+    Raises:
+        NotFoundError: No such study (or not one ``caller`` sees).
+        ConfigError: ``n_trials`` below 1, or above what a study may plan in all.
+        ConflictError: The study was cancelled on request, or is being advanced
+            (e.g. registering its best model) right now.
+    """
+    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
+        raise ConfigError(f"n_trials={n_trials!r} must be a whole number of at least 1")
+    row = get_study(session, study_id, caller=caller)
+    if row.status == "cancelled":
+        raise ConflictError(
+            f"study {study_id} was cancelled on request and takes no more trials; "
+            "start a new study with the same settings instead"
+        )
+    planned = row.search["n_trials"] + n_trials
+    if planned > MAX_TRIALS:
+        raise ConfigError(
+            f"study {study_id} plans {row.search['n_trials']} trials; {n_trials} more would "
+            f"make {planned}, above the {MAX_TRIALS} a study may plan"
+        )
+    for _ in range(50):  # wait (at most ~5 s) for a caller advancing it
+        if _lock(session, study_id):
+            break
+        time.sleep(0.1)
+    else:
+        raise ConflictError(
+            f"study {study_id} is being advanced (its trials settled or its best model "
+            "registered) right now; try again in a few seconds"
+        )
+    try:
+        row = get_study(session, study_id)
+        if row.status == "cancelled":  # cancelled while we waited
+            raise ConflictError(f"study {study_id} was cancelled on request")
+        asked = len(trials_of(session, study_id))
+        resumed = {"at": utcnow().isoformat(timespec="seconds"), "after": asked, "added": n_trials}
+        row.search = {
+            **row.search,
+            "n_trials": row.search["n_trials"] + n_trials,
+            "resumed": [*row.search.get("resumed", []), resumed],
+        }
+        row.status, row.finished_at, row.error = "running", None, None
+        with optuna_study(row, database_url, asked=asked) as study:
+            study.set_user_attr("n_trials", row.search["n_trials"])
+        session.commit()
+        logger.info("study %s: %d more trials (%d in all)", study_id, n_trials, asked + n_trials)
+    finally:
+        _unlock(session, study_id)
+    advance_study(session, study_id, database_url)
+    return get_study(session, study_id)
+
+
 def register_best(session: Session, study_id: str, *, caller: Caller = LOCAL) -> TuningStudy:
     """Register the best completed trial's model as the next version of the study's
     ``model_name``; audited (``study.register``) in the same transaction.
@@ -332,13 +396,16 @@ def register_best(session: Session, study_id: str, *, caller: Caller = LOCAL) ->
             registered already.
     """
     row = get_study(session, study_id, caller=caller)
-    if row.model_version_id is not None:
+    trials = trials_of(session, study_id)
+    best = best_trial(row, trials)
+    if row.model_version_id is not None and _registered_trial(session, row) in (
+        None,
+        best.number if best else None,
+    ):
         raise ConflictError(
             f"study {study_id} registered its best model already (version id "
             f"{row.model_version_id})"
         )
-    trials = trials_of(session, study_id)
-    best = best_trial(row, trials)
     if best is None:
         raise ConflictError(f"study {study_id} has no completed trial to register yet")
     _register(session, row, best, caller)
@@ -367,13 +434,25 @@ def _has_work(session: Session, row: TuningStudy) -> bool:
 
 def _may_ask(row: TuningStudy, asked: int) -> bool:
     """Whether the study may start another trial: budget left and time left (the first
-    trial always starts)."""
+    trial always starts, and the first after trials were added; the timeout counts from
+    the study's start or the latest addition)."""
     if asked >= row.search["n_trials"]:
         return False
-    if asked == 0:
+    resumed = row.search.get("resumed") or []
+    first, started = 0, row.created_at
+    if resumed:
+        first, started = resumed[-1]["after"], datetime.fromisoformat(resumed[-1]["at"])
+    if asked == first:
         return True
     timeout = row.search.get("timeout")
-    return timeout is None or utcnow() < row.created_at + timedelta(seconds=timeout)
+    return timeout is None or utcnow() < started + timedelta(seconds=timeout)
+
+
+def _registered_trial(session: Session, row: TuningStudy) -> int | None:
+    """The number of the trial whose model the study registered (None if unknown)."""
+    version = session.get(ModelVersion, row.model_version_id)
+    study = ((version.lineage or {}).get("study") or {}) if version is not None else {}
+    return study.get("trial")
 
 
 def _ask(session: Session, row: TuningStudy, study: Any, number_asked: int) -> TuningTrial:
@@ -492,7 +571,8 @@ def _finish(session: Session, row: TuningStudy, trials: list[TuningTrial]) -> No
     row.status = "succeeded"
     session.commit()
     logger.info("study %s ended: best trial %d, %s", row.id, best.number, best.value)
-    if row.register_best and row.model_version_id is None:
+    registered = _registered_trial(session, row) if row.model_version_id is not None else None
+    if row.register_best and (row.model_version_id is None or registered != best.number):
         owner = Caller(actor=f"study {row.id}", key_id=row.owner_key_id, sees_all=True)
         try:
             _register(session, row, best, owner)

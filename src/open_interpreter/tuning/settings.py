@@ -73,10 +73,17 @@ class SearchConfig(BaseModel):
         max_length=120,
         description="The study's name (default: made from the date and time).",
     )
+    resume: bool = Field(
+        False,
+        description="Continue the stored study `name` with n_trials more trials (same "
+        "space, metric and direction) instead of refusing a name in use.",
+    )
 
     @model_validator(mode="after")
     def _budget(self) -> SearchConfig:
-        if self.baseline and self.n_trials < 2:
+        if self.resume and self.name is None:
+            raise ValueError("resume needs the name of the study to continue (name: ...)")
+        if self.baseline and self.n_trials < 2 and not self.resume:
             raise ValueError(
                 f"n_trials={self.n_trials} leaves no trial to search after the baseline "
                 "trial: ask for at least 2 (or baseline: false)"
@@ -100,7 +107,16 @@ class SearchConfig(BaseModel):
 
 
 #: Study settings that may be given bare, outside ``search:``: ``oi tune run.yaml n_trials=8``.
-BARE_SEARCH_KEYS = ("n_trials", "timeout", "metric", "direction", "pruner", "sampler")
+BARE_SEARCH_KEYS = (
+    "n_trials",
+    "timeout",
+    "metric",
+    "direction",
+    "pruner",
+    "sampler",
+    "name",
+    "resume",
+)
 
 
 def load_study_config(

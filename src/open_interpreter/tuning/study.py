@@ -8,17 +8,20 @@ validation score, everything stored through :mod:`open_interpreter.tuning.storag
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from open_interpreter.bundle import ModelBundle
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.data.examples import Examples
 from open_interpreter.errors import ConfigError, ConflictError, ModelStateError, NotFoundError
+from open_interpreter.paths import MANIFEST
 from open_interpreter.training import recipe
 from open_interpreter.tuning.defaults import default_space, task_metrics
 from open_interpreter.tuning.objective import Objective
@@ -75,7 +78,8 @@ def run_study(
     Raises:
         ConfigError: An empty or contradictory search space, an unknown metric for the
             task, a contradictory direction, parallel trials on SQLite, no validation data.
-        ConflictError: A study of that name exists.
+        ConflictError: A study of that name exists (and ``search.resume`` is off).
+        NotFoundError: ``search.resume`` names no stored study.
         DataError: Bad training or validation data.
         ModelStateError: No trial completed.
     """
@@ -98,17 +102,22 @@ def run_study(
     metric = _check_metric(search.metric, task, base)
     direction = search.direction_for(metric)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = _create_study(optuna, url, search, direction, space, base)
-    _describe(study, search, space, base, model_name, task, metric)
-    if search.baseline:
+    if search.resume:
+        study = _resume_study(optuna, url, search, direction, space, base, model_name, task, metric)
+    else:
+        study = _create_study(optuna, url, search, direction, space, base)
+        _describe(study, search, space, base, model_name, task, metric)
+    earlier = study.get_trials(deepcopy=False)
+    planned = len(earlier) + search.n_trials
+    if search.resume:
+        study.set_user_attr("n_trials", planned)
+    if search.baseline and not any(t.user_attrs.get("baseline") for t in earlier):
         study.enqueue_trial({}, user_attrs={"baseline": True})
 
     def notify() -> None:
         if on_update is not None:
             records = [TrialRecord.of(t) for t in study.get_trials(deepcopy=False)]
-            on_update(
-                TrialList(records, metric=metric, direction=direction, n_trials=search.n_trials)
-            )
+            on_update(TrialList(records, metric=metric, direction=direction, n_trials=planned))
 
     objective = Objective(
         model_name=model_name,
@@ -132,15 +141,49 @@ def run_study(
         )
     finally:  # so `oi studies show --watch` knows no more trials will come
         study.set_user_attr("ended", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    best = summarize(study, url, importances=False).best_trial
+    bundle, fine_tuned, number = _best_model(study, best, len(earlier), objective)
+    if base.output_dir:
+        loaded_from = study.user_attrs.get("best_model_dir") if fine_tuned is None else None
+        if loaded_from is None or Path(loaded_from).resolve() != Path(base.output_dir).resolve():
+            bundle.save(base.output_dir)
+        study.set_user_attr("best_model_dir", str(base.output_dir))
+        study.set_user_attr("best_model_trial", number)
+        logger.info("saved the best model (trial %d) to %s", number, base.output_dir)
+    result = summarize(study, url)
+    result.best_result = fine_tuned
+    return result, bundle
+
+
+def _best_model(
+    study: Any, best: int | None, n_earlier: int, objective: Objective
+) -> tuple[Any, Any, int]:
+    """The model to keep: the best trial's of this run, unless a trial of an earlier run
+    (one of the first ``n_earlier`` trials of a resumed study) is the study's ``best`` and
+    its model was saved then (``best_model_dir``).
+
+    Returns:
+        The bundle, its ``FineTuneResult`` (None when loaded from disk), its trial number.
+
+    Raises:
+        ModelStateError: No trial completed, in this run or a saved earlier one.
+    """
+    attrs = study.user_attrs
+    saved, saved_trial = attrs.get("best_model_dir") or "", attrs.get("best_model_trial")
+    earlier_best = best is not None and best < n_earlier
+    if earlier_best and saved_trial == best and (Path(saved) / MANIFEST).is_file():
+        logger.info("trial %d of an earlier run stays the best; loading %s", saved_trial, saved)
+        return ModelBundle.load(saved), None, saved_trial
     if objective.best_bundle is None:
         raise ModelStateError(f"no trial of study {study.study_name!r} completed")
-    if base.output_dir:
-        objective.best_bundle.save(base.output_dir)
-        study.set_user_attr("best_model_dir", str(base.output_dir))
-        logger.info("saved the best model (trial %d) to %s", objective.best_number, base.output_dir)
-    result = summarize(study, url)
-    result.best_result = objective.best_result
-    return result, objective.best_bundle
+    if earlier_best:
+        logger.warning(
+            "trial %s of an earlier run scored best, but its model was not saved: keeping "
+            "this run's best, trial %d",
+            best,
+            objective.best_number,
+        )
+    return objective.best_bundle, objective.best_result, objective.best_number
 
 
 def load_study(name: str, storage: str | None = None, *, importances: bool = True) -> StudyResult:
@@ -316,6 +359,70 @@ def _create_study(
         except optuna.exceptions.DuplicatedStudyError:
             continue
     raise ConflictError(f"could not find a free study name after {name!r}")
+
+
+def _resume_study(
+    optuna: Any,
+    url: str,
+    search: SearchConfig,
+    direction: str,
+    space: SearchSpace,
+    base: FineTuneConfig,
+    model_name: str,
+    task: str,
+    metric: str,
+) -> Any:
+    """The stored study ``search.name``, to run more trials in, if it searches the same
+    space for the same metric, direction, model and task.
+
+    The sampler is seeded with the run's seed plus the trials already there, so the new
+    trials do not draw the first run's values again.
+
+    Raises:
+        NotFoundError: No study of that name.
+        ConfigError: The study runs as jobs, or searches something else.
+    """
+    backend = open_storage(url)
+    stored = _open_study(search.name, backend)
+    attrs = stored.user_attrs
+    if attrs.get("platform_study"):
+        raise ConfigError(
+            f"study {search.name!r} runs as jobs on a server: give it more trials with "
+            f"POST /v1/studies/{search.name}/trials"
+        )
+    wanted = {
+        "metric": metric,
+        "direction": direction,
+        "model": model_name,
+        "task": task,
+    }
+    found = {**{k: attrs.get(k) for k in wanted}, "direction": stored.direction.name.lower()}
+    changed = [f"{k}={found[k]!r}, not {v!r}" for k, v in wanted.items() if found[k] != v]
+    if _plain(attrs.get("space")) != _plain(space.to_dict()):
+        changed.append(f"space {attrs.get('space')}, not {space.to_dict()}")
+    if changed:
+        raise ConfigError(
+            f"study {search.name!r} cannot be resumed with other settings; it was run with "
+            + "; ".join(changed)
+            + ". Resume it with its own settings, or start a study of another name"
+        )
+    n_earlier = len(stored.get_trials(deepcopy=False))
+    study = optuna.load_study(
+        study_name=search.name,
+        storage=backend,
+        sampler=_sampler(optuna, search.sampler, base.seed + n_earlier),
+        pruner=_pruner(optuna, search.pruner, space, base),
+    )
+    resumed = [*attrs.get("resumed", []), datetime.now(timezone.utc).isoformat(timespec="seconds")]
+    study.set_user_attr("resumed", resumed)
+    study.set_user_attr("ended", None)  # running again: `oi studies show --watch` follows it
+    logger.info("resuming study %r after its %d trials", search.name, n_earlier)
+    return study
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON gives it back (tuples as lists), for comparing stored settings."""
+    return json.loads(json.dumps(value))
 
 
 def _sampler(optuna: Any, name: str, seed: int) -> Any:

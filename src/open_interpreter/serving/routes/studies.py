@@ -1,9 +1,9 @@
 """``/v1/studies``: hyperparameter studies over stored datasets, each trial a fine-tune job.
 
-Create a study, list them, read one with its trials, cancel it, register its best trial's
-model. A study belongs to the key that created it, as its trials' jobs do; a key below
-``admin`` sees only its own (another key's answers 404). The work is in
-:mod:`open_interpreter.services.studies`.
+Create a study, list them, read one with its trials, give it more trials, cancel it,
+register its best trial's model. A study belongs to the key that created it, as its
+trials' jobs do; a key below ``admin`` sees only its own (another key's answers 404).
+The work is in :mod:`open_interpreter.services.studies`.
 """
 
 from __future__ import annotations
@@ -175,6 +175,25 @@ def cancel_study(
 ) -> StudyPublic:
     """Stop a study: no new trial starts; its queued and running trials are cancelled."""
     row = studies.cancel_study(session, study_id, state.db.url, caller=caller)
+    return StudyPublic(**studies.study_view(session, row, state.db.url))
+
+
+class StudyMoreTrials(BaseModel):
+    """More trials for a study (the same space, metric and direction)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n_trials: int = Field(ge=1, le=studies.MAX_TRIALS, description="Trials to add.")
+
+
+@router.post("/{study_id}/trials", status_code=202)
+def add_trials(
+    study_id: str, body: StudyMoreTrials, state: StateDep, session: SessionDep, caller: TrainCaller
+) -> StudyPublic:
+    """Give a study more trials: an ended one (succeeded or failed) runs again and the
+    workers pick its new trials; 409 for a study cancelled on request or being advanced
+    (registering its best model) right now."""
+    row = studies.add_trials(session, study_id, state.db.url, body.n_trials, caller=caller)
     return StudyPublic(**studies.study_view(session, row, state.db.url))
 
 
