@@ -271,6 +271,76 @@ def test_hand_offs_are_queued_listed_by_state_and_resolved_by_the_owner(api):
     problem(client.post(f"{base}/handoffs/999999/resolve", headers=keys["train"]), 404, "not_found")
 
 
+class _Receiver:
+    """A local webhook receiver: the first POST answers 503, the next ones 200."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.bodies: list[tuple[dict, str]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.bodies.append((json.loads(body), self.headers["X-OI-Signature"]))
+                self.send_response(503 if len(receiver.bodies) == 1 else 200)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/handoffs"
+
+
+def test_hand_offs_are_posted_signed_to_the_webhook_an_admin_set(api, monkeypatch):
+    import threading
+
+    from open_interpreter.apps.assistant.handoff_webhooks import wait_for_deliveries
+    from open_interpreter.services.webhooks import ALLOW_PRIVATE, signature
+
+    client, keys, made = api
+    base = f"/v1/assistants/{made['id']}"
+    monkeypatch.delenv(ALLOW_PRIVATE, raising=False)
+    public = {"url": "https://hooks.example.com/handoffs"}
+    by_train = client.put(f"{base}/handoff-webhook", headers=keys["train"], json=public)
+    problem(by_train, 403, "forbidden")
+    hook = {"url": "http://169.254.169.254/latest/", "secret": "s3cret"}
+    inward = client.put(f"{base}/handoff-webhook", headers=keys["admin"], json=hook)
+    assert "not a public address" in problem(inward, 422, "validation_error")["detail"]
+
+    monkeypatch.setenv(ALLOW_PRIVATE, "1")  # the receiver below is on 127.0.0.1
+    receiver = _Receiver()
+    threading.Thread(target=receiver.server.serve_forever, daemon=True).start()
+    try:
+        hook = {"url": receiver.url, "secret": "s3cret", "backoff_seconds": 0.05}
+        set_ = client.put(f"{base}/handoff-webhook", headers=keys["admin"], json=hook)
+        assert set_.status_code == 200, set_.text
+        assert set_.json()["handoff_webhook"] == {"url": receiver.url, "signed": True, "retries": 3}
+        assert "s3cret" not in set_.text
+        reply = client.post(f"{base}/ask", headers=keys["predict"], json={"question": OFF_TOPIC})
+        handoff_id = reply.json()["handoff_id"]
+        wait_for_deliveries()
+        payload, signed = receiver.bodies[-1]
+        assert len(receiver.bodies) == 2  # the 503 was tried again
+        assert payload["event"] == "assistant.handoff" and payload["handoff_id"] == handoff_id
+        assert payload["question"] == OFF_TOPIC and payload["assistant_id"] == made["id"]
+        body = json.dumps(payload, sort_keys=True).encode()
+        assert signed == signature(body, "s3cret")
+        queue = client.get(f"{base}/handoffs", headers=keys["train"]).json()["data"]
+        delivery = next(h for h in queue if h["id"] == handoff_id)["delivery"]
+        assert (delivery["delivered"], delivery["attempts"], delivery["status"]) == (True, 2, 200)
+        removed = client.delete(f"{base}/handoff-webhook", headers=keys["train"])
+        assert removed.json()["handoff_webhook"] is None
+        client.post(f"{base}/ask", headers=keys["predict"], json={"question": OFF_TOPIC})
+        wait_for_deliveries()
+        assert len(receiver.bodies) == 2
+    finally:
+        receiver.server.shutdown()
+        receiver.server.server_close()
+
+
 def test_bounds_and_owners(api):
     client, keys, made = api
     base = f"/v1/assistants/{made['id']}"

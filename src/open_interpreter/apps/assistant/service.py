@@ -34,6 +34,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from open_interpreter.apps.assistant.assistant import DEFAULT_THRESHOLD, Assistant, Reply
+from open_interpreter.apps.assistant.handoff_webhooks import send_handoff, webhook_view
 from open_interpreter.apps.assistant.knowledge import (
     DOCUMENT_EXTENSIONS,
     FAQ_EXTENSIONS,
@@ -58,6 +59,7 @@ from open_interpreter.errors import (
     OpenInterpreterError,
 )
 from open_interpreter.services.callers import LOCAL, Caller
+from open_interpreter.services.webhooks import Webhook
 from open_interpreter.storage import Database, artifacts
 from open_interpreter.storage.tables import utcnow
 
@@ -159,8 +161,12 @@ def create_assistant(
     threshold: float = DEFAULT_THRESHOLD,
     top_k: int = 3,
     caller: Caller = LOCAL,
+    handoff_webhook: Webhook | None = None,
 ) -> AssistantRow:
     """Embed ``entries`` into a new knowledge base and record the assistant as ``caller``'s.
+
+    ``handoff_webhook``: where each hand-off is POSTed (see
+    :mod:`~open_interpreter.apps.assistant.handoff_webhooks`).
 
     Raises:
         DataError: No entries, more than :data:`MAX_ENTRIES`, or settings out of range.
@@ -182,6 +188,7 @@ def create_assistant(
     row = AssistantRow(
         id=assistant_id, name=name, kb_name=assistant_id, source=source[:300], encoder=encoder,
         threshold=threshold, top_k=top_k, num_entries=len(entries), owner_key_id=caller.key_id,
+        handoff_webhook=handoff_webhook.model_dump(mode="json") if handoff_webhook else None,
     )  # fmt: skip
     with database.session() as session:
         session.add(row)
@@ -294,7 +301,29 @@ def assistant_view(row: AssistantRow) -> dict[str, Any]:
         "top_k": row.top_k,
         "num_entries": row.num_entries,
         "created_at": row.created_at,
+        "handoff_webhook": webhook_view(row),
     }
+
+
+def set_handoff_webhook(
+    database: Database, assistant_id: str, webhook: Webhook | None, *, caller: Caller = LOCAL
+) -> AssistantRow:
+    """Set (or, with None, remove) the webhook the assistant's hand-offs are POSTed to.
+
+    Raises:
+        NotFoundError: No such assistant.
+        NotOwnerError: It is another key's and the caller is not an admin.
+    """
+    _owned(database, assistant_id, caller)
+    with database.session() as session:
+        row = session.get(AssistantRow, assistant_id)
+        if row is None:
+            raise NotFoundError(f"no assistant {assistant_id!r}")
+        row.handoff_webhook = webhook.model_dump(mode="json") if webhook else None
+        session.commit()
+        session.refresh(row)
+        session.expunge(row)
+    return row
 
 
 # -- asking ----------------------------------------------------------------------------
@@ -347,6 +376,11 @@ def ask(
     turn = _turn_view(question, query, reply, handoff_id)
     if session_id is not None:
         turn.update(_store_turn(database, session_id, number, question, query, reply, turn))
+    if handoff_id is not None:
+        send_handoff(
+            database, get_assistant(database, assistant_id), handoff_id, turn,
+            session_id=session_id,
+        )  # fmt: skip
     return turn
 
 
@@ -710,6 +744,7 @@ def _handoff_view(row: HandoffRow) -> dict[str, Any]:
         "state": "open" if row.resolved_at is None else "resolved",
         "created_at": row.created_at,
         "resolved_at": row.resolved_at,
+        "delivery": row.delivery,
     }
 
 

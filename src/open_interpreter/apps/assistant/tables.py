@@ -1,6 +1,7 @@
 """The support assistant's tables: knowledge bases, their entries (with embeddings) and
 hand-off events (migration ``0005``); assistants served by the API, their conversations
-(sessions and turns) and the feedback given on turns (migration ``0009``).
+(sessions and turns) and the feedback given on turns (migration ``0009``); an
+assistant's hand-off webhook and each hand-off's delivery (migration ``0017``).
 
 An embedding is stored as the raw bytes of a float32 vector (``LargeBinary``: ``BLOB`` on
 SQLite, ``bytea`` on PostgreSQL), with the encoder that made it named on its knowledge
@@ -77,6 +78,7 @@ class HandoffRow(Base):
     confidence: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    delivery: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class AssistantRow(Base):
@@ -95,6 +97,7 @@ class AssistantRow(Base):
     num_entries: Mapped[int] = mapped_column(default=0)
     owner_key_id: Mapped[str | None] = owner_column("assistants")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handoff_webhook: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class ConversationRow(Base):

@@ -2,7 +2,8 @@
 
 Create one from an uploaded FAQ or document, a stored dataset or a packaged FAQ; list,
 read, delete; ask (JSON, or server-sent events); conversations whose follow-up questions
-are resolved against the history; feedback on a turn; the hand-off queue.
+are resolved against the history; feedback on a turn; the hand-off queue, and a webhook
+each hand-off is POSTed to (set by an admin key: the server calls out).
 
 Scopes: ``predict`` lists, reads and asks any assistant and keeps its own conversations
 (another key's read as missing); ``train`` creates (the assistant is then its key's);
@@ -20,12 +21,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from open_interpreter.apps.assistant import service
 from open_interpreter.apps.assistant.assistant import DEFAULT_THRESHOLD, MAX_QUESTION_CHARS
 from open_interpreter.errors import DataError
 from open_interpreter.services.callers import Caller
+from open_interpreter.services.webhooks import Webhook
 from open_interpreter.serving.deps import (
     PageDep,
     PredictKey,
@@ -48,6 +50,14 @@ async def _predict_caller(request: Request, key: PredictKey) -> Caller:
 PredictCaller = Annotated[Caller, Depends(_predict_caller)]
 
 
+class HandoffWebhookPublic(BaseModel):
+    """An assistant's hand-off webhook: its URL, whether it signs, its retries."""
+
+    url: str
+    signed: bool
+    retries: int
+
+
 class AssistantPublic(BaseModel):
     """An assistant: where its knowledge base came from and how it answers."""
 
@@ -61,6 +71,9 @@ class AssistantPublic(BaseModel):
     top_k: int = Field(description="Passages cited per answer.")
     num_entries: int
     created_at: datetime
+    handoff_webhook: HandoffWebhookPublic | None = Field(
+        None, description="Where hand-offs are POSTed (its secret never shown)."
+    )
 
 
 class AssistantsPublic(Page):
@@ -181,6 +194,11 @@ class HandoffPublic(BaseModel):
     state: Literal["open", "resolved"]
     created_at: datetime
     resolved_at: datetime | None
+    delivery: dict[str, Any] | None = Field(
+        None,
+        description="Its webhook delivery: delivered, attempts, status, error (null: none "
+        "yet, or no webhook).",
+    )
 
 
 class HandoffsPublic(Page):
@@ -206,11 +224,23 @@ def create_assistant(
     ] = None,
     threshold: Annotated[float, Form(ge=0.0, le=1.0)] = DEFAULT_THRESHOLD,
     top_k: Annotated[int, Form(ge=1, le=20)] = 3,
+    handoff_webhook_url: Annotated[
+        str | None,
+        Form(max_length=2000, description="POST each hand-off here (an admin key only)."),
+    ] = None,
+    handoff_webhook_secret: Annotated[
+        str, Form(max_length=200, description="Signs the hand-off POSTs (HMAC-SHA256).")
+    ] = "",
 ) -> AssistantPublic:
     """Build an assistant from exactly one of ``file``, ``dataset_id`` or ``faq``: its
     entries are embedded now (at most 2,000; seconds to a minute). A bad file answers 422
-    naming its line."""
+    naming its line. A hand-off webhook makes the server call out: it needs an admin key."""
     # A plain def, run in the thread pool: reading and embedding must not hold the loop.
+    webhook = (
+        _webhook(caller, {"url": handoff_webhook_url, "secret": handoff_webhook_secret})
+        if handoff_webhook_url
+        else None
+    )
     given = [v for v in (file, dataset_id, faq) if v is not None and v != ""]
     if len(given) != 1:
         raise Problem(422, "validation_error", "give exactly one of file, dataset_id or faq")
@@ -232,7 +262,7 @@ def create_assistant(
     try:
         row = service.create_assistant(
             state.db, name=name, entries=entries, source=source, threshold=threshold,
-            top_k=top_k, caller=caller,
+            top_k=top_k, caller=caller, handoff_webhook=webhook,
         )  # fmt: skip
     except DataError as exc:
         raise Problem(422, "invalid_file", str(exc)) from None
@@ -350,6 +380,40 @@ def resolve_handoff(
     """Mark a hand-off resolved (its assistant's own key or an admin key)."""
     view = _owner_only(service.resolve_handoff, state.db, assistant_id, handoff_id, caller=caller)
     return HandoffPublic(**view)
+
+
+@router.put("/{assistant_id}/handoff-webhook")
+def set_handoff_webhook(
+    assistant_id: str, body: Webhook, state: StateDep, caller: TrainCaller
+) -> AssistantPublic:
+    """Set where the assistant's hand-offs are POSTed: ``{"url", "secret"?, "retries"?,
+    "backoff_seconds"?, "timeout_seconds"?}`` (an admin key: the server calls out)."""
+    webhook = _webhook(caller, body.model_dump())
+    row = _owner_only(service.set_handoff_webhook, state.db, assistant_id, webhook, caller=caller)
+    return AssistantPublic(**service.assistant_view(row))
+
+
+@router.delete("/{assistant_id}/handoff-webhook")
+def remove_handoff_webhook(
+    assistant_id: str, state: StateDep, caller: TrainCaller
+) -> AssistantPublic:
+    """Stop POSTing the assistant's hand-offs (its own key or an admin key)."""
+    row = _owner_only(service.set_handoff_webhook, state.db, assistant_id, None, caller=caller)
+    return AssistantPublic(**service.assistant_view(row))
+
+
+def _webhook(caller: Caller, fields: dict[str, Any]) -> Webhook:
+    """A hand-off webhook from a request, for an admin caller only (422 when invalid)."""
+    if not caller.sees_all:
+        raise Problem(403, "forbidden", "webhooks make the server call out: they need an admin key")
+    try:
+        return Webhook(**fields)
+    except (ValidationError, TypeError) as exc:
+        errors = exc.errors() if isinstance(exc, ValidationError) else [{"msg": str(exc)}]
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())) or 'webhook'}: {e['msg']}" for e in errors
+        )
+        raise Problem(422, "validation_error", f"invalid hand-off webhook: {detail}") from None
 
 
 def _owner_only(action: Any, *args: Any, **kwargs: Any) -> Any:
