@@ -137,7 +137,7 @@ async function loadHandoffs() {
     const page = await api(`/v1/assistants/${assistant.id}/handoffs?limit=100${state ? `&state=${state}` : ''}`);
     document.body.dataset.handoffs = String(page.count);
     if (!page.data.length) {
-      body.replaceChildren(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No hand-offs.')));
+      body.replaceChildren(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No hand-offs.')));
       return;
     }
     body.replaceChildren(
@@ -150,6 +150,7 @@ async function loadHandoffs() {
           h('td', {}, item.reason),
           h('td', { class: 'num' }, num(item.confidence, 2)),
           h('td', {}, badge(item.state)),
+          h('td', {}, delivery(item.delivery)),
           h(
             'td',
             {},
@@ -164,9 +165,19 @@ async function loadHandoffs() {
     const text = error instanceof ApiError && error.status === 403
       ? 'Only the key that created this assistant, or an admin key, sees its hand-offs.'
       : null;
-    if (text) body.replaceChildren(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, text)));
+    if (text) body.replaceChildren(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, text)));
     else showError(body.parentElement.parentElement, error);
   }
+}
+
+/** A hand-off's webhook delivery: delivered, failed (its error as the tooltip), or none. */
+function delivery(record) {
+  if (!record) return h('span', { class: 'muted' }, '—');
+  const shown = badge(record.delivered ? 'delivered' : 'failed');
+  shown.title = record.delivered
+    ? `${record.attempts} ${record.attempts === 1 ? 'try' : 'tries'}`
+    : `${record.attempts ?? 0} tries: ${record.error ?? 'not delivered'}`;
+  return shown;
 }
 
 async function resolve(id) {
