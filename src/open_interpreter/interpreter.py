@@ -289,7 +289,8 @@ class OpenInterpreter:
             on_update: Called with the trials table after each epoch and each trial.
             **settings: Base :class:`FineTuneConfig` fields, and study settings of
                 :class:`~open_interpreter.tuning.SearchConfig` (``name``, ``baseline``,
-                ``n_jobs``, ``storage``: a database URL).
+                ``n_jobs``, ``resume``: more trials in the stored study ``name``,
+                ``storage``: a database URL).
 
         Returns:
             A :class:`~open_interpreter.tuning.StudyResult`: best settings and score,
@@ -310,7 +311,7 @@ class OpenInterpreter:
         from open_interpreter.tuning import SearchConfig, run_study
 
         storage = settings.pop("storage", None)
-        study_keys = ("name", "baseline", "n_jobs")
+        study_keys = ("name", "baseline", "n_jobs", "resume")
         search = validated(
             SearchConfig,
             {
