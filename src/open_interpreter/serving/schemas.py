@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
+from fastapi.responses import JSONResponse
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -324,6 +325,16 @@ class FineTunePublic(BaseModel):
     resources: JobResourcesPublic = Field(
         default_factory=lambda: JobResourcesPublic(processes=1, gpus=0, memory_gb=0),
         description="What a worker needs to claim it.",
+    )
+
+
+def accepted_job(job: Any) -> JSONResponse:
+    """202 Accepted: the job just queued (as :class:`FineTunePublic`), with ``Location:
+    /v1/fine-tunes/{id}`` where its progress is followed."""
+    return JSONResponse(
+        FineTunePublic.model_validate(job).model_dump(mode="json"),
+        status_code=202,
+        headers={"Location": f"/v1/fine-tunes/{job.id}"},
     )
 
 

@@ -55,6 +55,7 @@ def test_trained_as_a_job_registered_and_the_monitor_uses_it(client, db, tiny_be
     job = queued.json()
     assert job["kind"] == "monitor-classifier" and job["status"] == "queued"
     assert job["model_name"] == "acme-sentiment"
+    assert queued.headers["Location"] == f"/v1/fine-tunes/{job['id']}"
 
     assert Worker(db.url, worker_id="solo", migrate=False, **FAST).run_once() is True
     done = client.get(f"/v1/fine-tunes/{job['id']}", headers=alice).json()

@@ -13,12 +13,16 @@ import importlib.util
 from typing import Any
 
 from fastapi import APIRouter, Path
-from fastapi.responses import JSONResponse
 
 from open_interpreter.errors import ExportError, NotFoundError
 from open_interpreter.services import datasets, export_jobs, exports, registry
 from open_interpreter.serving.deps import AdminCaller, PredictKey, SessionDep, StateDep
-from open_interpreter.serving.schemas import ExportPublic, ExportRequest, FineTunePublic
+from open_interpreter.serving.schemas import (
+    ExportPublic,
+    ExportRequest,
+    FineTunePublic,
+    accepted_job,
+)
 from open_interpreter.serving.state import AppState
 from open_interpreter.storage import artifacts
 
@@ -80,12 +84,7 @@ def create_export(
             dataset_id=body.dataset_id,
             caller=caller,
         )
-        public = FineTunePublic.model_validate(job)
-        return JSONResponse(
-            public.model_dump(mode="json"),
-            status_code=202,
-            headers={"Location": f"/v1/fine-tunes/{job.id}"},
-        )
+        return accepted_job(job)
     registry.get_version(session, name, version=version)
     if not _has_torch():
         raise ExportError(

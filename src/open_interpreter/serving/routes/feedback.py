@@ -40,7 +40,7 @@ from open_interpreter.serving.deps import (
     caller_of,
 )
 from open_interpreter.serving.problems import Problem
-from open_interpreter.serving.schemas import FineTunePublic
+from open_interpreter.serving.schemas import FineTunePublic, accepted_job
 
 router = APIRouter(prefix="/models", tags=["continual"])
 
@@ -263,7 +263,7 @@ async def continual_report(
     return await run_in_threadpool(read)
 
 
-@router.post("/{name}/continue", status_code=202)
+@router.post("/{name}/continue", status_code=202, response_model=FineTunePublic)
 def continue_model(
     name: str, body: ContinueCreate, session: SessionDep, caller: TrainCaller
 ) -> JSONResponse:
@@ -286,9 +286,4 @@ def continue_model(
         task_name=body.task_name,
         caller=caller,
     )
-    public = FineTunePublic.model_validate(job)
-    return JSONResponse(
-        public.model_dump(mode="json"),
-        status_code=202,
-        headers={"Location": f"/v1/fine-tunes/{job.id}"},
-    )
+    return accepted_job(job)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from open_interpreter.apps.monitor import training
@@ -22,7 +23,7 @@ from open_interpreter.apps.monitor.classifier_jobs import queue_classifier_train
 from open_interpreter.services.names import NAME_PATTERN
 from open_interpreter.serving.deps import SessionDep, TrainCaller
 from open_interpreter.serving.routes.monitors import _record
-from open_interpreter.serving.schemas import FineTunePublic
+from open_interpreter.serving.schemas import FineTunePublic, accepted_job
 
 router = APIRouter(prefix="/monitors", tags=["monitors"])
 
@@ -50,10 +51,10 @@ class ClassifierTraining(BaseModel):
     )
 
 
-@router.post("/{monitor_id}/classifiers", status_code=202)
+@router.post("/{monitor_id}/classifiers", status_code=202, response_model=FineTunePublic)
 def train_classifier(
     monitor_id: str, body: ClassifierTraining, session: SessionDep, caller: TrainCaller
-) -> FineTunePublic:
+) -> JSONResponse:
     """Queue the training of the monitor's classifier on a stored dataset; the job
     registers it and points the monitor at the new version."""
     record = _record(session, monitor_id, caller)
@@ -68,4 +69,4 @@ def train_classifier(
         settings=body.settings,
         caller=caller,
     )
-    return FineTunePublic.model_validate(job)
+    return accepted_job(job)
