@@ -11,7 +11,6 @@ A killed worker is started again in its slot under a new name, as a supervisor (
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -184,20 +183,6 @@ def run_chaos(
         if victim is not None and victim in pool.workers and not all_ended(db, job_ids):
             pool.kill_and_restart(victim)
         time.sleep(0.2)
-
-
-def victim_every(seconds: float, pool: WorkerPool, rng: random.Random) -> Callable:
-    """A ``choose_victim`` that names a worker every ``seconds``: a busy one (drawn by
-    ``rng``) where any is busy, else any live worker."""
-    next_kill = [time.monotonic() + seconds]
-
-    def choose(busy: list[str]) -> str | None:
-        if time.monotonic() < next_kill[0]:
-            return None
-        next_kill[0] += seconds
-        return rng.choice(busy or sorted(pool.workers))
-
-    return choose
 
 
 @dataclass
