@@ -90,6 +90,11 @@ class DatabaseUnreachableError(OpenInterpreterError, ConnectionError):
     """The database did not answer (wrong URL, server down, credentials refused)."""
 
 
+class ArtifactStoreError(OpenInterpreterError, ConnectionError):
+    """The object store holding artifacts (``OI_ARTIFACTS_URL``) did not answer, refused
+    (credentials, a missing bucket), or failed part way (nothing incomplete is left in sight)."""
+
+
 class TrainingProcessError(OpenInterpreterError, RuntimeError):
     """A process of a distributed training run failed or was killed; the message names its
     rank and what went wrong (the other processes were stopped, never left waiting)."""

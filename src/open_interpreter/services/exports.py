@@ -69,7 +69,7 @@ def stored_exports(version_dir: Path) -> list[StoredExport]:
 
     found = []
     for precision in PRECISIONS:
-        path = export_path(version_dir, precision)
+        path = artifacts.fetch(export_path(version_dir, precision))  # made on another machine?
         if (path / EXPORT_CARD).is_file():
             found.append(StoredExport(precision, path, read_card(path)))
     return found
@@ -135,6 +135,7 @@ def export_version(
         parity_data=parity_data,
         parity_labels=parity_labels,
     )
+    artifacts.publish(f"{row.path}/{EXPORTS}/onnx-{precision}")
     audit.record(
         session,
         caller=caller,

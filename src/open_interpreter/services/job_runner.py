@@ -148,6 +148,7 @@ def _train_and_register(db: Database, lease: Lease, job: FineTuneJob) -> None:
         _log(db, lease, "training had finished in an earlier attempt; registering its model")
     else:
         _fine_tune(db, lease, FineTuneConfig.build(job.config), datasets, run_dir, reporter)
+        artifacts.publish(f"jobs/{job.id}/run")  # model and checkpoints, for other machines
     if trial is None:
         _register(db, lease, job, datasets, run_dir)
         return

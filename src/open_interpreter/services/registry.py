@@ -127,6 +127,7 @@ def register_version(
     try:
         row = _add_version_retrying(session, model_name, task, fields, retry=commit)
         placed = _move_into_place(staging, artifacts.resolve(row.path))
+        artifacts.publish(row.path)  # on the object store, if any, before the row commits
         if caller is not None:
             audit.record(
                 session,

@@ -38,6 +38,7 @@ _MAPPING: list[tuple[type[Exception], int, str]] = [
     (errors.ModelStateError, 409, "model_not_ready"),
     (errors.OutOfSpaceError, 507, "insufficient_storage"),
     (errors.ExportError, 422, "export_refused"),
+    (errors.ArtifactStoreError, 503, "storage_unavailable"),
 ]
 _HTTP_CODES = {
     401: "unauthorized",

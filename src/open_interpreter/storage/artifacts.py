@@ -5,6 +5,13 @@ renamed into place, so a crash never leaves a half-written artifact that looks c
 the temporary name says which process writes it, and :func:`sweep_leftovers` (run when
 the server starts and when a job starts) removes those of processes that died.
 Paths handed out are built from generated ids, never from anything a client sent.
+
+Where ``OI_ARTIFACTS_URL`` names an object store (``s3://bucket/prefix``; see
+:mod:`open_interpreter.storage.object_store`), the artifact folder is this machine's cache
+of it: :func:`place` and :func:`publish` upload an artifact (bytes first, its manifest
+last) before or as it is named here, :func:`resolve` downloads one this machine lacks
+(into a temporary sibling, then renamed), and :func:`remove` deletes it there too. Without
+the setting nothing leaves this folder.
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ from pathlib import Path
 
 from open_interpreter.atomic import sweep, temporary_sibling
 from open_interpreter.paths import oi_home
+from open_interpreter.storage import object_store
+
+_stores: dict[tuple, object_store.ObjectStore] = {}
 
 
 def artifacts_dir() -> Path:
@@ -32,8 +42,71 @@ def new_id(prefix: str) -> str:
 
 
 def resolve(relative: str) -> Path:
-    """The absolute path of an artifact stored as ``relative`` to the artifact root."""
-    return artifacts_dir() / relative
+    """The absolute path of an artifact stored as ``relative`` to the artifact root.
+
+    With an object store configured, an artifact this machine lacks is downloaded first
+    when the store holds it complete (else the path is returned as it is, missing).
+
+    Raises:
+        ArtifactStoreError: The object store did not answer.
+    """
+    return fetch(_local(relative))
+
+
+def fetch(path: Path | str) -> Path:
+    """Make sure the artifact at ``path`` (absolute, under the artifact root, or relative
+    to it) is here: download it from the object store when it is missing here and complete
+    there. A copy already here is trusted as it is.
+
+    Returns:
+        Its absolute path (missing when no store holds it).
+
+    Raises:
+        ArtifactStoreError: The object store did not answer.
+
+    Example:
+        >>> fetch(export_dir)  # a version's export made on another machine  # doctest: +SKIP
+    """
+    path = _local(path) if isinstance(path, str) else Path(path)
+    if path.exists():
+        return path
+    store = remote()
+    relative = _relative_to_root(path) if store is not None else None
+    if store is not None and relative:
+        store.download(relative, path)
+    return path
+
+
+def publish(relative: str) -> None:
+    """Upload the artifact ``relative``, already in place here (a folder a caller renamed
+    into place), to the object store, replacing what it held; nothing without one.
+
+    Raises:
+        ArtifactStoreError: The object store did not answer (it then holds the old
+            artifact, or none: never half of the new one).
+    """
+    store = remote()
+    if store is not None:
+        store.upload(_local(relative), relative)
+
+
+def remote() -> object_store.ObjectStore | None:
+    """The object store ``OI_ARTIFACTS_URL`` names (checked once per process), or None.
+
+    Raises:
+        ConfigError: A setting is malformed.
+        ArtifactStoreError: The store does not answer or has no such bucket.
+    """
+    if not os.environ.get(object_store.URL_SETTING, "").strip():
+        return None
+    key = (os.getpid(), *(os.environ.get(name) for name in object_store.SETTINGS))
+    store = _stores.get(key)
+    if store is None:
+        store = object_store.from_environment()
+        assert store is not None
+        store.check()
+        _stores[key] = store
+    return store
 
 
 def write_temporary(relative: str, data: bytes) -> Path:
@@ -43,7 +116,7 @@ def write_temporary(relative: str, data: bytes) -> Path:
     Returns:
         The temporary file.
     """
-    path = resolve(relative)
+    path = _local(relative)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_sibling(path)
     try:
@@ -59,8 +132,16 @@ def write_temporary(relative: str, data: bytes) -> Path:
 
 def place(written: Path, relative: str) -> Path:
     """Rename a file from :func:`write_temporary` to the artifact ``relative``; returns its
-    absolute path."""
-    path = resolve(relative)
+    absolute path. With an object store, it is uploaded first (if that fails, ``written``
+    is deleted and the error raised: nothing is named anywhere)."""
+    path = _local(relative)
+    store = remote()
+    if store is not None:
+        try:
+            store.upload(written, relative)
+        except BaseException:
+            Path(written).unlink(missing_ok=True)
+            raise
     os.replace(written, path)
     return path
 
@@ -72,7 +153,7 @@ def copy_to_temporary(source: Path, relative: str) -> Path:
     Returns:
         The temporary copy.
     """
-    path = resolve(relative)
+    path = _local(relative)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_sibling(path)
     try:
@@ -84,8 +165,11 @@ def copy_to_temporary(source: Path, relative: str) -> Path:
 
 
 def remove(relative: str) -> None:
-    """Delete an artifact (file or directory) if it exists."""
-    path = resolve(relative)
+    """Delete an artifact (file or directory) if it exists, from the object store too."""
+    store = remote()
+    if store is not None:
+        store.remove(relative)
+    path = _local(relative)
     if path.is_dir():
         shutil.rmtree(path, ignore_errors=True)
     elif path.exists():
@@ -99,7 +183,7 @@ def sweep_leftovers(relative: str = "") -> list[Path]:
     Returns:
         The entries removed.
     """
-    return sweep(resolve(relative))
+    return sweep(_local(relative))
 
 
 def sha256_of(path: Path) -> str:
@@ -109,3 +193,18 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _local(relative: str) -> Path:
+    """Where the artifact ``relative`` is (or will be) on this machine; nothing fetched."""
+    return artifacts_dir() / relative
+
+
+def _relative_to_root(path: Path) -> str | None:
+    """``path`` as an artifact name relative to the root; None for the root itself or a
+    path outside it (no artifact of the store)."""
+    try:
+        relative = path.resolve().relative_to(artifacts_dir().resolve()).as_posix()
+    except ValueError:
+        return None
+    return None if relative == "." else relative
