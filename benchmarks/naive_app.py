@@ -1,11 +1,14 @@
 """The serving benchmark's reference: a ``transformers`` pipeline behind a minimal FastAPI app.
 
     NAIVE_APP_MODEL=DIR .venv/bin/python -m uvicorn naive_app:app --app-dir benchmarks
+    NAIVE_APP_MODEL=DIR NAIVE_APP_ONNX=FILE .venv/bin/python -m uvicorn naive_app:app ...
 
 The way a user would wrap a pipeline: one pipeline loaded at start, called on each
 request's texts in a plain ``def`` route (FastAPI runs those in its thread pool, so
 concurrent requests run concurrently). ``aggregation_strategy="first"`` as in the
 inference benchmark. Scores are turned into floats because numpy floats are not JSON.
+With ``NAIVE_APP_ONNX`` (an exported ``model.onnx``), the pipeline's forward pass runs in
+ONNX Runtime, as an Optimum user's would (``onnx_pipeline.py``).
 """
 
 from __future__ import annotations
@@ -17,9 +20,16 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from transformers import pipeline
 
-tagger = pipeline(
-    "token-classification", model=os.environ["NAIVE_APP_MODEL"], aggregation_strategy="first"
-)
+if os.environ.get("NAIVE_APP_ONNX"):
+    from onnx_pipeline import onnx_pipeline
+
+    tagger = onnx_pipeline(
+        os.environ["NAIVE_APP_MODEL"], os.environ["NAIVE_APP_ONNX"], aggregation_strategy="first"
+    )
+else:
+    tagger = pipeline(
+        "token-classification", model=os.environ["NAIVE_APP_MODEL"], aggregation_strategy="first"
+    )
 app = FastAPI(title="naive pipeline app")
 
 
