@@ -141,6 +141,11 @@ def test_an_upload_cut_before_its_manifest_is_absent(machines, bucket, monkeypat
     cache_b = machines("b")
     assert not artifacts.resolve("reports/r1").exists()
     assert not (cache_b / "reports").exists() or not list((cache_b / "reports").iterdir())
+    assert bucket.sweep("reports") == []  # a day must pass: its writer may still be at work
+    assert [r.split("/.oi-data-")[0] for r in bucket.sweep("reports", stale_after_s=0)] == [
+        "reports/r1"
+    ]
+    assert keys(bucket, "reports") == []
 
 
 def test_a_reader_during_an_upload_sees_the_old_artifact_or_the_new_never_a_mix(
@@ -177,6 +182,7 @@ def test_a_reader_during_an_upload_sees_the_old_artifact_or_the_new_never_a_mix(
     assert seen == [None, old, old, new]
     data_folders = {k.split("/")[2] for k in keys(bucket, "runs/x") if "/.oi-data-" in k}
     assert len(data_folders) == 1  # the replaced generation is gone
+    assert bucket.sweep("runs", stale_after_s=0) == []  # the current one is kept
 
 
 def test_removing_deletes_from_the_bucket(machines, bucket, shared_db, tiny_ner_model_dir):

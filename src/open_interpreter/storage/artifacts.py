@@ -17,15 +17,18 @@ the setting nothing leaves this folder.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import secrets
 import shutil
 from pathlib import Path
 
 from open_interpreter.atomic import sweep, temporary_sibling
+from open_interpreter.errors import ArtifactStoreError, ConfigError
 from open_interpreter.paths import oi_home
 from open_interpreter.storage import object_store
 
+logger = logging.getLogger(__name__)
 _stores: dict[tuple, object_store.ObjectStore] = {}
 
 
@@ -178,12 +181,22 @@ def remove(relative: str) -> None:
 
 def sweep_leftovers(relative: str = "") -> list[Path]:
     """Remove what killed writers left under the artifact folder ``relative`` (default:
-    all of them): temporary files and folders whose process is gone.
+    all of them): temporary files and folders whose process is gone; with an object store
+    and a folder named, also its uploads cut short over a day ago (a failure to reach the
+    store is logged, not raised: sweeping never stops a job or the server).
 
     Returns:
-        The entries removed.
+        The entries removed here.
     """
-    return sweep(_local(relative))
+    removed = sweep(_local(relative))
+    if relative:
+        try:
+            store = remote()
+            if store is not None:
+                store.sweep(relative)
+        except (ArtifactStoreError, ConfigError) as exc:
+            logger.warning("artifact store: could not sweep %s: %s", relative, exc)
+    return removed
 
 
 def sha256_of(path: Path) -> str:

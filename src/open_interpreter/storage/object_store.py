@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from open_interpreter.atomic import is_temporary, temporary_sibling
+from open_interpreter.atomic import STALE_AFTER_S, is_temporary, temporary_sibling
 from open_interpreter.errors import ArtifactStoreError, ConfigError
 
 logger = logging.getLogger(__name__)
@@ -206,6 +206,38 @@ class ObjectStore:
         self._remove_keys(relative, manifests)
         self._remove_keys(relative, [k for k in found if k not in manifests])
 
+    def sweep(self, relative: str, *, stale_after_s: float = STALE_AFTER_S) -> list[str]:
+        """Delete the generations of bytes under ``relative`` that no manifest names (an
+        upload cut short, a replacement that died before dropping the old bytes) once they
+        are ``stale_after_s`` old (a generation's name says when it began).
+
+        Returns:
+            The data folders removed, relative to the store's root.
+        """
+        try:
+            found = self._call("listing", relative, lambda: self.fs.find(self._key(relative)))
+        except FileNotFoundError:
+            return []
+        generations: dict[str, set[str]] = {}
+        for key in found:
+            artifact, marker, rest = key.partition(f"/{DATA_PREFIX}")
+            if marker:
+                generations.setdefault(artifact, set()).add(rest.split("/", 1)[0])
+        manifests = {k[: -len(MANIFEST) - 1] for k in found if k.endswith("/" + MANIFEST)}
+        oldest = time.time_ns() - int(stale_after_s * 1e9)
+        removed = []
+        for artifact, held in generations.items():
+            if len(held) == 1 and artifact in manifests:
+                continue  # one generation and its manifest: the current one
+            name = artifact[len(self.root) + 1 :]
+            current = self.manifest(name)
+            for generation in held:
+                started = int(generation.split("-", 1)[0]) if generation[:1].isdigit() else 0
+                if (current is None or generation != current.generation) and started < oldest:
+                    removed.append(f"{name}/{DATA_PREFIX}{generation}")
+        self._remove_keys(relative, [self._key(r) for r in removed])
+        return removed
+
     def _download_into(self, relative: str, manifest: Manifest, tmp: Path) -> None:
         data = self._key(relative, f"{DATA_PREFIX}{manifest.generation}")
         if manifest.kind == "file":
@@ -284,7 +316,7 @@ class ObjectStore:
         except Exception as exc:  # botocore, aiohttp, OSError: the store's many ways to fail
             logger.warning("artifact store %s: %s %s failed: %r", self.url, doing, relative, exc)
             raise ArtifactStoreError(
-                f"the artifact store did not complete {doing} {relative} ({_reason(exc)}); "
+                f"the artifact store failed while {doing} {relative} ({_reason(exc)}); "
                 f"check {URL_SETTING}, {_ENDPOINT_SETTING} and the store's credentials"
             ) from None
 
