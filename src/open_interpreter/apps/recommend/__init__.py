@@ -28,6 +28,7 @@ from open_interpreter.apps.recommend._evaluate import (
     bootstrap_interval,
     evaluate_ranking,
 )
+from open_interpreter.apps.recommend._finetuned import FineTunedTwoTower
 from open_interpreter.apps.recommend._models import (
     MODELS,
     ItemKNN,
@@ -53,6 +54,7 @@ __all__ = [
     "BPR",
     "MODELS",
     "ContentModel",
+    "FineTunedTwoTower",
     "Interactions",
     "ItemKNN",
     "ItemText",

@@ -174,6 +174,21 @@ class TwoTower(_TextModel):
     def _fit(self, train: Interactions, item_text: ItemText | None, seed: int) -> None:
         import torch
 
+        towers, _ = self._train_towers(train, item_text, seed)
+        with torch.no_grad():
+            self.user_tower = towers.users().numpy()
+            self.item_tower = towers.items(torch.arange(train.n_items)).numpy()
+
+    def _train_towers(
+        self, train: Interactions, item_text: ItemText | None, seed: int
+    ) -> tuple[Any, _Steps]:
+        """Train the towers over the encoder's fixed vectors for ``epochs``.
+
+        Returns:
+            The towers' module and what a further training stage needs to go on.
+        """
+        import torch
+
         torch.manual_seed(seed)
         text = torch.from_numpy(self._embeddings(train, item_text))
         history = self._fitted_history()
@@ -182,25 +197,34 @@ class TwoTower(_TextModel):
         log_q = torch.from_numpy(np.log(np.maximum(counts, 1) / counts.sum())).float()
         warm = torch.from_numpy(np.flatnonzero(counts > 0))
         optimizer = torch.optim.AdamW(towers.parameters(), lr=self.learning_rate, weight_decay=0.0)
-        user_index = torch.from_numpy(train.user_index)
-        item_index = torch.from_numpy(train.item_index)
-        generator = torch.Generator().manual_seed(seed)
+        steps = _Steps(
+            torch.from_numpy(train.user_index),
+            torch.from_numpy(train.item_index),
+            warm,
+            log_q,
+            torch.Generator().manual_seed(seed),
+        )
         for _ in range(self.epochs):
-            for batch in torch.randperm(len(train), generator=generator).split(self.batch_size):
-                loss = self._batch_loss(towers, user_index[batch], item_index[batch], warm, log_q)
+            for users, items in steps.epoch(self.batch_size):
+                loss = self._batch_loss(towers, users, items, warm, log_q)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
-        with torch.no_grad():
-            self.user_tower = towers.users().numpy()
-            self.item_tower = towers.items(torch.arange(train.n_items)).numpy()
+        return towers, steps
 
-    def _batch_loss(self, towers: Any, users: Any, items: Any, warm: Any, log_q: Any) -> Any:
+    def _batch_loss(
+        self, towers: Any, users: Any, items: Any, warm: Any, log_q: Any, text: Any = None
+    ) -> Any:
+        """In-batch softmax (log Q corrected) plus uniform extra negatives.
+
+        ``text`` (``[len(items), hidden]``) replaces the batch items' fixed encoder vectors
+        (the fine-tuned hybrid passes its live encoder's output, with gradients).
+        """
         import torch
 
         keep = torch.rand(len(items)) >= self.content_dropout
         user_vectors = towers.users(users)
-        logits = user_vectors @ towers.items(items, keep).T / self.temperature
+        logits = user_vectors @ towers.items(items, keep, text).T / self.temperature
         # in-batch negatives: sampled in proportion to popularity, so correct by log Q;
         # a batch item equal to the row's own item is not a negative
         logits = logits - log_q[items][None, :] - np.log(len(items))
@@ -241,6 +265,21 @@ class TwoTower(_TextModel):
         self.item_tower = state["item_tower"]
 
 
+class _Steps:
+    """The training interactions as shuffled batches, one seeded stream across stages."""
+
+    def __init__(self, users: Any, items: Any, warm: Any, log_q: Any, generator: Any) -> None:
+        self.users, self.items, self.warm, self.log_q = users, items, warm, log_q
+        self.generator = generator
+
+    def epoch(self, batch_size: int) -> Any:
+        """``(users, items)`` index tensors of each batch of one shuffled pass."""
+        import torch
+
+        for batch in torch.randperm(len(self.users), generator=self.generator).split(batch_size):
+            yield self.users[batch], self.items[batch]
+
+
 def _towers_module() -> type:
     import torch
 
@@ -266,11 +305,16 @@ def _towers_module() -> type:
             vectors = self.user if index is None else self.user[index]
             return torch.nn.functional.normalize(vectors, dim=-1)
 
-        def items(self, index: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        def items(
+            self,
+            index: torch.Tensor,
+            keep: torch.Tensor | None = None,
+            text: torch.Tensor | None = None,
+        ) -> torch.Tensor:
             correction = self.correction(index)
             if keep is not None:
                 correction = correction * keep[:, None]
-            text = self.text[index]
+            text = self.text[index] if text is None else text
             return torch.nn.functional.normalize(
                 text + self.up(self.down(text)) + correction, dim=-1
             )

@@ -8,7 +8,11 @@ result holds the version and the evaluation table.
 
 Config: ``{"model": "hybrid", "data": "movielens-100k"}`` or
 ``{"model": "bpr", "interactions_file_id": "rf_…", "items_file_id": "rf_…",
-"options": {"epochs": 5}, "seed": 0}``.
+"options": {"epochs": 5}, "seed": 0}`` or ``{"dataset_id": "ds_…"}`` (an interactions
+dataset of the datasets service). ``"with_feedback": true`` adds the positive feedback
+events recorded on ``model_name`` to the interactions (without data named: to the data its
+latest version was trained on); the new version's lineage says how many
+(``lineage.feedback``).
 """
 
 from __future__ import annotations
@@ -26,9 +30,21 @@ def run(ctx: JobContext) -> dict[str, Any]:
     config = store.check_config(dict(job.config))
     owner = job.owner_key_id
     caller = Caller(actor="job", key_id=owner, sees_all=owner is None)
+    lineage: dict[str, Any] = {"job_config": config}
     with ctx.db.session() as session:
         ctx.log(f"reading the data for a {config['model']} recommender")
-        data = store.load_data(session, config, caller=caller)
+        source = config
+        if config["with_feedback"] and not any(config.get(k) for k in store.DATA_KEYS):
+            source = {**config, **store.original_data(session, job.model_name)}
+            lineage["job_config"] = source
+        data = store.load_data(session, source, caller=caller)
+        if config["with_feedback"]:
+            data, summary = store.with_feedback(session, data, job.model_name)
+            lineage["feedback"] = summary
+            ctx.log(
+                f"feedback: {summary['interactions_added']} of {summary['events']} events "
+                "added as interactions"
+            )
         ctx.check_cancelled()
         ctx.log(
             f"{len(data.interactions)} interactions, {data.interactions.n_users} users, "
@@ -47,7 +63,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
             options=config["options"],
             seed=config["seed"],
             work_dir=ctx.run_dir,
-            lineage={"job_config": config},
+            lineage=lineage,
             job_id=job.id,
             progress=progress,
         )
@@ -60,6 +76,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
             "kind": config["model"],
             "train_seconds": (version.metrics or {}).get("train_seconds"),
             "evaluation": evaluation,
+            **({"feedback": lineage["feedback"]} if "feedback" in lineage else {}),
         }
 
 

@@ -7,7 +7,8 @@
   in the model registry (task ``recommendation``), its manifest naming the kind, the
   data's fingerprint and the evaluation figures;
 - :func:`load_registered` loads ``name[@version]`` back (cached by directory);
-- :func:`record_event` stores a feedback event.
+- :func:`record_event` stores a feedback event; :func:`with_feedback` turns a model's
+  events into training interactions (a retrain with ``with_feedback``).
 
 Functions take a ``Session`` first and raise library errors, never HTTP ones.
 """
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from open_interpreter.apps.recommend._data import RecommendationData, load_movielens_100k
 from open_interpreter.apps.recommend._evaluate import evaluate_ranking
+from open_interpreter.apps.recommend._feedback import Event, add_feedback
 from open_interpreter.apps.recommend._models import MODELS, TASK
 from open_interpreter.apps.recommend._recommender import Recommender
 from open_interpreter.apps.recommend._splits import leave_last_out
@@ -37,6 +39,7 @@ from open_interpreter.apps.recommend._tables_io import (
     read_interaction_tables,
     table_format,
 )
+from open_interpreter.apps.recommend.datasets import interactions_dataset
 from open_interpreter.apps.recommend.tables import FeedbackEvent, InteractionFile
 from open_interpreter.errors import ConfigError, DataError, NotFoundError
 from open_interpreter.paths import MANIFEST
@@ -138,21 +141,34 @@ def list_files(
 
 
 def load_data(session: Session, config: dict[str, Any], *, caller: Caller = LOCAL) -> Any:
-    """The training data a job's config names: a built-in set or uploaded tables.
+    """The training data a job's config names: a built-in set, uploaded tables, or an
+    interactions dataset (``dataset_id``, with an optional items table).
 
     Raises:
-        NotFoundError: An uploaded table that is not there (or not ``caller``'s).
-        ConfigError: A file of the wrong role, or no data named.
+        NotFoundError: An uploaded table or dataset that is not there (or not ``caller``'s).
+        ConfigError: A file of the wrong role, a dataset of another shape, or no data named.
     """
     if config.get("data"):
         return BUILT_IN_DATA[config["data"]]()
-    inter = get_file(session, config["interactions_file_id"], caller=caller)
     items = None
     if config.get("items_file_id"):
         items = get_file(session, config["items_file_id"], caller=caller)
+    if config.get("dataset_id"):
+        dataset = interactions_dataset(session, config["dataset_id"], caller=caller)
+        inter = None
+    else:
+        inter = get_file(session, config["interactions_file_id"], caller=caller)
     for row, role in ((inter, "interactions"), (items, "items")):
         if row is not None and row.role != role:
             raise ConfigError(f"file {row.id} holds {row.role}, not {role}")
+    if inter is None:
+        from open_interpreter.apps.recommend.datasets import load_interactions_dataset
+
+        return load_interactions_dataset(
+            dataset,
+            artifacts.resolve(items.path).read_bytes() if items is not None else None,
+            items_name=None if items is None else _file_name(items),
+        )
     return read_interaction_tables(
         artifacts.resolve(inter.path),
         artifacts.resolve(items.path) if items is not None else None,
@@ -175,18 +191,35 @@ def check_config(config: dict[str, Any]) -> dict[str, Any]:
     """
     if not isinstance(config, dict):
         raise ConfigError("a recommender's config must be an object")
-    known = {"model", "data", "interactions_file_id", "items_file_id", "options", "seed"}
+    known = {
+        "model",
+        "data",
+        "interactions_file_id",
+        "items_file_id",
+        "dataset_id",
+        "options",
+        "seed",
+        "with_feedback",
+    }
     extra = sorted(set(config) - known)
     if extra:
         raise ConfigError(f"unknown recommender settings {extra[:5]}; known: {sorted(known)}")
     kind = config.get("model", "hybrid")
     if kind not in MODELS:
         raise ConfigError(f"unknown recommender {str(kind)[:40]!r}; choose from {sorted(MODELS)}")
+    feedback = config.get("with_feedback", False)
+    if not isinstance(feedback, bool):
+        raise ConfigError(f"with_feedback must be true or false, got {feedback!r}")
     data, inter = config.get("data"), config.get("interactions_file_id")
-    if bool(data) == bool(inter):
+    dataset = config.get("dataset_id")
+    if dataset is not None and (not isinstance(dataset, str) or not dataset):
+        raise ConfigError("dataset_id must be a dataset's id")
+    named = sum(bool(x) for x in (data, inter, dataset))
+    if named > 1 or (named == 0 and not feedback):
         raise ConfigError(
-            f"name the data: either data (one of {sorted(BUILT_IN_DATA)}) or "
-            "interactions_file_id (an uploaded table), not both"
+            f"name the data once: data (one of {sorted(BUILT_IN_DATA)}), "
+            "interactions_file_id (an uploaded table) or dataset_id (an interactions "
+            "dataset), not both; with_feedback alone retrains on the latest version's data"
         )
     if data and data not in BUILT_IN_DATA:
         raise ConfigError(f"unknown data {str(data)[:40]!r}; built in: {sorted(BUILT_IN_DATA)}")
@@ -206,7 +239,7 @@ def check_config(config: dict[str, Any]) -> dict[str, Any]:
     seed = config.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**31:
         raise ConfigError(f"seed must be an integer from 0 to 2**31-1, got {seed!r}")
-    return {**config, "model": kind, "options": options, "seed": seed}
+    return {**config, "model": kind, "options": options, "seed": seed, "with_feedback": feedback}
 
 
 def build_model(kind: str, data: RecommendationData, options: dict[str, Any]) -> Any:
@@ -410,3 +443,54 @@ def list_events(
 def evaluation_table(row: ModelVersion) -> dict[str, Any]:
     """The version's evaluation figures (empty where it was trained without one)."""
     return dict((row.metrics or {}).get("evaluation") or {})
+
+
+DATA_KEYS = ("data", "interactions_file_id", "items_file_id", "dataset_id")
+
+
+def original_data(session: Session, model_name: str) -> dict[str, Any]:
+    """The data settings the latest version of ``model_name`` was trained on by a job.
+
+    A retrain with feedback adds the events to these original interactions (never to a
+    previous retrain's, so no event counts twice).
+
+    Raises:
+        NotFoundError: No version of ``model_name``.
+        ConfigError: Its latest version was not trained by a job (the CLI with local
+            files): name the data.
+    """
+    registry.get_model(session, model_name)
+    versions = registry.list_versions(session, model_name)
+    if not versions:
+        raise NotFoundError(f"{model_name[:100]!r} has no version to retrain")
+    row = versions[-1]
+    config = (row.lineage or {}).get("job_config") or {}
+    data = {key: config[key] for key in DATA_KEYS if config.get(key)}
+    if not data:
+        raise ConfigError(
+            f"{model_name[:100]!r} v{row.version} was not trained from server data; "
+            "name the data to retrain it with feedback"
+        )
+    return data
+
+
+def feedback_events(session: Session, model_name: str) -> list[Event]:
+    """Every feedback event recorded on ``model_name`` (by any key), oldest first."""
+    rows = session.scalars(
+        select(FeedbackEvent)
+        .where(FeedbackEvent.model_name == model_name)
+        .order_by(FeedbackEvent.id)
+    )
+    return [Event(r.id, r.user_id, r.item_id, r.type, r.value, r.created_at) for r in rows]
+
+
+def with_feedback(
+    session: Session, data: RecommendationData, model_name: str
+) -> tuple[RecommendationData, dict[str, Any]]:
+    """``data`` plus the positive feedback events on ``model_name`` as interactions.
+
+    Returns:
+        The data and the summary the new version's lineage keeps (events read, added,
+        not used, new users, the last event id).
+    """
+    return add_feedback(data, feedback_events(session, model_name))

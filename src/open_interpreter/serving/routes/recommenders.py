@@ -3,7 +3,9 @@
 - ``POST /recommenders/files``: upload an interactions or items table (CSV/TSV; refused
   with the line number when malformed); ``GET /recommenders/files`` lists the caller's;
 - ``POST /recommenders``: queue a training job (kind ``recommender``), answered with the
-  job; it registers the model as the next version of ``name`` in the registry;
+  job; it registers the model as the next version of ``name`` in the registry (data: a
+  built-in set, uploaded tables or an interactions dataset; ``with_feedback`` adds the
+  feedback events recorded on ``name``);
 - ``GET /recommenders`` / ``GET /recommenders/{name}``: registered recommenders with
   their versions and evaluation table;
 - ``GET /recommenders/{name}/users/{user}/recommendations``: the user's top ``k``, with
@@ -65,12 +67,20 @@ class RecommenderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=NAME_PATTERN, description="Registry name; each job adds a version.")
-    model: Literal["popular", "itemknn", "bpr", "content", "hybrid"] = "hybrid"
+    model: Literal["popular", "itemknn", "bpr", "content", "hybrid", "hybrid-ft"] = "hybrid"
     data: Literal["movielens-100k"] | None = Field(
         None, description="A built-in data set (instead of uploaded tables)."
     )
     interactions_file_id: str | None = Field(None, max_length=32)
     items_file_id: str | None = Field(None, max_length=32)
+    dataset_id: str | None = Field(
+        None, max_length=64, description="An interactions dataset (POST /v1/datasets)."
+    )
+    with_feedback: bool = Field(
+        False,
+        description="Add the feedback events recorded on this name as interactions; with "
+        "no data named, retrain on the data of its latest version.",
+    )
     options: dict[str, int | float | str | bool] = Field(
         default_factory=dict, max_length=20, description="The model's settings (epochs, dim…)."
     )
@@ -220,6 +230,10 @@ def create_recommender(
     for field in ("interactions_file_id", "items_file_id"):
         if body_value := getattr(body, field):
             store.get_file(session, body_value, caller=caller)
+    if body.dataset_id:
+        store.interactions_dataset(session, body.dataset_id, caller=caller)
+    if body.with_feedback and not any(config.get(k) for k in store.DATA_KEYS):
+        store.original_data(session, body.name)
     job = jobs.create_job(
         session, model_name=body.name, config=config, caller=caller, kind="recommender"
     )
