@@ -20,7 +20,7 @@ import click
 from open_interpreter.cli._errors import handle_errors
 from open_interpreter.cli._json import echo_json, json_option
 
-KINDS = ["popular", "itemknn", "bpr", "content", "hybrid"]
+KINDS = ["popular", "itemknn", "bpr", "content", "hybrid", "hybrid-ft"]
 
 
 def _home() -> Path:
@@ -47,7 +47,7 @@ def _model(kind: str, data: Any, epochs: int | None) -> Any:
     from open_interpreter.paths import oi_home
 
     options: dict[str, Any] = {} if epochs is None else {"epochs": epochs}
-    if kind in ("content", "hybrid"):
+    if kind in ("content", "hybrid", "hybrid-ft"):
         vectors = embed_items(data.item_text, cache_dir=oi_home() / "cache" / "item-vectors")
         options["item_embeddings"] = vectors
         if kind == "content":
@@ -105,6 +105,12 @@ def recommend() -> None:
     help="Evaluate (leave-last-out), fit on all data and register NAME's next version in the "
     "model registry, as POST /v1/recommenders does.",
 )
+@click.option(
+    "--with-feedback",
+    is_flag=True,
+    help="Add the feedback events recorded on NAME (clicks, likes... through the API) to the "
+    "interactions, then register as --register does; the version's lineage counts them.",
+)
 @_with_data
 @handle_errors
 def train(
@@ -113,6 +119,7 @@ def train(
     epochs: int | None,
     seed: int,
     register: bool,
+    with_feedback: bool,
     inter_file: Path | None,
     item_file: Path | None,
 ) -> None:
@@ -122,8 +129,8 @@ def train(
 
     validate_model_name(name)
     data = _data(inter_file, item_file)
-    if register:
-        _register(name, kind, data, epochs, seed)
+    if register or with_feedback:
+        _register(name, kind, data, epochs, seed, with_feedback=with_feedback)
         return
     recommender = Recommender.fit(data, model=_model(kind, data, epochs), seed=seed)
     path = recommender.save(_home() / name)
@@ -236,7 +243,9 @@ def similar(item: str, name: str, k: int, as_json: bool) -> None:
     _show(_load(name).similar(item, k), as_json)
 
 
-def _register(name: str, kind: str, data: Any, epochs: int | None, seed: int) -> None:
+def _register(
+    name: str, kind: str, data: Any, epochs: int | None, seed: int, *, with_feedback: bool = False
+) -> None:
     import tempfile
 
     from open_interpreter.apps.recommend import store
@@ -248,6 +257,15 @@ def _register(name: str, kind: str, data: Any, epochs: int | None, seed: int) ->
     db = Database()
     try:
         with db.session() as session, tempfile.TemporaryDirectory() as work:
+            lineage = {}
+            if with_feedback:
+                data, lineage["feedback"] = store.with_feedback(session, data, name)
+                added = lineage["feedback"]["interactions_added"]
+                click.echo(
+                    f"feedback: {added} of {lineage['feedback']['events']} events on {name} "
+                    "added as interactions",
+                    err=True,
+                )
             version = store.train_and_register(
                 session,
                 data,
@@ -256,6 +274,7 @@ def _register(name: str, kind: str, data: Any, epochs: int | None, seed: int) ->
                 options=options,
                 seed=seed,
                 work_dir=Path(work),
+                lineage=lineage,
                 progress=lambda line: click.echo(line, err=True),
             )
             metrics = store.evaluation_table(version).get("metrics", {})

@@ -89,3 +89,35 @@ def test_register_versions_then_ask_one_by_name_at_version(
     bad.write_text("user,item\nu1\n")
     failed = runner.invoke(main, [*args, "--interactions", str(bad)])
     assert failed.exit_code == 1 and "bad.csv line 2: expected 2 fields" in failed.output
+
+
+def test_train_with_feedback_adds_the_recorded_events(tmp_path: Path, isolated_home: Path) -> None:
+    from open_interpreter.apps.recommend import store
+    from open_interpreter.storage import Database
+
+    from .test_feedback import CLICKS
+
+    clicks = tmp_path / "clicks.csv"
+    clicks.write_text(CLICKS)
+    runner = CliRunner()
+    args = ["recommend", "train", "--model", "popular", "--name", "shop"]
+    first = runner.invoke(main, [*args, "--register", "--interactions", str(clicks)])
+    assert first.exit_code == 0, first.output
+    db = Database()
+    try:
+        with db.session() as session:
+            for n in range(4):
+                store.record_event(
+                    session, model_name="shop", user_id=f"f{n}", item_id="c", type="like"
+                )
+    finally:
+        db.dispose()
+    again = runner.invoke(main, [*args, "--with-feedback", "--interactions", str(clicks)])
+    assert again.exit_code == 0, again.output
+    assert "feedback: 4 of 4 events on shop added" in again.output
+    assert "registered shop v2 (popular)" in again.output
+    for reference, top in (("shop@1", "a"), ("shop@2", "c")):
+        ask = ["recommend", "for", "x", "--name", reference, "-k", "1", "--json"]
+        shown = runner.invoke(main, ask)
+        assert shown.exit_code == 0, shown.output
+        assert [item["item_id"] for item in json.loads(shown.output)["items"]] == [top]
