@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import secrets
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,10 +16,14 @@ import pytest
 
 from open_interpreter.errors import ArtifactStoreError, ConfigError
 from open_interpreter.inference import predict
-from open_interpreter.services import datasets, exports, registry
+from open_interpreter.services import datasets, exports, job_runner, jobs, registry
+from open_interpreter.services.job_queue import Lease
 from open_interpreter.services.models import find_model, open_model
 from open_interpreter.storage import Database, artifacts
 from open_interpreter.storage.object_store import MANIFEST, ObjectStore
+from open_interpreter.storage.tables import ModelVersion
+
+from ..services.records import claim, fake_saved_model, make_job
 
 pytest.importorskip("s3fs", reason="object storage needs `pip install -e .[s3]`")
 moto_server = pytest.importorskip("moto.server", reason="the S3 tests need moto[server]")
@@ -183,6 +188,70 @@ def test_a_reader_during_an_upload_sees_the_old_artifact_or_the_new_never_a_mix(
     data_folders = {k.split("/")[2] for k in keys(bucket, "runs/x") if "/.oi-data-" in k}
     assert len(data_folders) == 1  # the replaced generation is gone
     assert bucket.sweep("runs", stale_after_s=0) == []  # the current one is kept
+
+
+def test_readers_beside_a_writer_in_other_threads_see_absent_or_one_whole_upload(bucket, tmp_path):
+    writes = []
+    for n in range(4):
+        folder = tmp_path / f"w{n}"
+        folder.mkdir()
+        for i in range(4):
+            (folder / f"f{i}.txt").write_text(f"write {n}")
+        writes.append(folder)
+    done = threading.Event()
+    seen: list[tuple[int, set[str]]] = []  # (files, their contents) per read; (0, {}) absent
+
+    def write_all() -> None:
+        try:
+            for folder in writes:
+                bucket.upload(folder, "runs/busy")
+        finally:
+            done.set()
+
+    writer = threading.Thread(target=write_all)
+    writer.start()
+    while not done.is_set() or not seen:
+        into = tmp_path / f"read-{len(seen)}"
+        found = list(into.iterdir()) if bucket.download("runs/busy", into) else []
+        seen.append((len(found), {p.read_text() for p in found}))
+    writer.join()
+    assert all(files in (0, 4) and len(contents) == files // 4 for files, contents in seen), seen
+    assert {p.read_text() for p in artifacts_of(bucket, "runs/busy", tmp_path)} == {"write 3"}
+
+
+def artifacts_of(store: ObjectStore, relative: str, tmp_path: Path) -> list[Path]:
+    into = tmp_path / f"final-{secrets.token_hex(2)}"
+    assert store.download(relative, into)
+    return list(into.iterdir())
+
+
+def test_a_job_runs_on_another_machine_than_its_dataset_and_its_run_is_uploaded(
+    machines, bucket, shared_db, monkeypatch
+):
+    machines("a")
+    make_job(shared_db)  # its dataset is uploaded here, on machine a
+    lease = Lease.of(claim(shared_db))
+    read: list = []
+
+    def fake_training(_db, _lease, _config, rows, run_dir, _reporter=None):
+        read.append(datasets.load_examples(rows["train"]))
+        fake_saved_model(run_dir)
+        (run_dir / "checkpoints" / "step-2").mkdir(parents=True)
+        (run_dir / "checkpoints" / "step-2" / "state.pt").write_bytes(b"state")
+
+    cache_b = machines("b")
+    monkeypatch.setattr(job_runner, "_fine_tune", fake_training)
+    assert job_runner.run_job(shared_db, lease) == "succeeded"
+    assert read and len(read[0]) > 0
+    assert (cache_b / "datasets").is_dir()
+
+    cache_c = machines("c")
+    with shared_db.session() as session:
+        version = session.get(ModelVersion, jobs.get_job(session, lease.job_id).model_version_id)
+    assert (artifacts.resolve(version.path) / "oi_model.json").is_file()
+    run = artifacts.resolve(f"jobs/{lease.job_id}/run")
+    assert (run / "checkpoints" / "step-2" / "state.pt").read_bytes() == b"state"
+    assert run.is_relative_to(cache_c)
 
 
 def test_removing_deletes_from_the_bucket(machines, bucket, shared_db, tiny_ner_model_dir):

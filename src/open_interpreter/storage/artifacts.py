@@ -21,6 +21,7 @@ import logging
 import os
 import secrets
 import shutil
+import threading
 from pathlib import Path
 
 from open_interpreter.atomic import sweep, temporary_sibling
@@ -29,6 +30,7 @@ from open_interpreter.paths import oi_home
 from open_interpreter.storage import object_store
 
 logger = logging.getLogger(__name__)
+_fetching: dict[str, threading.Lock] = {}
 _stores: dict[tuple, object_store.ObjectStore] = {}
 
 
@@ -76,7 +78,9 @@ def fetch(path: Path | str) -> Path:
     store = remote()
     relative = _relative_to_root(path) if store is not None else None
     if store is not None and relative:
-        store.download(relative, path)
+        with _fetching.setdefault(str(path), threading.Lock()):  # one download per process
+            if not path.exists():
+                store.download(relative, path)
     return path
 
 
