@@ -57,7 +57,7 @@ from common import (
 from load_site import benchmark_database
 
 FULL = {"jobs": 30, "kill_every": 10.0, "timeout": 1800.0}
-QUICK = {"jobs": 4, "kill_every": 5.0, "timeout": 600.0}
+QUICK = {"jobs": 4, "kill_every": 10.0, "timeout": 600.0}
 TINY_MODEL = "tiny-bert"
 SENTENCES = 12
 
@@ -151,8 +151,11 @@ def run(args: Any, home: Path, logs: Path) -> tuple[ChaosOutcome, WorkerPool, di
 def outcome_table(ended: ChaosOutcome, pool: WorkerPool, run_info: dict[str, Any]) -> Table:
     """The one-row summary the issue asks for."""
     landed = sum(k["running_a_job"] for k in run_info["kills"])
+    killed = {k["worker"] for k in run_info["kills"]}
+    of_live = sum(worker not in killed for worker in ended.requeued_from)
     columns = ["jobs", "succeeded", "failed (giving up)", "failed (other)", "duplicates"]
-    columns += ["lost", "versions", "kills (in a job)", "runs", "wall s"]
+    columns += ["lost", "versions", "kills (in a job)", "runs", "requeues (live worker)"]
+    columns += ["wall s"]
     row = [
         str(ended.jobs),
         str(len(ended.succeeded)),
@@ -163,6 +166,7 @@ def outcome_table(ended: ChaosOutcome, pool: WorkerPool, run_info: dict[str, Any
         str(len(ended.version_numbers)),
         f"{pool.kills} ({landed})",
         str(ended.attempts),
+        f"{len(ended.requeued_from)} ({of_live})",
         f"{run_info['wall_s']:.0f}",
     ]
     return Table("Every job's end", columns, [row])
@@ -240,7 +244,10 @@ def main(argv: list[str] | None = None) -> BenchmarkResult:
             f"{STALE_AFTER_S:g} s stale and resumes from its last checkpoint.",
             "failed (giving up): the job's runs were cut short 3 times (MAX_ATTEMPTS); it "
             "ends failed and says so rather than being retried for ever.",
-            "runs: every job's attempts added up (a job never killed takes 1).",
+            "runs: every job's attempts added up (a job never killed takes 1). requeues: runs "
+            f"put back in the queue because their worker's heartbeat was over {STALE_AFTER_S:g} s "
+            "old; (live worker): of a worker that was never killed, its heartbeat late (a "
+            "busy machine), which the lease fences off: the late run can no longer write.",
             f"Model '{MODEL_NAME}': versions are the registry's rows after the run.",
         ],
         raw={**ended.summary(), **run_info, "failed_errors": ended.failed},

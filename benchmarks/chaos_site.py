@@ -11,6 +11,7 @@ A killed worker is started again in its slot under a new name, as a supervisor (
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -43,6 +44,11 @@ checkpoint every 4 (so a killed run resumes part of the way through)."""
 STALE_AFTER_S = 4.0
 """The workers' lease timeout: a killed worker's job is requeued this long after its last
 heartbeat."""
+
+
+STALE = re.compile(r"worker (\S+) stopped responding")
+"""The reason of a status event of a run whose worker's heartbeat went stale
+(``job_queue.requeue_stale_jobs``)."""
 
 
 class Killable(Protocol):
@@ -203,6 +209,8 @@ class ChaosOutcome:
     versions_by_job: dict[str | None, int]
     version_numbers: list[int]
     attempts: int
+    requeued_from: list[str]
+    """The worker of each run requeued because its heartbeat went stale (one per requeue)."""
 
     @property
     def registry_matches(self) -> bool:
@@ -223,6 +231,7 @@ class ChaosOutcome:
             "registered_versions": len(self.version_numbers),
             "registry_matches": self.registry_matches,
             "attempts": self.attempts,
+            "requeues": len(self.requeued_from),
         }
 
 
@@ -233,7 +242,11 @@ def outcome(db: Database, job_ids: list[str]) -> ChaosOutcome:
         events = session.query(JobEvent).filter(
             JobEvent.job_id.in_(job_ids), JobEvent.type == "status"
         )
+        events = list(events)
         endings = Counter(e.job_id for e in events if e.data.get("status") in jobs.FINISHED)
+        requeues = [e for e in events if e.data.get("status") == "queued"]
+        stale = (STALE.match(e.data.get("reason", "")) for e in requeues)
+        requeued_from = [match.group(1) for match in stale if match]
         try:
             versions = registry.list_versions(session, MODEL_NAME)
         except NotFoundError:  # no job registered a version: no model of that name
@@ -258,6 +271,7 @@ def outcome(db: Database, job_ids: list[str]) -> ChaosOutcome:
         versions_by_job=dict(versions_by_job),
         version_numbers=[v.version for v in versions],
         attempts=sum(j.attempts for j in rows),
+        requeued_from=requeued_from,
     )
 
 
