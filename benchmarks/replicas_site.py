@@ -174,9 +174,19 @@ def replicas_behind_haproxy(
         env: Variables added to this process's environment for the replicas
             (``OI_HOME`` must be the same for all: the artifact folder).
     """
-    binary = haproxy()
-    if binary is None:
-        raise RuntimeError("haproxy is not installed: apt-get install haproxy")
+    with (
+        started_replicas(database_url, count, logs, env=env) as replicas,
+        behind_haproxy(replicas, logs) as site,
+    ):
+        yield site
+
+
+@contextmanager
+def started_replicas(
+    database_url: str, count: int, logs: Path, *, env: dict[str, str] | None = None
+) -> Iterator[list[Replica]]:
+    """``count`` replicas on ``database_url``, each answering ``/health/ready``; stopped
+    afterwards. Arguments as :func:`replicas_behind_haproxy`'s."""
     environment = {k: v for k, v in os.environ.items() if k != "OI_DATABASE_URL"}
     environment.update(env or {})
     with ExitStack() as stack:
@@ -188,19 +198,25 @@ def replicas_behind_haproxy(
         servers = [r.server for r in replicas]
         for replica in replicas:
             wait_until(lambda r=replica: _ready(r.url), f"{replica.name} ready", servers)
-        port = free_port()
-        config = logs / "haproxy.cfg"
-        config.write_text(render_config(port, [int(r.url.rsplit(":", 1)[1]) for r in replicas]))
-        command = [binary, "-db", "-f", str(config)]
-        balancer = Process.start("haproxy", command, logs / "haproxy.log", dict(os.environ))
-        stack.callback(balancer.stop)
+        yield replicas
+
+
+@contextmanager
+def behind_haproxy(replicas: list[Replica], logs: Path, name: str = "haproxy") -> Iterator[Site]:
+    """haproxy in front of ``replicas`` (already started), each reached through it; stopped
+    afterwards. Its config and output go to ``logs/<name>.cfg`` and ``logs/<name>.log``."""
+    binary = haproxy()
+    if binary is None:
+        raise RuntimeError("haproxy is not installed: apt-get install haproxy")
+    port = free_port()
+    config = logs / f"{name}.cfg"
+    config.write_text(render_config(port, [int(r.url.rsplit(":", 1)[1]) for r in replicas]))
+    command = [binary, "-db", "-f", str(config)]
+    balancer = Process.start(name, command, logs / f"{name}.log", dict(os.environ))
+    try:
         site = Site(f"http://{HOST}:{port}", replicas, balancer)
-        wait_until(
-            lambda: _every_replica_answers(site),
-            "every replica behind haproxy",
-            [
-                balancer,
-                *servers,
-            ],
-        )
+        watched = [balancer, *(r.server for r in replicas)]
+        wait_until(lambda: _every_replica_answers(site), f"every replica behind {name}", watched)
         yield site
+    finally:
+        balancer.stop()
