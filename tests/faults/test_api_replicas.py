@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from benchmarks.replicas_site import SERVED_BY, Site, haproxy, replicas_behind_haproxy
+from benchmarks.replicas_site import CONFIG, SERVED_BY, Site, haproxy, replicas_behind_haproxy
 
 from open_interpreter.services import registry
 from open_interpreter.services.api_keys import create_key, revoke_key
@@ -111,6 +112,13 @@ def on_each(replicated: Replicated, method: str, path: str, **request) -> dict[s
         if len(answers) == len(replicated.site.replicas):
             return answers
     raise AssertionError(f"round robin reached only {sorted(answers)}")
+
+
+def test_the_shipped_haproxy_config_is_valid():
+    checked = subprocess.run(
+        [haproxy(), "-c", "-f", str(CONFIG)], capture_output=True, text=True, timeout=30
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_the_version_cache_bound_is_the_one_documented():
