@@ -113,6 +113,8 @@ def test_bad_feedback_and_dataset_requests_are_refused(client, db) -> None:
     train = key(db, "train")
     body = {"name": "ghost", "model": "popular", "with_feedback": True}
     problem(client.post("/v1/recommenders", headers=train, json=body), 404, "not_found")
+    body = {"name": "shop", "items_file_id": "rf_x", "with_feedback": True}
+    problem(client.post("/v1/recommenders", headers=train, json=body), 422, "invalid_config")
     body = {"name": "shop", "model": "popular", "dataset_id": "ds_nope"}
     problem(client.post("/v1/recommenders", headers=train, json=body), 404, "not_found")
     texts = client.post(

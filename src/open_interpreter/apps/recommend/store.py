@@ -215,6 +215,8 @@ def check_config(config: dict[str, Any]) -> dict[str, Any]:
     if dataset is not None and (not isinstance(dataset, str) or not dataset):
         raise ConfigError("dataset_id must be a dataset's id")
     named = sum(bool(x) for x in (data, inter, dataset))
+    if config.get("items_file_id") and not (inter or dataset):
+        raise ConfigError("items_file_id goes with interactions_file_id or dataset_id")
     if named > 1 or (named == 0 and not feedback):
         raise ConfigError(
             f"name the data once: data (one of {sorted(BUILT_IN_DATA)}), "
