@@ -151,11 +151,10 @@ def run(args: Any, home: Path, logs: Path) -> tuple[ChaosOutcome, WorkerPool, di
 def outcome_table(ended: ChaosOutcome, pool: WorkerPool, run_info: dict[str, Any]) -> Table:
     """The one-row summary the issue asks for."""
     landed = sum(k["running_a_job"] for k in run_info["kills"])
-    killed = {k["worker"] for k in run_info["kills"]}
-    of_live = sum(worker not in killed for worker in ended.requeued_from)
+    late = ended.late_heartbeats(pool.killed_at)
     columns = ["jobs", "succeeded", "failed (giving up)", "failed (other)", "duplicates"]
-    columns += ["lost", "versions", "kills (in a job)", "runs", "requeues (live worker)"]
-    columns += ["wall s"]
+    columns += ["lost", "versions", "kills (in a job)", "runs", "runs gone stale: killed"]
+    columns += ["late heartbeat", "wall s"]
     row = [
         str(ended.jobs),
         str(len(ended.succeeded)),
@@ -166,7 +165,8 @@ def outcome_table(ended: ChaosOutcome, pool: WorkerPool, run_info: dict[str, Any
         str(len(ended.version_numbers)),
         f"{pool.kills} ({landed})",
         str(ended.attempts),
-        f"{len(ended.requeued_from)} ({of_live})",
+        str(len(ended.stale_runs) - late),
+        str(late),
         f"{run_info['wall_s']:.0f}",
     ]
     return Table("Every job's end", columns, [row])
@@ -244,13 +244,19 @@ def main(argv: list[str] | None = None) -> BenchmarkResult:
             f"{STALE_AFTER_S:g} s stale and resumes from its last checkpoint.",
             "failed (giving up): the job's runs were cut short 3 times (MAX_ATTEMPTS); it "
             "ends failed and says so rather than being retried for ever.",
-            "runs: every job's attempts added up (a job never killed takes 1). requeues: runs "
-            f"put back in the queue because their worker's heartbeat was over {STALE_AFTER_S:g} s "
-            "old; (live worker): of a worker that was never killed, its heartbeat late (a "
-            "busy machine), which the lease fences off: the late run can no longer write.",
+            "runs: every job's attempts added up (a job never killed takes 1). Runs gone "
+            f"stale: their worker's heartbeat was over {STALE_AFTER_S:g} s old, so another "
+            "worker requeued the job (or gave it up); killed: the worker had been killed; late "
+            "heartbeat: it was still alive (a busy machine), and the lease fences that run "
+            "off (it can no longer write, and stops at its next heartbeat).",
             f"Model '{MODEL_NAME}': versions are the registry's rows after the run.",
         ],
-        raw={**ended.summary(), **run_info, "failed_errors": ended.failed},
+        raw={
+            **ended.summary(),
+            "stale_runs_late_heartbeat": ended.late_heartbeats(pool.killed_at),
+            **run_info,
+            "failed_errors": ended.failed,
+        },
     )
     result.print()
     result.write(args.results_dir)

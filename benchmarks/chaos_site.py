@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,7 +28,7 @@ from open_interpreter.errors import NotFoundError
 from open_interpreter.services import jobs, registry
 from open_interpreter.services.job_queue import MAX_ATTEMPTS
 from open_interpreter.storage import Database
-from open_interpreter.storage.tables import FineTuneJob, JobEvent
+from open_interpreter.storage.tables import FineTuneJob, JobEvent, utcnow
 
 MODEL_NAME = "ner"
 """The registered model every chaos job trains."""
@@ -118,6 +119,8 @@ class WorkerPool:
     workers: dict[str, Killable] = field(default_factory=dict)
     kills: int = 0
     lives: Counter = field(default_factory=Counter)
+    killed_at: dict[str, datetime] = field(default_factory=dict)
+    """When each killed worker was killed (UTC, as the database stores times)."""
 
     def start(self) -> WorkerPool:
         """Start a worker in every slot."""
@@ -135,6 +138,7 @@ class WorkerPool:
 
     def kill_and_restart(self, victim: str) -> None:
         """SIGKILL ``victim`` (with its job's process), then start its slot again."""
+        self.killed_at[victim] = utcnow()
         self.workers.pop(victim).kill()
         self.kills += 1
         self._start(int(victim[1 : victim.index("-")]))
@@ -209,8 +213,9 @@ class ChaosOutcome:
     versions_by_job: dict[str | None, int]
     version_numbers: list[int]
     attempts: int
-    requeued_from: list[str]
-    """The worker of each run requeued because its heartbeat went stale (one per requeue)."""
+    stale_runs: list[tuple[str, datetime]]
+    """Each run ended because its worker's heartbeat went stale (requeued, or given up):
+    the worker's id and when."""
 
     @property
     def registry_matches(self) -> bool:
@@ -231,8 +236,14 @@ class ChaosOutcome:
             "registered_versions": len(self.version_numbers),
             "registry_matches": self.registry_matches,
             "attempts": self.attempts,
-            "requeues": len(self.requeued_from),
+            "runs_gone_stale": len(self.stale_runs),
         }
+
+    def late_heartbeats(self, killed_at: dict[str, datetime]) -> int:
+        """Stale runs whose worker was still alive then (never killed, or killed later): a
+        heartbeat later than the lease timeout, on a busy machine. The lease fences the
+        late run off: it can no longer write, and stops at its next heartbeat."""
+        return sum(when < killed_at.get(worker, datetime.max) for worker, when in self.stale_runs)
 
 
 def outcome(db: Database, job_ids: list[str]) -> ChaosOutcome:
@@ -244,9 +255,8 @@ def outcome(db: Database, job_ids: list[str]) -> ChaosOutcome:
         )
         events = list(events)
         endings = Counter(e.job_id for e in events if e.data.get("status") in jobs.FINISHED)
-        requeues = [e for e in events if e.data.get("status") == "queued"]
-        stale = (STALE.match(e.data.get("reason", "")) for e in requeues)
-        requeued_from = [match.group(1) for match in stale if match]
+        stale = ((STALE.match(e.data.get("reason", "")), e.created_at) for e in events)
+        stale_runs = [(match.group(1), when) for match, when in stale if match]
         try:
             versions = registry.list_versions(session, MODEL_NAME)
         except NotFoundError:  # no job registered a version: no model of that name
@@ -271,7 +281,7 @@ def outcome(db: Database, job_ids: list[str]) -> ChaosOutcome:
         versions_by_job=dict(versions_by_job),
         version_numbers=[v.version for v in versions],
         attempts=sum(j.attempts for j in rows),
-        requeued_from=requeued_from,
+        stale_runs=stale_runs,
     )
 
 
