@@ -2,6 +2,8 @@
 
     nice -n 10 .venv/bin/python benchmarks/bench_recommend_finetune.py   # the docs' figures
     nice -n 10 .venv/bin/python benchmarks/bench_recommend_finetune.py --steps 5 --epochs 1  # smoke
+    nice -n 10 .venv/bin/python benchmarks/bench_recommend_finetune.py --layers 0 --tuned-only \
+        --out benchmarks/results/recommend_finetune_control.json   # encoder frozen: the control
 
 Both models train the same first stage with the same seed (the hybrid: the encoder's
 fixed ``minilm-l6`` vectors, a low-rank update, per-item corrections, user vectors;
@@ -92,6 +94,10 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=1, help="encoder layers unfrozen")
     parser.add_argument("--encoder-lr", type=float, default=5e-5)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument(
+        "--tuned-only", action="store_true", help="skip the hybrid rows (e.g. with --layers 0)"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     args = parser.parse_args()
     torch.set_num_threads(1)
     started = time.perf_counter()
@@ -112,7 +118,10 @@ def main() -> None:
             encoder_learning_rate=args.encoder_lr,
         )
 
-    results: dict = {"settings": {**vars(args), "hybrid-ft": tuned()._config(), "threads": 1}}
+    settings = {**vars(args), "out": str(args.out), "hybrid-ft": tuned()._config()}
+    results: dict = {"settings": {**settings, "threads": 1}}
+    label = "hybrid-ft" if args.layers else "hybrid-ft, encoder frozen"
+    models = [("hybrid", hybrid), (label, tuned)][1 if args.tuned_only else 0 :]
     splits = {
         "leave_last_out": leave_last_out(data.interactions),
         "cold_start": cold_start_split(data.interactions, share=0.1, seed=0, min_interactions=5),
@@ -122,11 +131,11 @@ def main() -> None:
         results[name] = [
             _evaluate(kind, build(), split, data, seed)
             for seed in args.seeds
-            for kind, build in (("hybrid", hybrid), ("hybrid-ft", tuned))
+            for kind, build in models
         ]
     results["total_seconds"] = time.perf_counter() - started
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
     print(_table("Leave-last-out, 943 users", results["leave_last_out"]))
     print()
     print(_table("Cold start", results["cold_start"]))

@@ -103,9 +103,12 @@ def train(site, kind: str, hybrid_epochs: int) -> dict:
 
 def fit_and_upload(site, kind: str, args: argparse.Namespace, work: Path) -> dict:
     """Fit ``kind`` on every MovieLens-100K interaction here, upload it as ``ml-<kind>``."""
+    import torch
+
     from open_interpreter.apps.recommend import Recommender
     from open_interpreter.apps.recommend.store import build_model
 
+    torch.set_num_threads(1)  # small models: one thread beats two on a shared machine
     data = load_movielens_100k()
     options = {"hybrid": {"epochs": args.hybrid_epochs}, "bpr": {"epochs": args.bpr_epochs}}
     started = time.perf_counter()

@@ -55,3 +55,15 @@ def test_bad_settings_are_refused(tiny_data, tiny_encoder) -> None:
         FineTunedTwoTower(tiny_encoder, epochs=1, unfrozen_layers=3).fit(
             tiny_data.interactions, tiny_data.item_text
         )
+
+
+def test_the_frozen_control_trains_the_towers_alone(tiny_data, genre_vectors) -> None:
+    model = FineTunedTwoTower(
+        item_embeddings=genre_vectors,
+        epochs=1,
+        batch_size=32,
+        extra_negatives=4,
+        encoder_steps=4,
+        unfrozen_layers=0,
+    ).fit(tiny_data.interactions, tiny_data.item_text, seed=0)
+    assert model.encoder_shift == 0.0 and model.item_tower.shape == (24, 4)

@@ -44,7 +44,9 @@ class FineTunedTwoTower(TwoTower):
         encoder_steps: Steps of the second stage (the encoder's top layers unfrozen).
         encoder_batch_size: Interactions per second-stage step (each of its items is read
             by the encoder, so this sets a step's cost).
-        unfrozen_layers: How many of the encoder's top layers train.
+        unfrozen_layers: How many of the encoder's top layers train; 0 runs the second
+            stage with the encoder frozen (the same steps and batches, the towers alone: the
+            control that tells the encoder's share of a gain from more training).
         encoder_learning_rate: Peak learning rate of the encoder's layers.
         max_length: Sub-words of an item's text the encoder reads.
         refresh_every: Steps between recomputing every item's tuned vector (the extra
@@ -74,12 +76,12 @@ class FineTunedTwoTower(TwoTower):
         if (
             encoder_steps < 1
             or encoder_batch_size < 2
-            or unfrozen_layers < 1
+            or unfrozen_layers < 0
             or max_length < 4
             or refresh_every < 1
         ):
             raise ConfigError(
-                "need encoder_steps >= 1, encoder_batch_size >= 2, unfrozen_layers >= 1, "
+                "need encoder_steps >= 1, encoder_batch_size >= 2, unfrozen_layers >= 0, "
                 f"max_length >= 4 and refresh_every >= 1, got {encoder_steps=}, "
                 f"{encoder_batch_size=}, {unfrozen_layers=}, {max_length=}, {refresh_every=}"
             )
@@ -104,6 +106,13 @@ class FineTunedTwoTower(TwoTower):
             raise DataError("the hybrid-ft model needs the items' text to fine-tune its encoder")
         towers, steps = self._train_towers(train, item_text, seed)
         started = time.perf_counter()
+        if not self.unfrozen_layers:
+            self._train_frozen(towers, steps)
+            self.encoder_seconds = time.perf_counter() - started
+            with torch.no_grad():
+                self.user_tower = towers.users().numpy()
+                self.item_tower = towers.items(torch.arange(train.n_items)).numpy()
+            return
         reader = _ItemReader(
             self._encoder(), item_text.texts(), self.unfrozen_layers, self.max_length
         )
@@ -144,6 +153,22 @@ class FineTunedTwoTower(TwoTower):
             self.user_tower = towers.users().numpy()
             self.item_tower = towers.items(torch.arange(train.n_items)).numpy()
         self.encoder_seconds = time.perf_counter() - started
+
+    def _train_frozen(self, towers: Any, steps: Any) -> None:
+        """The second stage's steps with the encoder frozen (``unfrozen_layers=0``)."""
+        import torch
+
+        optimizer = torch.optim.AdamW(towers.parameters(), lr=self.learning_rate, weight_decay=0.0)
+        done = 0
+        while done < self.encoder_steps:
+            for users, items in steps.epoch(self.encoder_batch_size):
+                loss = self._batch_loss(towers, users, items, steps.warm, steps.log_q)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                done += 1
+                if done == self.encoder_steps:
+                    break
 
     def _encoder(self) -> SentenceEncoder:
         if isinstance(self.encoder, str):
