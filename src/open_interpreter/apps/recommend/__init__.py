@@ -1,11 +1,13 @@
-"""A recommender that reads content: baselines, BPR, content and a hybrid two-tower, measured.
+"""A recommender that reads content: baselines, BPR, content and a hybrid two-tower (also with
+its encoder fine-tuned, ``hybrid-ft``), measured.
 
 Data come as RecBole atomic files (MovieLens-100K ships inside ``recbole==1.2.1``); the
 evaluation ranks every unseen item for every test user (leave-last-out, or a cold-start
 split of hidden items) and reports Recall@10, NDCG@10, MRR and coverage with bootstrap
 intervals. Uploaded CSV/TSV tables, registered versions, the ``recommender`` job kind and
-feedback events are in :mod:`.store` and :mod:`.jobs`; the sentence-pair re-ranker in
-:func:`evaluate_reranker`. See ``docs/recommendation.md``.
+feedback events (and retraining on them) are in :mod:`.store` and :mod:`.jobs`;
+interactions datasets of the datasets service in :mod:`.datasets`; the sentence-pair
+re-ranker in :func:`evaluate_reranker`. See ``docs/recommendation.md``.
 
 Example:
     >>> from open_interpreter.apps.recommend import Recommender, load_movielens_100k
