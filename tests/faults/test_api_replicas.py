@@ -72,15 +72,17 @@ class Replicated:
 
 @pytest.fixture(scope="module")
 def replicated(
+    request: pytest.FixtureRequest,
     postgres_url: str | None,
-    tiny_ner_model_dir: Path,
-    tiny_bert_dir: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Replicated]:
     """Two replicas behind haproxy on this session's PostgreSQL database, sharing one
     ``OI_HOME``; ``replicated-ner`` v1 (production) and v2 registered there directly."""
     if postgres_url is None:
         pytest.skip("needs PostgreSQL: export OI_TEST_DATABASE_URL=$(./scripts/postgres.sh)")
+    # asked for only now: a skipped module builds no model
+    tiny_ner_model_dir = request.getfixturevalue("tiny_ner_model_dir")
+    tiny_bert_dir = request.getfixturevalue("tiny_bert_dir")
     home = tmp_path_factory.mktemp("replicas_home")
     shutil.copytree(tiny_bert_dir, home / "models" / "tiny-bert")
     db = Database(postgres_url, migrate=False)
