@@ -209,6 +209,12 @@ class DistributedSettings(BaseModel):
     rdzv_endpoint: str | None = Field(
         None, description="HOST:PORT where the machines meet (needed when nnodes > 1)."
     )
+    node_rank: int | None = Field(
+        None,
+        ge=0,
+        description="This machine's number, 0 to nnodes - 1: machine 0 serves rdzv_endpoint "
+        "and runs global rank 0, which saves. Unset: numbered as the machines meet.",
+    )
     backend: Literal["auto", "gloo", "nccl"] = Field(
         "auto", description="auto: nccl on CUDA, else gloo."
     )
@@ -223,6 +229,10 @@ class DistributedSettings(BaseModel):
     def _check(self) -> DistributedSettings:
         if self.nnodes > 1 and not self.rdzv_endpoint:
             raise ValueError("distributed.nnodes > 1 needs distributed.rdzv_endpoint (HOST:PORT)")
+        if self.node_rank is not None and self.node_rank >= self.nnodes:
+            raise ValueError(
+                f"distributed.node_rank {self.node_rank} is not below nnodes {self.nnodes}"
+            )
         return self
 
 

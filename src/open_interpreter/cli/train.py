@@ -19,6 +19,16 @@ from open_interpreter.cli._errors import handle_errors
     "--nnodes", type=click.IntRange(min=1), help="Machines taking part (run this on each)."
 )
 @click.option("--rdzv-endpoint", help="HOST:PORT where the machines meet (with --nnodes).")
+@click.option(
+    "--node-rank",
+    type=click.IntRange(min=0),
+    help="This machine's number (0 to nnodes - 1); 0 serves the endpoint and saves.",
+)
+@click.option(
+    "--strategy",
+    type=click.Choice(["ddp", "fsdp"]),
+    help="ddp: a full model per process; fsdp: weights sharded across them.",
+)
 @handle_errors
 def train(
     config_file: Path,
@@ -26,6 +36,8 @@ def train(
     nproc: int | None,
     nnodes: int | None,
     rdzv_endpoint: str | None,
+    node_rank: int | None,
+    strategy: str | None,
 ) -> None:
     """Fine-tune a model as CONFIG_FILE says; KEY=VALUE pairs override its settings.
 
@@ -57,7 +69,9 @@ def train(
     \b
     Several processes (torch.distributed DDP; docs/scale-out.md):
     oi train CONFIG --nproc 2
-    oi train CONFIG --nproc 4 --nnodes 2 --rdzv-endpoint host0:29400  (on both)
+    oi train CONFIG --nproc 2 --strategy fsdp
+    oi train CONFIG --nproc 4 --nnodes 2 --node-rank 0 --rdzv-endpoint host0:29400
+    oi train CONFIG --nproc 4 --nnodes 2 --node-rank 1 --rdzv-endpoint host0:29400
     Every setting: docs/fine-tuning.md.
     """
     from open_interpreter.cli._options import quiet
@@ -68,7 +82,13 @@ def train(
     from open_interpreter.services.runs import run_source
 
     config = load_config(config_file, list(overrides))
-    asked = {"processes": nproc, "nnodes": nnodes, "rdzv_endpoint": rdzv_endpoint}
+    asked = {
+        "processes": nproc,
+        "nnodes": nnodes,
+        "rdzv_endpoint": rdzv_endpoint,
+        "node_rank": node_rank,
+        "strategy": strategy,
+    }
     asked = {key: value for key, value in asked.items() if value is not None}
     if asked:
         config = config.updated(distributed=asked)

@@ -46,6 +46,28 @@ def save_checkpoint(
     Returns:
         ``directory``.
     """
+    return write_checkpoint(
+        directory,
+        model=model,
+        optimizer_state=optimizer.state_dict(),
+        schedule_state=schedule.state_dict(),
+        state=state,
+        best_state=best_state,
+    )
+
+
+def write_checkpoint(
+    directory: Path,
+    *,
+    model: torch.nn.Module,
+    optimizer_state: dict[str, Any],
+    schedule_state: dict[str, Any],
+    state: dict[str, Any],
+    best_state: StateDict | None = None,
+) -> Path:
+    """:func:`save_checkpoint` with the optimizer's and schedule's state dicts given, e.g.
+    gathered from the ranks of a sharded model (``training/fsdp.py``) in one process's
+    format; ``model`` holds the full weights."""
     from safetensors.torch import save_file, save_model
 
     directory = Path(directory)
@@ -59,8 +81,8 @@ def save_checkpoint(
             save_file({k: v.contiguous() for k, v in best_state.items()}, str(tmp / _BEST))
     torch.save(
         {
-            "optimizer": optimizer.state_dict(),
-            "schedule": schedule.state_dict(),
+            "optimizer": optimizer_state,
+            "schedule": schedule_state,
             "rng": torch.get_rng_state(),
         },
         tmp / "optimizer.pt",
@@ -102,6 +124,37 @@ def load_checkpoint(
     schedule.load_state_dict(saved["schedule"])
     torch.set_rng_state(saved["rng"])
     return json.loads((directory / _STATE).read_text(encoding="utf-8"))
+
+
+def read_checkpoint(directory: Path) -> tuple[StateDict, dict[str, Any], dict[str, Any]]:
+    """A checkpoint's full weights, its optimizer file (optimizer, schedule, rng) and its
+    loop state, without a model to load them into (a sharded model loads them itself).
+
+    Raises:
+        ConfigError: ``directory`` is not a complete checkpoint.
+    """
+    from safetensors.torch import load_file
+
+    directory = Path(directory)
+    if not (directory / _STATE).is_file():
+        raise ConfigError(f"resume_from: {directory} is not a checkpoint (no {_STATE})")
+    weights = load_file(str(directory / _MODEL))
+    saved = torch.load(directory / "optimizer.pt", weights_only=True)
+    return weights, saved, json.loads((directory / _STATE).read_text(encoding="utf-8"))
+
+
+def kept_best(directory: Path, state: dict[str, Any], weights: StateDict) -> StateDict | None:
+    """The best weights a checkpoint read by :func:`read_checkpoint` kept: None, its
+    ``weights`` themselves (the same object) when they were the best, or the full best
+    weights read from their file."""
+    from safetensors.torch import load_file
+
+    kept = state.get(_BEST_KEY)
+    if kept is None:
+        return None
+    if kept == _MODEL:
+        return weights
+    return load_file(str(Path(directory) / _BEST))
 
 
 def load_best_state(directory: Path, model: torch.nn.Module) -> StateDict | None:

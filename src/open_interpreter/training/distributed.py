@@ -5,8 +5,9 @@ Two halves, both small:
 - **Inside a training process** (started by torchrun or by :func:`launch`):
   :func:`join` opens the process group (gloo on CPU, nccl on CUDA, with a timeout so a
   dead peer is an error, never a hang); :func:`shard` gives this rank its share of each
-  global batch; :func:`wrap` puts the model in DDP (or FSDP); :func:`agree` turns one
-  rank's "stop" into everyone's. Rank 0 alone evaluates, logs, checkpoints and saves.
+  global batch; :func:`wrap` puts the model in DDP (FSDP: ``training/fsdp.py``);
+  :func:`agree` turns one rank's "stop" into everyone's. Rank 0 alone evaluates, logs,
+  checkpoints and saves (with FSDP every rank joins the forward passes and gathers).
 - **Outside** (the ``fine_tune`` / ``oi train --nproc`` / job worker process):
   :func:`launch` starts N processes through torch's elastic launcher (what ``torchrun``
   runs), passes them the config and data in a folder, relays rank 0's events to
@@ -129,12 +130,11 @@ def wrap(model: torch.nn.Module, settings: DistributedSettings) -> torch.nn.Modu
     DDP broadcasts rank 0's weights, so every rank starts from the same model whatever
     its seed. ``model`` itself stays the plain module that is checkpointed and saved.
 
-    Raises:
-        ConfigError: ``strategy: fsdp`` (see :func:`check_launchable`).
+    ``strategy: fsdp`` does not come here: the loop shards the model itself
+    (:class:`~open_interpreter.training.fsdp.ShardedModel`).
     """
     if not active():
         return model
-    check_strategy(settings)
     device = next(model.parameters()).device
     ids = [device.index] if device.type == "cuda" else None
     return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
@@ -230,14 +230,19 @@ def run_processes(
     endpoint = settings.rdzv_endpoint or "localhost:0"
     many = settings.nnodes > 1  # every machine names the same run; one machine: a fresh id
     run_id = os.environ.get("OI_RDZV_ID", "oi-train") if many else uuid.uuid4().hex
+    # node_rank set: machine 0 serves the rendezvous and holds global rank 0 (torchrun's
+    # --node-rank, its static rendezvous). Unset: c10d numbers the machines as they meet,
+    # served by the one whose address the endpoint names (torch falls back to a client
+    # when another process on that machine serves it already).
+    static = many and settings.node_rank is not None
     launch_config = LaunchConfig(
         min_nodes=settings.nnodes,
         max_nodes=settings.nnodes,
         nproc_per_node=settings.processes,
         run_id=run_id,
-        rdzv_backend="c10d",
+        rdzv_backend="static" if static else "c10d",
         rdzv_endpoint=endpoint,
-        rdzv_configs={"is_host": _is_host(endpoint)} if many else {},
+        rdzv_configs={"rank": settings.node_rank} if static else {},
         rdzv_timeout=int(settings.timeout_s),
         max_restarts=0,  # a failed process fails the run: its error is reported
         monitor_interval=0.2,
@@ -270,15 +275,6 @@ def run_processes(
         raise TrainingProcessError(_describe(error)) from None
     if error is not None:
         raise TrainingProcessError(f"the training processes could not start: {error}") from error
-
-
-def _is_host(endpoint: str) -> bool:
-    """Whether this machine serves the rendezvous at ``endpoint`` (its host is ours)."""
-    import socket
-
-    host = endpoint.rsplit(":", 1)[0]
-    names = {"localhost", "127.0.0.1", socket.gethostname(), socket.getfqdn()}
-    return host in names
 
 
 def _describe(error: Any) -> str:
@@ -357,7 +353,8 @@ def _main(folder: Path) -> None:
             on_event = _EventWriter(folder)
         else:
             config = config.updated(progress=False, report_to=[], output_dir=None)
-            config = config.updated(checkpoint_every=None)
+            if config.distributed.strategy != "fsdp":  # fsdp: every rank gathers for them
+                config = config.updated(checkpoint_every=None)
         bundle = ModelBundle(model_name=spec["model"], config=config)
         result = recipe.fine_tune(bundle, *spec["data"], on_event=on_event)
         if is_main():
@@ -384,29 +381,16 @@ class _EventWriter:
         return self.stop.exists()
 
 
-def check_strategy(settings: DistributedSettings) -> None:
-    """Refuse ``strategy: fsdp``: torch's FSDP2 (``fully_shard``) trains on gloo/CPU in this
-    torch, but the loop evaluates, checkpoints and saves on rank 0 alone, which a sharded
-    model cannot do without every rank gathering its weights first (not built yet).
-
-    Raises:
-        ConfigError: ``settings.strategy`` is ``fsdp``.
-    """
-    if settings.strategy == "fsdp":
-        raise ConfigError(
-            "distributed.strategy=fsdp is not supported yet: the training loop evaluates, "
-            "checkpoints and saves on rank 0 alone, which a sharded model cannot; use ddp "
-            "(docs/scale-out.md)"
-        )
-
-
 def check_launchable(config: FineTuneConfig) -> None:
-    """Refuse settings that cannot run here (nccl without CUDA, fsdp).
+    """Refuse settings that cannot run here (nccl without CUDA, fsdp with PEFT).
 
     Raises:
-        ConfigError: The backend needs hardware this machine lacks, or fsdp was asked for.
+        ConfigError: The backend needs hardware this machine lacks, or the strategy
+            cannot train what the config asks for (:func:`~open_interpreter.training.fsdp.check`).
     """
-    check_strategy(config.distributed)
+    from open_interpreter.training import fsdp
+
+    fsdp.check(config)
     if backend_for(config.distributed) == "nccl" and not torch.cuda.is_available():
         raise ConfigError("distributed.backend=nccl needs CUDA GPUs; use gloo (or auto) on CPU")
 

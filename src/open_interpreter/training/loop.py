@@ -41,7 +41,7 @@ from open_interpreter.runtime import (
     torch_threads,
     use_bf16,
 )
-from open_interpreter.training import distributed
+from open_interpreter.training import distributed, fsdp
 from open_interpreter.training.checkpoint import (
     load_best_state,
     load_checkpoint,
@@ -153,7 +153,10 @@ def train(
     In a process group (:mod:`~open_interpreter.training.distributed`) every rank takes its
     share of each global batch of ``batch_size`` and DDP averages the gradients; rank 0
     alone evaluates, reports events, checkpoints and restores the best weights, and a
-    stop on rank 0 stops every rank.
+    stop on rank 0 stops every rank. With ``distributed.strategy: fsdp`` the weights are
+    sharded (:class:`~open_interpreter.training.fsdp.ShardedModel`): every rank joins the
+    validation passes and the gathering of weights for checkpoints, and at the end rank
+    0's ``model`` holds the full trained weights on the CPU (the other ranks' hold none).
 
     Raises:
         ConfigError: Settings that cannot work together (e.g. checkpoints without a run_dir).
@@ -166,21 +169,32 @@ def train(
     if device.type == "cuda" and distributed.active():
         device = torch.device("cuda", torch.cuda.current_device())
     result = TrainingResult(bf16=use_bf16(config.precision, device))
-    model.to(device).train()
+    sharding = fsdp.sharded(config)
+    if sharding:
+        fsdp.check(config, penalty=penalty is not None)
+        model.train()  # fully_shard moves each rank's shard to the device
+    else:
+        model.to(device).train()
     apply_freezing(model, config)
     set_dropout(model, config.dropout)
     result.parameters = count_parameters(model)
+    shards = fsdp.ShardedModel(model, device) if sharding else None
+    trained = shards.module if shards else model  # the module whose weights change
     batches_per_epoch = math.ceil(len(features) / config.batch_size)
     steps_per_epoch = math.ceil(batches_per_epoch / config.gradient_accumulation_steps)
     total_steps = config.max_steps or math.ceil(config.epochs * steps_per_epoch)
     mean_tokens = labelled_tokens(features) / batches_per_epoch
-    optimizer = build_optimizer(model, config)
+    optimizer = build_optimizer(trained, config)
     schedule = build_schedule(optimizer, config, total_steps)
     watch = _Watch(config.early_stopping_metric, config.early_stopping_patience)
     position = {"step": 0, "epoch": 0, "batch": 0}
-    if config.resume_from:
+    if config.resume_from and shards is not None:
+        position = _resume_sharded(
+            Path(config.resume_from), shards, optimizer, schedule, watch, result
+        )
+    elif config.resume_from:
         position = _resume(Path(config.resume_from), model, optimizer, schedule, watch, result)
-    runner = distributed.wrap(model, config.distributed)  # the model itself when alone
+    runner = trained if shards else distributed.wrap(model, config.distributed)  # alone: model
     if distributed.active():
         torch.manual_seed(config.seed + distributed.rank())  # dropout differs per rank
     logger.info(
@@ -195,7 +209,7 @@ def train(
     step, samples, stop = position["step"], 0, False
     with (
         torch_threads(config.num_threads),
-        cpu_attention(model, device, max((len(f) for f in features), default=0)),
+        cpu_attention(trained, device, max((len(f) for f in features), default=0)),
         TrainingProgress(
             total_steps, enabled=config.progress and main, start_step=step
         ) as progress,
@@ -233,7 +247,7 @@ def train(
                 if (index + 1) % config.gradient_accumulation_steps and not last:
                     continue
                 if config.max_grad_norm:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                    torch.nn.utils.clip_grad_norm_(trained.parameters(), config.max_grad_norm)
                 optimizer.step()
                 schedule.step()
                 optimizer.zero_grad(set_to_none=True)
@@ -254,7 +268,8 @@ def train(
                 if on_event and on_event(event):
                     stop = True
                 stop = distributed.agree(stop)
-                if main and config.checkpoint_every and step % config.checkpoint_every == 0:
+                checkpoint = config.checkpoint_every and step % config.checkpoint_every == 0
+                if checkpoint and (main or shards is not None):
                     state = {
                         "step": step,
                         "epoch": epoch,
@@ -265,24 +280,37 @@ def train(
                         "best_value": watch.best_value,
                         "bad_rounds": watch.bad_rounds,
                     }
-                    save_checkpoint(
-                        run_dir / "checkpoints" / f"step-{step}",
-                        model=model,
-                        optimizer=optimizer,
-                        schedule=schedule,
-                        state=state,
-                        best_state=watch.best_state,
-                    )
+                    directory = run_dir / "checkpoints" / f"step-{step}" if main else None
+                    if shards is not None:  # every rank gathers, rank 0 writes
+                        shards.save_checkpoint(
+                            directory,
+                            optimizer=optimizer,
+                            schedule=schedule,
+                            state=state,
+                            best_state=watch.best_state,
+                        )
+                    else:
+                        save_checkpoint(
+                            directory,
+                            model=model,
+                            optimizer=optimizer,
+                            schedule=schedule,
+                            state=state,
+                            best_state=watch.best_state,
+                        )
                 if step >= total_steps or stop:
                     break
             result.train_seconds += time.perf_counter() - started
             epoch += 1
-            if main and evaluate is not None and config.eval_every_epoch and not stop:
-                stop = _evaluate(model, evaluate, watch, config, result, step, epoch, on_event)
+            scores = main or shards is not None  # a sharded forward needs every rank
+            if scores and evaluate is not None and config.eval_every_epoch and not stop:
+                stop = _evaluate(trained, evaluate, watch, config, result, step, epoch, on_event)
             stop = distributed.agree(stop)  # the other ranks wait here for rank 0's evaluation
     if config.restore_best and watch.best_state is not None:
-        model.load_state_dict(watch.best_state)
+        trained.load_state_dict(watch.best_state)
         logger.info("restored the best weights (%s=%.4f)", watch.metric, watch.best_value)
+    if shards is not None:
+        shards.gather()  # every rank sends its shards; rank 0's model receives them
     result.steps = step
     result.samples_per_second = samples / result.train_seconds if result.train_seconds else 0.0
     model.eval()
@@ -318,6 +346,26 @@ def _resume(
     watch.best_value = position.get("best_value")
     watch.bad_rounds = position.get("bad_rounds", 0)
     watch.best_state = load_best_state(checkpoint, model)
+    logger.info("resumed from %s at step %d", checkpoint, position["step"])
+    return position
+
+
+def _resume_sharded(
+    checkpoint: Path,
+    shards: fsdp.ShardedModel,
+    optimizer: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+    watch: _Watch,
+    result: TrainingResult,
+) -> dict[str, Any]:
+    """:func:`_resume` for a sharded model: every rank reads ``checkpoint`` (of any process
+    count) and keeps its shards of the weights, optimizer state and best weights."""
+    position, best = shards.resume(checkpoint, optimizer=optimizer, schedule=schedule)
+    result.history, result.evaluations = position["history"], position["evaluations"]
+    result.best = position.get("best")
+    watch.best_value = position.get("best_value")
+    watch.bad_rounds = position.get("bad_rounds", 0)
+    watch.best_state = best
     logger.info("resumed from %s at step %d", checkpoint, position["step"])
     return position
 

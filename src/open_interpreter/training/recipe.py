@@ -249,8 +249,12 @@ def run(
     """
     config, task = bundle.config, bundle.task
     main = distributed.is_main()  # with several processes, rank 0 alone scores and saves
-    if not main:
-        splits = {"train": splits["train"]}
+    if not main:  # FSDP: every rank joins the validation passes of a sharded model
+        joins = config.distributed.strategy == "fsdp" and "validation" in splits
+        splits = {
+            "train": splits["train"],
+            **({"validation": splits["validation"]} if joins else {}),
+        }
     for name in ("validation", "test"):
         if name in splits:
             task.check_labelled(splits[name], f"{name}_data", config)
@@ -263,7 +267,7 @@ def run(
     watch = "validation" if "validation" in splits else "test" if "test" in splits else None
     before = (
         _scored(bundle, splits, encoded, watch, "before training")
-        if watch and score_before_after
+        if watch and score_before_after and main
         else None
     )
     if before is not None:
@@ -290,7 +294,7 @@ def run(
             penalty=penalty,
         )
     after = _final_epoch_report(config, training, epoch_reports) if watch == "validation" else None
-    if after is None and watch:
+    if after is None and watch and main:
         after = _scored(bundle, splits, encoded, watch, "after training")
     test = (
         after
