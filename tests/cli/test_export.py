@@ -60,3 +60,50 @@ def test_export_needs_a_folder_or_store_but_not_both(tiny_ner_model_dir, tmp_pat
     both = runner.invoke(main, ["export", str(tiny_ner_model_dir), "--store", "-o", str(tmp_path)])
     for result in (neither, both):
         assert result.exit_code == 2 and "either -o DIR or --store" in result.output
+
+
+def test_queue_hands_the_export_to_a_worker_with_the_data_as_its_parity_dataset(
+    tiny_ner_model_dir, tmp_path
+):
+    from open_interpreter.services import registry
+    from open_interpreter.services.exports import stored_exports
+    from open_interpreter.services.worker import Worker
+    from open_interpreter.storage import Database, artifacts
+    from open_interpreter.storage.tables import Dataset, FineTuneJob
+
+    data = tmp_path / "dev.conll"
+    data.write_bytes(conll_bytes(12, 2))
+    db = Database()
+    try:
+        with db.session() as session:
+            version = registry.register_directory(
+                session, model_name="ner", path=tiny_ner_model_dir
+            )
+        runner = CliRunner()
+        queued = runner.invoke(
+            main, ["export", "ner@1", "--store", "--queue", "--data", str(data), "--json"]
+        )
+        assert queued.exit_code == 0, queued.output
+        shown = json.loads(queued.output)
+        assert shown["kind"] == "export" and shown["status"] == "queued"
+        assert not stored_exports(artifacts.resolve(version.path))  # nothing yet: queued
+
+        worker = Worker(db.url, worker_id="cli-export", migrate=False, poll_interval=0.1)
+        assert worker.run_once() is True
+        with db.session() as session:
+            job = session.get(FineTuneJob, shown["id"])
+            assert job.status == "succeeded", job.error
+            assert job.result["parity"]["sample"].startswith("12 ")
+            assert session.get(Dataset, shown["dataset_id"]).name == "dev.conll"
+        assert [e.precision for e in stored_exports(artifacts.resolve(version.path))] == ["fp32"]
+
+        refused = runner.invoke(
+            main, ["export", "ner@7", "--store", "--queue", "--data", str(data)]
+        )
+        assert refused.exit_code == 1 and "ner" in refused.output
+        with db.session() as session:  # the refused queueing stored no dataset
+            assert session.query(Dataset).count() == 1
+        plain = runner.invoke(main, ["export", "ner@1", "-o", str(tmp_path / "x"), "--queue"])
+        assert plain.exit_code == 2 and "add --store" in plain.output
+    finally:
+        db.dispose()
