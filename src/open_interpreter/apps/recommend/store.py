@@ -250,7 +250,7 @@ def build_model(kind: str, data: RecommendationData, options: dict[str, Any]) ->
     from open_interpreter.paths import oi_home
 
     options = dict(options)
-    if kind in ("content", "hybrid") and "item_embeddings" not in options:
+    if kind in ("content", "hybrid", "hybrid-ft") and "item_embeddings" not in options:
         encoder = options.pop("encoder", None)
         cache = oi_home() / "cache" / "item-vectors"
         args = {} if encoder is None else {"encoder": encoder}
