@@ -83,6 +83,10 @@ def two(tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     return losses, output_dir, str(error.value)
 
 
+DEV = (10, 9)  # ner_sentences(10, seed=9): validation data for the two machines
+DATA_YAML = ["  train: train.conll", "  validation: dev.conll"]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -93,16 +97,19 @@ def _free_port() -> int:
 def two_machines(tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """Machine 1: ``oi train ... --node-rank 1`` in a subprocess; machine 0: ``fine_tune``
     here with node_rank 0, whose output_dir holds another file. One FSDP process each.
-    (losses relayed from rank 0, machine 0's run folder and error, machine 1's output)."""
+    Both score validation data after the epoch (a sharded forward pass needs both).
+    (losses relayed from rank 0, machine 0's run folder and error, machine 1's exit code
+    and output, rank 0's evaluation events)."""
     folder = tmp_path_factory.mktemp("two_machines")
     (folder / "train.conll").write_bytes(conll_bytes(43, 0))  # the sentences of _fine_tune
+    (folder / "dev.conll").write_bytes(conll_bytes(*DEV))
     run = folder / "machine0"
     run.mkdir()
     (run / "notes.txt").write_text("not a model", encoding="utf-8")
     settings = {**SETTINGS, "num_threads": 1}  # both machines share this one's 2 cores
     yaml = [f"{k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in settings.items()]
     (folder / "run.yaml").write_text(
-        "\n".join([f"model: {tiny_bert_dir}", "data:", "  train: train.conll", *yaml]) + "\n"
+        "\n".join([f"model: {tiny_bert_dir}", "data:", *DATA_YAML, *yaml]) + "\n"
     )
     endpoint = f"127.0.0.1:{_free_port()}"
     machine = {"processes": 1, "nnodes": 2, "rdzv_endpoint": endpoint, "strategy": "fsdp"}
@@ -132,13 +139,16 @@ def two_machines(tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathFactory):
                 distributed={**machine, "node_rank": 0},
                 output_dir=str(run),
                 on_event=events.append,
+                validation_data=ner_sentences(*DEV)[0],
+                validation_labels=ner_sentences(*DEV)[1],
             )
     except BaseException:
         second.kill()  # machine 1 would wait for machine 0 until its timeout
         raise
     output, _ = second.communicate(timeout=120)
     losses = [event["loss"] for event in events if event["type"] == "step"]
-    return losses, run, str(error.value), second.returncode, output
+    evaluations = [event for event in events if event["type"] == "evaluation"]
+    return losses, run, str(error.value), second.returncode, output, evaluations
 
 
 def test_two_processes_follow_the_loss_curve_of_one(one, two) -> None:
@@ -205,6 +215,13 @@ def test_two_machines_with_fsdp_follow_the_loss_curve_of_one(one, two_machines) 
     # instead of all-reduced (rounding only). Observed: equal to ~1e-6.
     assert len(two_machines[0]) == 6
     assert two_machines[0] == pytest.approx(one[0], abs=TOLERANCE)
+
+
+def test_every_rank_joins_validation_and_rank_zero_reports_it(one, two_machines) -> None:
+    (evaluation,) = two_machines[5]  # one epoch: one validation pass, after step 6
+    assert evaluation["step"] == 6
+    expected = one[2].evaluate(*ner_sentences(*DEV)).metrics()  # 1 process's weights
+    assert evaluation["metrics"] == pytest.approx(expected, abs=TOLERANCE)
 
 
 def test_fsdp_rank_zero_gathers_the_full_weights_into_checkpoints(one, two_machines) -> None:

@@ -83,6 +83,7 @@ class ShardedModel:
         for block in _blocks(self.module):  # one all-gather per layer, not one per model
             fully_shard(block, mesh=mesh)
         fully_shard(self.module, mesh=mesh)
+        _prepare_gathering(self.module)
         _release(plain)
         # the loop never changes a model's output in place (loss * weight is a new tensor)
         warnings.filterwarnings("ignore", message="FSDP2-wrapped module .* returned a view")
@@ -230,6 +231,22 @@ def _by_name(state: dict[str, Any], order: list[str]) -> dict[str, Any]:
             for group in state["param_groups"]
         ],
     }
+
+
+def _prepare_gathering(module: torch.nn.Module) -> None:
+    """Gather and free every unit's weights once, outside inference mode.
+
+    FSDP2 makes each unit's buffer for gathered weights at its first gathering; made inside
+    ``torch.inference_mode()`` (scoring validation data, the first thing a run resumed at
+    an epoch's end does) it could never be written by a training step again.
+    """
+    from torch.distributed.fsdp import FSDPModule
+
+    units = [m for m in module.modules() if isinstance(m, FSDPModule)]
+    for unit in units:  # the same order on every rank
+        unit.unshard()
+    for unit in units:
+        unit.reshard()
 
 
 def _own_memory(tensor: torch.Tensor) -> torch.Tensor:
