@@ -211,6 +211,30 @@ def test_launch_form_sends_peft_only_when_switched_on(page, site: Site):
     assert lora["config"]["peft"] == {"method": "lora", "r": 16}
 
 
+def test_launch_form_asks_for_resources_and_shows_why_a_job_may_wait(page, site: Site):
+    sent = []
+    warning = "no running worker can take this job (2 processes, 1 GPU) now: …"
+
+    def capture(route):
+        sent.append(json.loads(route.request.post_data))
+        route.fulfill(status=202, json={"id": "ft_waitsforworker0", "warnings": [warning]})
+
+    page.route("**/v1/fine-tunes", capture)
+    page.goto(site.url + "/")
+    page.wait_for_function(FIRST_CONTENT)
+    page.click("#launch-toggle")
+    page.fill("#f-name", "big-run")
+    page.select_option("#f-train", "ds_history0000000")
+    page.fill("#f-processes", "2")
+    page.fill("#f-gpus", "1")
+    page.click("#launch-form button[type=submit]")
+    shown = page.locator("#launch-status")
+    shown.get_by_text("Open the run").wait_for()
+    assert warning in shown.inner_text()  # queued, not refused: the page stays and says why
+    assert page.url.rstrip("/") == site.url.rstrip("/")
+    assert sent[0]["resources"] == {"processes": 2, "gpus": 1}  # memory left unstated
+
+
 CHAT_MODEL = {
     "name": "tiny-chat",
     "task": "causal-lm",

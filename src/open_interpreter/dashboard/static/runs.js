@@ -240,7 +240,21 @@ export function jobBody(values, trainDatasetId) {
   if (values.peft) config.peft = { method: values.peft_method, r: Number(values.peft_r) };
   const body = { model_name: values.model_name, train_dataset_id: trainDatasetId, config };
   if (values.validation_dataset_id) body.validation_dataset_id = values.validation_dataset_id;
+  const resources = jobResources(values);
+  if (resources) body.resources = resources;
   return body;
+}
+
+/** The resources asked for beyond the defaults (1 process, no GPU, memory not stated). */
+function jobResources(values) {
+  const asked = {};
+  const processes = Number(values.processes || 1);
+  const gpus = Number(values.gpus || 0);
+  const memory = Number(values.memory_gb || 0);
+  if (processes !== 1) asked.processes = processes;
+  if (gpus) asked.gpus = gpus;
+  if (memory) asked.memory_gb = memory;
+  return Object.keys(asked).length ? asked : null;
 }
 
 async function trainingDataset(values) {
@@ -271,6 +285,15 @@ form.addEventListener('submit', async (event) => {
     const datasetId = await trainingDataset(values);
     status.textContent = 'Queueing the job…';
     const job = await api('/v1/fine-tunes', { method: 'POST', json: jobBody(values, datasetId) });
+    if (job.warnings?.length) {
+      // queued, but no running worker fits it now: say why it may wait, let the user go on
+      status.replaceChildren(
+        h('span', {}, `Queued ${job.id}, but ${job.warnings.join(' ')} `),
+        h('a', { href: `/runs/${job.id}` }, 'Open the run'),
+      );
+      button.disabled = false;
+      return;
+    }
     status.textContent = `Queued ${job.id}`;
     location.href = `/runs/${job.id}`;
   } catch (error) {
