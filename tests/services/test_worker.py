@@ -272,3 +272,37 @@ def test_a_job_whose_process_outlives_the_grace_period_after_its_result_is_not_l
     assert worker._watch(child, lease, None) == "slow exit"
     worker._settle(lease, "slow exit", None)
     assert status_of(db, lease.job_id).status == "succeeded"
+
+
+class _SlowStartingChild:
+    """A job process whose start takes longer than the stale limit (a fork server importing
+    the training stack on a busy CPU), then exits at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds, self.pid, self.exitcode = seconds, None, None
+
+    def start(self) -> None:
+        time.sleep(self.seconds)
+        self.pid, self.exitcode = 1, 0
+
+    def join(self, timeout: float | None = None) -> None:
+        return None
+
+    def is_alive(self) -> bool:
+        return False
+
+
+def test_a_job_is_heartbeaten_while_its_process_starts(db):
+    """A start slower than the stale limit does not let another worker requeue the job."""
+    from open_interpreter.services import job_queue
+    from open_interpreter.services.job_queue import Lease
+
+    from .records import claim
+
+    make_job(db)
+    lease = Lease.of(claim(db))
+    worker = Worker(db.url, migrate=False, stale_after=1.0, heartbeat_interval=0.2)
+    worker._start_beating(_SlowStartingChild(2.0), lease)
+    with db.session() as session:
+        assert job_queue.requeue_stale_jobs(session, stale_after_s=1.0) == []
+    assert status_of(db, lease.job_id).status == "running"
