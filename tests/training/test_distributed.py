@@ -263,6 +263,10 @@ def test_rank_zero_saves_the_gathered_model_as_any_model(one, tmp_path: Path) ->
         model = interpreter.bundle.model
         shards = fsdp.ShardedModel(model, torch.device("cpu"))
         assert all(p.is_meta for p in model.parameters())  # released while training
+        inputs = interpreter.bundle.tokenizer(["john visited paris ."], return_tensors="pt")
+        with torch.inference_mode():  # scoring first, as a run resumed at an epoch's end
+            shards.module(**inputs)
+        shards.module(**inputs).logits.sum().backward()  # then a training step still works
         assert shards.gather() is model
     finally:
         torch.distributed.destroy_process_group()
