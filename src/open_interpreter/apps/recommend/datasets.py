@@ -10,6 +10,7 @@ module registers the shape with the service (the package imports it).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from open_interpreter.storage import artifacts
 from open_interpreter.storage.tables import Dataset
 
 SHAPE = "interactions"
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")  # a stored id; anything else never reaches SQL
 
 
 def read_upload(data: bytes, filename: str) -> tuple[int, list[dict[str, Any]]]:
@@ -48,7 +50,8 @@ def interactions_dataset(session: Session, dataset_id: str, *, caller: Caller = 
         NotFoundError: No such dataset (or not ``caller``'s).
         ConfigError: The dataset holds labelled examples, not interactions.
     """
-    row = service.get_dataset(session, dataset_id, caller=caller)
+    known = isinstance(dataset_id, str) and ID_PATTERN.fullmatch(dataset_id) is not None
+    row = service.get_dataset(session, dataset_id, caller=caller) if known else None
     if row is None:
         raise NotFoundError(f"no dataset {str(dataset_id)[:40]!r}")
     if row.shape != SHAPE:

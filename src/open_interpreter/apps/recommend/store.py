@@ -39,7 +39,7 @@ from open_interpreter.apps.recommend._tables_io import (
     read_interaction_tables,
     table_format,
 )
-from open_interpreter.apps.recommend.datasets import interactions_dataset
+from open_interpreter.apps.recommend.datasets import ID_PATTERN, interactions_dataset
 from open_interpreter.apps.recommend.tables import FeedbackEvent, InteractionFile
 from open_interpreter.errors import ConfigError, DataError, NotFoundError
 from open_interpreter.paths import MANIFEST
@@ -122,7 +122,8 @@ def get_file(session: Session, file_id: str, *, caller: Caller = LOCAL) -> Inter
     Raises:
         NotFoundError: No such file (or not ``caller``'s).
     """
-    row = session.get(InteractionFile, file_id) if isinstance(file_id, str) else None
+    known = isinstance(file_id, str) and ID_PATTERN.fullmatch(file_id) is not None
+    row = session.get(InteractionFile, file_id) if known else None
     if row is None or not caller.may_see(row.owner_key_id):
         raise NotFoundError(f"no recommender file {str(file_id)[:40]!r}")
     return row

@@ -74,7 +74,7 @@ class RecommenderCreate(BaseModel):
     interactions_file_id: str | None = Field(None, max_length=32)
     items_file_id: str | None = Field(None, max_length=32)
     dataset_id: str | None = Field(
-        None, max_length=64, description="An interactions dataset (POST /v1/datasets)."
+        None, max_length=32, description="An interactions dataset (POST /v1/datasets)."
     )
     with_feedback: bool = Field(
         False,
