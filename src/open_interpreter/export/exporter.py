@@ -151,7 +151,10 @@ def exportable(bundle: ModelBundle) -> Any:
     if task.generative:
         raise ExportError(
             f"{task.name} models do not export to ONNX yet: export covers classification, "
-            "sentence-pair and token classification (NER) models"
+            "sentence-pair and token classification (NER) models. Generation needs the "
+            "key/value cache as graph inputs and outputs, which Optimum's exporter builds "
+            "but which needs transformers<4.58 (this release runs on transformers 5); serve "
+            "generative models with PyTorch (oi serve, /v1/generate)"
         )
     if is_peft_model(bundle.model):
         qlora = bundle.config.peft is not None and bundle.config.peft.method == "qlora"
