@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from open_interpreter.atomic import no_space_left
 from open_interpreter.config import FineTuneConfig
 from open_interpreter.errors import NotFoundError, OpenInterpreterError
-from open_interpreter.services import job_queue, jobs, registry, studies
+from open_interpreter.services import checkpoint_mirror, job_queue, jobs, registry, studies
 from open_interpreter.services.datasets import load_examples
 from open_interpreter.services.job_kinds import FINE_TUNE, JobContext, LeaseLost, job_kind
 from open_interpreter.services.job_progress import RunFigures
@@ -149,6 +149,7 @@ def _train_and_register(db: Database, lease: Lease, job: FineTuneJob) -> None:
     else:
         _fine_tune(db, lease, FineTuneConfig.build(job.config), datasets, run_dir, reporter)
         artifacts.publish(f"jobs/{job.id}/run")  # model and checkpoints, for other machines
+        checkpoint_mirror.remove(job.id)  # the run folder, now uploaded, holds it
     if trial is None:
         _register(db, lease, job, datasets, run_dir)
         return
@@ -174,10 +175,12 @@ def _fine_tune(
     from open_interpreter.training.recipe import fine_tune
 
     examples = {split: load_examples(row) for split, row in datasets.items()}
+    restored = checkpoint_mirror.restore(lease.job_id, run_dir)  # another machine's, if any
     checkpoint = latest_checkpoint(run_dir)
     start_step = int(checkpoint.name.split("-")[1]) if checkpoint else 0
     if checkpoint is not None:
-        _log(db, lease, f"resumed from step {start_step}", resumed_from_step=start_step)
+        where = " (from the object store)" if restored is not None else ""
+        _log(db, lease, f"resumed from step {start_step}{where}", resumed_from_step=start_step)
     config = config.updated(
         output_dir=str(run_dir),
         checkpoint_every=config.checkpoint_every or DEFAULT_CHECKPOINT_EVERY,
@@ -185,9 +188,16 @@ def _fine_tune(
         progress=False,
     )
     recorder = EventRecorder(db, lease, start_step=start_step, metric=config.early_stopping_metric)
+    mirror = checkpoint_mirror.CheckpointMirror(
+        lease.job_id,
+        run_dir,
+        published_step=restored or 0,
+        warn=lambda message: _log(db, lease, message, level="warning"),
+    )
 
     def on_event(event: dict[str, Any]) -> None:
         recorder(event)
+        mirror(event)  # the newest checkpoint to the object store, if one is set
         if reporter is not None:
             reporter(event)  # raises TrialPruned when the study stops the trial
 
@@ -199,6 +209,7 @@ def _fine_tune(
         on_event=on_event,
         score_before_after=reporter is None,  # a trial needs each epoch's score alone
     )
+    # No last upload here: the run folder, uploaded next, holds every checkpoint.
 
 
 def _register(
