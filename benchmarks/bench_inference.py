@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_inference.py            # ~5 min on a quiet 2-core CPU
     .venv/bin/python benchmarks/bench_inference.py --quick    # smoke run, tiny sizes
 
-minilm-l6 is first fine-tuned on CoNLL-2003 (1,000 seeded sentences, 1 epoch), saved to a
+minilm-l6 is first fine-tuned on CoNLL-2003 (2,000 seeded sentences, 2 epochs, lr 1e-4), saved to a
 temporary directory and exported from there with ``oi``'s own export (ONNX fp32, and
 int8 by ONNX Runtime's dynamic quantisation). Every run loads those files. Then, over
 the 3,250 ``eng.testa`` sentences, alternating over rounds (A B C, C B A):
@@ -66,9 +66,12 @@ class Run:
     ours: bool
 
 
-FULL = {"sentences": 3250, "fine_tune_size": 1000, "repeats": 2}
+FULL = {"sentences": 3250, "fine_tune_size": 2000, "repeats": 2}
 QUICK = {"sentences": 24, "fine_tune_size": 16, "repeats": 1}
 WARMUP_SENTENCES = 8
+BENCH_EPOCHS = 2
+"""The benchmark model trains 2 epochs on 2,000 sentences: one epoch on 1,000 left it at an
+entity F1 of 0.29, too weak to say whether int8 keeps its accuracy."""
 F1_SLACK = 0.01
 """A run counts for "best" only within 1 F1 point of its side's fp32 PyTorch run."""
 
@@ -447,7 +450,7 @@ def main(argv: list[str] | None = None) -> None:
         runs = runs_for(bool(info.get("native_bf16")))
         print(f"fine-tuning the benchmark model on {args.fine_tune_size} sentences ...", flush=True)
         model_dir = fine_tune_bench_model(
-            Path(tmp) / "model", size=args.fine_tune_size, seed=args.seed
+            Path(tmp) / "model", size=args.fine_tune_size, seed=args.seed, epochs=BENCH_EPOCHS
         )
         exported = export_models(model_dir, Path(tmp) / "exports")
         examples = load_conll("testa", args.sentences, args.seed)

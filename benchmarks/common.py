@@ -149,11 +149,14 @@ def load_conll(split: str, size: int | None = None, seed: int = 42) -> TokenExam
     return examples.subset(sorted(random.Random(seed).sample(range(len(examples)), size)))
 
 
-def fine_tune_bench_model(out_dir: Path, *, size: int, seed: int) -> Path:
+def fine_tune_bench_model(
+    out_dir: Path, *, size: int, seed: int, epochs: int | None = None
+) -> Path:
     """Fine-tune ``minilm-l6`` on ``size`` CoNLL-2003 sentences and save it to ``out_dir``.
 
     Both sides of the inference and serving benchmarks load this one directory: it is a
-    plain ``transformers`` folder with its tokenizer.
+    plain ``transformers`` folder with its tokenizer. ``epochs`` overrides
+    :data:`BENCH_MODEL_SETTINGS`' one epoch.
     """
     from open_interpreter import OpenInterpreter
 
@@ -162,7 +165,7 @@ def fine_tune_bench_model(out_dir: Path, *, size: int, seed: int) -> Path:
         train_data=load_conll("train", size, seed),
         seed=seed,
         progress=False,
-        **BENCH_MODEL_SETTINGS,
+        **{**BENCH_MODEL_SETTINGS, **({"epochs": epochs} if epochs else {})},
     )
     return interpreter.save(out_dir)
 

@@ -29,7 +29,7 @@ def onnx_pipeline(model_dir: str | Path, onnx_file: str | Path, **pipeline_kwarg
     """
     import onnxruntime
     import torch
-    from transformers import AutoConfig, AutoTokenizer, PreTrainedModel, logging, pipeline
+    from transformers import AutoConfig, AutoTokenizer, PreTrainedModel, pipeline
     from transformers.modeling_outputs import TokenClassifierOutput
 
     config = AutoConfig.from_pretrained(model_dir)
@@ -53,14 +53,12 @@ def onnx_pipeline(model_dir: str | Path, onnx_file: str | Path, **pipeline_kwarg
             logits = session.run(["logits"], feed)[0]
             return TokenClassifierOutput(logits=torch.from_numpy(logits))
 
-    verbosity = logging.get_verbosity()
-    logging.set_verbosity_error()  # "not supported for token-classification": it is, by duck typing
-    try:
-        return pipeline(
-            "token-classification",
-            model=OrtForTokenClassification().eval(),
-            tokenizer=AutoTokenizer.from_pretrained(model_dir),
-            **pipeline_kwargs,
-        )
-    finally:
-        logging.set_verbosity(verbosity)
+    # Named after the architecture it runs (as Optimum's classes are known to the pipeline),
+    # or the pipeline logs that the model is "not supported for token-classification".
+    OrtForTokenClassification.__name__ = (config.architectures or ["BertForTokenClassification"])[0]
+    return pipeline(
+        "token-classification",
+        model=OrtForTokenClassification().eval(),
+        tokenizer=AutoTokenizer.from_pretrained(model_dir),
+        **pipeline_kwargs,
+    )
