@@ -7,6 +7,7 @@ these functions see that key's datasets only (:mod:`~open_interpreter.services.c
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ from open_interpreter.storage.tables import Dataset, FineTuneJob
 
 FORMATS = ("csv", "tsv", "jsonl", "conll")
 PREVIEW_ROWS = 5
+SHAPES: dict[str, Callable[[bytes, str], tuple[int, list[dict[str, Any]]]]] = {}
+"""Shapes an application reads itself, e.g. ``interactions`` (``apps.recommend``):
+``(data, filename) -> (rows, preview)``, raising DataError that names the line."""
 
 
 def guess_format(filename: str, declared: str | None) -> str:
@@ -50,34 +54,47 @@ def store_upload(
     data: bytes,
     declared_format: str | None,
     caller: Caller = LOCAL,
+    shape: str | None = None,
 ) -> Dataset:
     """Validate ``data`` by reading it fully, then store it and record it as ``caller``'s.
 
+    ``shape`` names one of :data:`SHAPES` (e.g. ``interactions``); by default the file
+    holds labelled examples (shape ``texts`` or ``tokens``).
+
     Raises:
-        DataError: The file is empty or malformed (the message names the line).
+        DataError: The file is empty or malformed (the message names the line), or an
+            unknown shape.
     """
     from open_interpreter.data.readers import read_file
 
+    if shape is not None and shape not in SHAPES:
+        raise DataError(f"unknown shape {shape[:40]!r}; use one of {sorted(SHAPES)}")
     fmt = guess_format(filename, declared_format)
     dataset_id = artifacts.new_id("ds")
     relative = f"datasets/{dataset_id}.{fmt}"
+    if shape is not None:
+        rows, preview = SHAPES[shape](data, f"{Path(filename).stem}.{fmt}")
+        labels: list[Any] = []
     path = artifacts.write_temporary(relative, data)  # named once its row is in
-    try:
-        examples = read_file(path, format=fmt)
-    except DataError as exc:
-        path.unlink()
-        raise DataError(str(exc).replace(str(path), filename)) from None
+    if shape is None:
+        try:
+            examples = read_file(path, format=fmt)
+        except DataError as exc:
+            path.unlink()
+            raise DataError(str(exc).replace(str(path), filename)) from None
+        shape = "texts" if isinstance(examples, TextExamples) else "tokens"
+        rows, labels, preview = len(examples), _labels(examples), _preview(examples)
     row = Dataset(
         id=dataset_id,
         name=name,
         format=fmt,
-        shape="texts" if isinstance(examples, TextExamples) else "tokens",
-        num_examples=len(examples),
-        labels=_labels(examples),
+        shape=shape,
+        num_examples=rows,
+        labels=labels,
         sha256=hashlib.sha256(data).hexdigest(),
         size_bytes=len(data),
         path=relative,
-        preview=_preview(examples),
+        preview=preview,
         owner_key_id=caller.key_id,
     )
     session.add(row)
@@ -92,8 +109,15 @@ def store_upload(
 
 
 def load_examples(dataset: Dataset) -> Examples:
-    """Read a stored dataset back as examples."""
+    """Read a stored dataset back as examples.
+
+    Raises:
+        DataError: The dataset holds another shape (e.g. interactions), not examples.
+    """
     from open_interpreter.data.readers import read_file
+
+    if dataset.shape not in ("texts", "tokens"):
+        raise DataError(f"dataset {dataset.id} holds {dataset.shape}, not labelled examples")
 
     examples = read_file(artifacts.resolve(dataset.path), format=dataset.format)
     examples.source = dataset.name

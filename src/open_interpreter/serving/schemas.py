@@ -34,7 +34,7 @@ class DatasetPublic(BaseModel):
     id: str
     name: str
     format: str
-    shape: Literal["texts", "tokens"]
+    shape: Literal["texts", "tokens", "interactions"]
     num_examples: int
     labels: list[Any]
     sha256: str

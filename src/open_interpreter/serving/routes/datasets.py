@@ -5,7 +5,7 @@ A dataset belongs to the key that uploaded it; a key below ``admin`` sees only i
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
 
@@ -27,6 +27,10 @@ def upload_dataset(
     file: Annotated[UploadFile, File(description="CSV, TSV, JSONL or CoNLL.")],
     name: Annotated[str | None, Form(pattern=NAME_PATTERN)] = None,
     format: Annotated[str | None, Form(description="csv, tsv, jsonl or conll")] = None,
+    shape: Annotated[
+        Literal["interactions"] | None,
+        Form(description="interactions: a user, item[, rating][, time] table"),
+    ] = None,
 ) -> DatasetPublic:
     """Upload a labelled file; it is read in full and refused (400, naming the line) if bad."""
     # A plain def, run in the thread pool: writing, hashing and parsing up to 50 MB must
@@ -43,6 +47,7 @@ def upload_dataset(
         data=data,
         declared_format=format,
         caller=caller,
+        shape=shape,
     )
     return DatasetPublic.model_validate(row)
 
