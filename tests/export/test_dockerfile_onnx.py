@@ -36,7 +36,8 @@ def test_the_image_installs_everything_but_the_pytorch_stack():
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    wanted = project["dependencies"] + project["optional-dependencies"]["onnx"]
+    optional = project["optional-dependencies"]
+    wanted = project["dependencies"] + optional["onnx"] + optional["s3"]
     assert {_name(r) for r in listed} == {_name(r) for r in wanted} - PYTORCH_STACK
     assert {"onnxruntime", "tokenizers", "fastapi"} <= {_name(r) for r in listed}
     assert "pip install --no-deps ." in DOCKERFILE

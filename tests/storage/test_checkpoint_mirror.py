@@ -17,6 +17,7 @@ from open_interpreter.services import checkpoint_mirror, job_queue, job_runner, 
 from open_interpreter.services.checkpoint_mirror import CheckpointMirror
 from open_interpreter.services.job_queue import Lease
 from open_interpreter.storage.object_store import MANIFEST
+from open_interpreter.training import checkpoint
 
 from ..services.records import claim, make_job, status_of
 from .test_object_artifacts import bucket, endpoint, keys, machines, shared_db  # noqa: F401
@@ -109,7 +110,7 @@ def test_without_a_store_the_mirror_never_looks_at_the_run_folder(monkeypatch, t
     def listing(_run_dir):
         raise AssertionError("the run folder was listed")
 
-    monkeypatch.setattr(checkpoint_mirror, "latest_checkpoint", listing)
+    monkeypatch.setattr(checkpoint, "latest_checkpoint", listing)
     monkeypatch.setattr(checkpoint_mirror, "CHECK_EVERY_S", 0.0)
     mirror = CheckpointMirror("ft_x", tmp_path)
     for step in range(1, 1001):

@@ -29,7 +29,6 @@ from typing import Any
 from open_interpreter.atomic import temporary_sibling
 from open_interpreter.errors import ArtifactStoreError
 from open_interpreter.storage import artifacts
-from open_interpreter.training.checkpoint import latest_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +61,8 @@ def restore(job_id: str, run_dir: Path) -> int | None:
         The step restored, or None (no store, a local checkpoint, none stored, a failure).
     """
     store = artifacts.remote()
+    from open_interpreter.training.checkpoint import latest_checkpoint  # torch: not at import
+
     if store is None or latest_checkpoint(run_dir) is not None:
         return None
     root = Path(run_dir) / "checkpoints"
@@ -130,6 +131,8 @@ class CheckpointMirror:
         if self.store is None:
             return None
         started = time.monotonic()
+        from open_interpreter.training.checkpoint import latest_checkpoint
+
         newest = latest_checkpoint(self.run_dir)
         step = int(newest.name.split("-")[1]) if newest is not None else 0
         uploaded = None
