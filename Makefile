@@ -64,14 +64,16 @@ format: setup
 	$(BIN)/ruff check --fix src tests benchmarks
 
 # Open Interpreter against the Hugging Face way, side by side (benchmarks/README.md):
-# fine-tuning, inference, serving, start-up; then docs/benchmarks.md from the results.
-# About 16 minutes on a quiet 2-core CPU; each run uses a temporary OI_HOME.
+# fine-tuning, inference (PyTorch and ONNX Runtime), serving, start-up, dashboard, export;
+# then docs/benchmarks.md from the results. About 50 minutes on a quiet 2-core CPU
+# without native bf16; each run uses a temporary OI_HOME.
 bench: setup
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_inference.py
 	$(BIN)/python benchmarks/bench_serving.py
 	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_dashboard.py
+	$(BIN)/python benchmarks/bench_export.py
 	$(BIN)/python benchmarks/report.py
 
 # The prompting table in docs/prompting.md: every run of the two shipped configs on BBC
