@@ -20,7 +20,6 @@ version per succeeded job.
 
 from __future__ import annotations
 
-import os
 import random
 import sys
 import tempfile
@@ -44,6 +43,7 @@ from chaos_site import (
 from common import (
     BenchmarkResult,
     Table,
+    add_database_url,
     apply_sizes,
     base_parser,
     isolated_environment,
@@ -51,6 +51,7 @@ from common import (
     load_conll,
     machine,
     model_path,
+    require_postgresql,
     size_help,
     warn_if_busy,
 )
@@ -189,16 +190,10 @@ def parse_args(argv: list[str] | None = None) -> Any:
             "most seconds the run may take; jobs left count as lost", "timeout", FULL, QUICK
         ),
     )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("OI_DATABASE_URL"),
-        help="a PostgreSQL server URL: the run creates a database of its own there and drops "
-        "it afterwards (default: $OI_DATABASE_URL)",
-    )
+    add_database_url(parser)
     args = parser.parse_args(argv)
     apply_sizes(args, FULL, QUICK)
-    if not (args.database_url or "").startswith("postgresql"):
-        parser.error("needs PostgreSQL: --database-url $(./scripts/postgres.sh)")
+    require_postgresql(parser, args)
     return args
 
 

@@ -36,6 +36,7 @@ from bench_serving import stopped_at_exit, wait_ready
 from common import (
     BenchmarkResult,
     Table,
+    add_database_url,
     apply_sizes,
     base_parser,
     isolated_environment,
@@ -274,7 +275,6 @@ def memory_table(measured: Measured) -> Table:
 
 def parse_args(argv: list[str] | None = None) -> Any:
     """The command line."""
-    import os
 
     parser = base_parser(__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -288,12 +288,7 @@ def parse_args(argv: list[str] | None = None) -> Any:
         type=int,
         help=size_help("tweets the classifier is trained on", "fine_tune_size", FULL, QUICK),
     )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("OI_DATABASE_URL"),
-        help="a PostgreSQL server URL: the run creates a database of its own there and drops "
-        "it afterwards (default: $OI_DATABASE_URL; without either, SQLite)",
-    )
+    add_database_url(parser, sqlite_fallback=True)
     parser.add_argument(
         "--encoder",
         default="minilm-l6",

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 import sys
 import tempfile
 import time
@@ -37,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import (
     BenchmarkResult,
     Table,
+    add_database_url,
     apply_sizes,
     base_parser,
     fine_tune_bench_model,
@@ -45,6 +45,7 @@ from common import (
     load_conll,
     machine,
     ratio_target,
+    require_postgresql,
     size_help,
     warn_if_busy,
 )
@@ -217,16 +218,10 @@ def parse_args(argv: list[str] | None = None) -> Any:
             "sentences the served model is fine-tuned on", "fine_tune_size", FULL, QUICK
         ),
     )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("OI_DATABASE_URL"),
-        help="a PostgreSQL server URL: the run creates a database of its own there and drops "
-        "it afterwards (default: $OI_DATABASE_URL)",
-    )
+    add_database_url(parser)
     args = parser.parse_args(argv)
     apply_sizes(args, FULL, QUICK)
-    if not (args.database_url or "").startswith("postgresql"):
-        parser.error("needs PostgreSQL: --database-url $(./scripts/postgres.sh)")
+    require_postgresql(parser, args)
     return args
 
 

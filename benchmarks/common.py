@@ -78,6 +78,25 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def add_database_url(parser: argparse.ArgumentParser, *, sqlite_fallback: bool = False) -> None:
+    """``--database-url``: a PostgreSQL server on which the run creates (and afterwards drops)
+    a database of its own; ``$OI_DATABASE_URL`` by default. Without ``sqlite_fallback`` the
+    benchmark needs PostgreSQL: check it with :func:`require_postgresql` after parsing."""
+    fallback = "; without either, SQLite" if sqlite_fallback else ""
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("OI_DATABASE_URL"),
+        help="a PostgreSQL server URL: the run creates a database of its own there and drops "
+        f"it afterwards (default: $OI_DATABASE_URL{fallback})",
+    )
+
+
+def require_postgresql(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Exit with a usage error unless ``--database-url`` names a PostgreSQL server."""
+    if not (args.database_url or "").startswith("postgresql"):
+        parser.error("needs PostgreSQL: --database-url $(./scripts/postgres.sh)")
+
+
 def apply_sizes(args: argparse.Namespace, full: dict[str, Any], quick: dict[str, Any]) -> None:
     """Fill every size option left unset (None) from ``quick`` or ``full``."""
     for key, value in (quick if args.quick else full).items():

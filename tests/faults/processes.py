@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from benchmarks.chaos_site import group_alive
 
 from open_interpreter.storage import artifacts
 
@@ -70,7 +71,7 @@ class Oi:
         with suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
-        wait_for(lambda: not _group_alive(self.process.pid), 10, "the process group to end")
+        wait_for(lambda: not group_alive(self.process.pid), 10, "the process group to end")
 
     def __enter__(self) -> Oi:
         return self
@@ -130,18 +131,3 @@ def start_server(database_url: str, port: int, *, log: Path, **fault: Any) -> Oi
         server.kill()
         raise
     return server
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether a process of group ``pgid`` still runs (zombies waiting for a parent that
-    never reaps them do not count)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            return True
-    return False
